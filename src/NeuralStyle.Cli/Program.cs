@@ -1,0 +1,1 @@
+return NeuralStyle.Cli.CliApp.Run(args);
