@@ -1,0 +1,54 @@
+// Single-precision GEMM, row-major.
+// C (m×n) = alpha·op(A)·op(B) + beta·C
+// op(A) (m×k): A stored m×k, or k×m when transA.   op(B) (k×n): B stored k×n, or n×k when transB.
+// beta = 0 overwrites C without reading it (NaN garbage in C is ignored).
+// Gram matrix of F (M×C): Sgemm(true, false, C, C, M, 1/norm, F, 0, C, F, 0, C, 0, G, 0, C).
+namespace NeuralStyle.Tensors.Kernels;
+
+/// <summary>Row-major single-precision matrix multiply (fast path and reference).</summary>
+public static partial class Gemm
+{
+    /// <summary>C (m×n) = alpha·op(A)·op(B) + beta·C (row-major; A stored k×m when transA, B stored n×k when transB).</summary>
+    public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha, float[] a, int aOffset, int lda,
+                             float[] b, int bOffset, int ldb, float beta, float[] c, int cOffset, int ldc)
+    {
+        Check(transA, transB, m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc);
+        SgemmFast(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
+    }
+
+    /// <summary>Reference of <see cref="Sgemm"/>: a plain triple loop with a double accumulator.</summary>
+    public static void SgemmReference(bool transA, bool transB, int m, int n, int k, float alpha, float[] a, int aOffset, int lda,
+                                      float[] b, int bOffset, int ldb, float beta, float[] c, int cOffset, int ldc)
+    {
+        Check(transA, transB, m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc);
+        for (int i = 0; i < m; i++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                double sum = 0;
+                for (int p = 0; p < k; p++)
+                {
+                    float av = transA ? a[aOffset + (p * lda) + i] : a[aOffset + (i * lda) + p];
+                    float bv = transB ? b[bOffset + (j * ldb) + p] : b[bOffset + (p * ldb) + j];
+                    sum += (double)av * bv;
+                }
+
+                int at = cOffset + (i * ldc) + j;
+                c[at] = beta == 0f ? (float)(alpha * sum) : (float)((alpha * sum) + ((double)beta * c[at]));
+            }
+        }
+    }
+
+    private static void Check(bool transA, bool transB, int m, int n, int k, float[] a, int aOffset, int lda,
+                              float[] b, int bOffset, int ldb, float[] c, int cOffset, int ldc)
+    {
+        if (m < 0 || n < 0 || k < 0)
+        {
+            KernelChecks.Throw($"Sgemm sizes must be non-negative (got m={m}, n={n}, k={k}).");
+        }
+
+        KernelChecks.Matrix(a, aOffset, transA ? k : m, transA ? m : k, lda, nameof(a));
+        KernelChecks.Matrix(b, bOffset, transB ? n : k, transB ? k : n, ldb, nameof(b));
+        KernelChecks.Matrix(c, cOffset, m, n, ldc, nameof(c));
+    }
+}
