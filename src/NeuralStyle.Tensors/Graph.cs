@@ -1,0 +1,170 @@
+using NeuralStyle.Tensors.Autograd;
+using NeuralStyle.Tensors.Kernels;
+
+namespace NeuralStyle.Tensors;
+
+/// <summary>
+/// A define-then-run autograd graph. Building a node allocates its buffers once; <see cref="Forward"/> and
+/// <see cref="Backward"/> then re-run the recorded computation in place as often as needed, so an optimisation
+/// loop allocates nothing large per iteration. The gradient rules live in <c>Autograd/Ops.cs</c>.
+/// </summary>
+public sealed class Graph
+{
+    private readonly List<Value> _nodes = [];
+    private float[]? _scratch;
+    private int _maxGradLength;
+
+    public IReadOnlyList<Value> Nodes => _nodes;
+
+    /// <summary>Bytes held by this graph's data and gradient buffers.</summary>
+    public long BufferBytes { get; private set; }
+
+    // ---- leaves ----------------------------------------------------------------------------------------------
+
+    /// <summary>A leaf whose data the caller sets (the optimised image, a batch of inputs).</summary>
+    public Value Input(int[] shape, bool requiresGrad = true, string? name = null)
+        => Leaf(shape, new float[Value.Numel(shape)], requiresGrad, name);
+
+    /// <summary>A leaf over existing data (weights, targets). The array is used, not copied.</summary>
+    public Value Constant(float[] data, int[] shape, string? name = null) => Leaf(shape, data, false, name);
+
+    /// <summary>A leaf over existing data that receives gradients (trainable weights).</summary>
+    public Value Parameter(float[] data, int[] shape, string? name = null) => Leaf(shape, data, true, name);
+
+    private Value Leaf(int[] shape, float[] data, bool requiresGrad, string? name)
+    {
+        if (data.Length != Value.Numel(shape))
+            throw new ArgumentException($"Data length {data.Length} does not match shape [{string.Join(",", shape)}].");
+        return Add(new Value(this, (int[])shape.Clone(), data, null, [], requiresGrad, name));
+    }
+
+    // ---- operations ------------------------------------------------------------------------------------------
+
+    /// <summary>3×3 convolution, stride 1: x (N,H,W,Ci), weight (Co,Ci,3,3), bias (Co) -> (N,Ho,Wo,Co); ReLU fused when asked.</summary>
+    public Value Conv3x3(Value x, Value weight, Value? bias, ConvPadding padding = ConvPadding.Zero, bool relu = false, string? name = null)
+        => Node(new Conv3x3Op(x, weight, bias, padding, relu), name);
+
+    public Value Relu(Value x, string? name = null) => Node(new ReluOp(x), name);
+
+    public Value MaxPool2x2(Value x, string? name = null) => Node(new PoolOp(x, max: true), name);
+
+    public Value AvgPool2x2(Value x, string? name = null) => Node(new PoolOp(x, max: false), name);
+
+    /// <summary>Per-channel affine map of the last axis: y[..., c] = x[..., perm[c]] · scale[c] + shift[c].</summary>
+    public Value ChannelAffine(Value x, int[] permutation, float[] scale, float[] shift, string? name = null)
+        => Node(new ChannelAffineOp(x, permutation, scale, shift), name);
+
+    /// <summary>Gram matrices: f (N,H,W,C) -> (N,C,C), G = alpha · Fᵀ F with F the (H·W)×C matrix of each sample.</summary>
+    public Value Gram(Value f, float alpha = 1f, string? name = null) => Node(new GramOp(f, alpha), name);
+
+    public Value Add(Value a, Value b, string? name = null) => Node(new BinaryOp(a, b, BinaryKind.Add), name);
+
+    public Value Sub(Value a, Value b, string? name = null) => Node(new BinaryOp(a, b, BinaryKind.Sub), name);
+
+    public Value Mul(Value a, Value b, string? name = null) => Node(new BinaryOp(a, b, BinaryKind.Mul), name);
+
+    public Value Scale(Value a, float factor, string? name = null) => Node(new UnaryOp(a, UnaryKind.Scale, factor), name);
+
+    public Value Square(Value a, string? name = null) => Node(new UnaryOp(a, UnaryKind.Square, 0), name);
+
+    public Value Abs(Value a, string? name = null) => Node(new UnaryOp(a, UnaryKind.Abs, 0), name);
+
+    /// <summary>a^p for a ≥ 0 (negative inputs are clamped to 0).</summary>
+    public Value Pow(Value a, float p, string? name = null) => Node(new UnaryOp(a, UnaryKind.Pow, p), name);
+
+    /// <summary>Sum of all elements -> shape [1] (accumulated in double).</summary>
+    public Value Sum(Value a, string? name = null) => Node(new ReduceOp(a, mean: false), name);
+
+    /// <summary>Mean of all elements -> shape [1] (accumulated in double).</summary>
+    public Value Mean(Value a, string? name = null) => Node(new ReduceOp(a, mean: true), name);
+
+    /// <summary>The elements with index start…start+length−1 along one axis.</summary>
+    public Value Slice(Value a, int axis, int start, int length, string? name = null) => Node(new SliceOp(a, axis, start, length), name);
+
+    /// <summary>Identity forward; backward replaces the incoming gradient g by strength · g / (‖g‖₁ + 1e-8).</summary>
+    public Value GradNormalize(Value a, float strength, string? name = null) => Node(new GradNormalizeOp(a, strength), name);
+
+    private Value Node(Op op, string? name)
+    {
+        bool requiresGrad = op.Inputs.Any(v => v.RequiresGrad);
+        foreach (Value input in op.Inputs)
+            if (input.Graph != this) throw new ArgumentException("All inputs of an operation must belong to the same graph.");
+        float[] data = op.AliasInput is { } alias ? alias.Data : new float[Value.Numel(op.OutputShape)];
+        var v = new Value(this, op.OutputShape, data, op, op.Inputs, requiresGrad, name);
+        op.Forward(v);
+        return Add(v);
+    }
+
+    private Value Add(Value v)
+    {
+        if (v.Op?.AliasInput is null) BufferBytes += 4L * v.Length;
+        if (v.RequiresGrad)
+        {
+            v.Grad = new float[v.Length];
+            BufferBytes += 4L * v.Length;
+            _maxGradLength = Math.Max(_maxGradLength, v.Length);
+        }
+        _nodes.Add(v);
+        return v;
+    }
+
+    // ---- running -----------------------------------------------------------------------------------------------
+
+    /// <summary>Recomputes every node from the current leaf data, in the order the nodes were built.</summary>
+    public void Forward()
+    {
+        foreach (Value v in _nodes)
+            v.Op?.Forward(v);
+    }
+
+    /// <summary>
+    /// Back-propagates d(loss)/d(·) from a scalar node. Leaf gradients are overwritten (not accumulated across calls).
+    /// </summary>
+    public void Backward(Value loss)
+    {
+        if (loss.Graph != this) throw new ArgumentException("The loss belongs to another graph.");
+        if (loss.Length != 1) throw new ArgumentException("Backward needs a scalar loss.");
+        if (!loss.RequiresGrad) throw new InvalidOperationException("The loss does not depend on anything that requires a gradient.");
+        foreach (Value v in _nodes)
+        {
+            if (!v.RequiresGrad) continue;
+            if (v.Op is null)
+            {
+                Array.Clear(v.Grad!);
+                v.GradWritten = true;
+            }
+            else
+            {
+                v.GradWritten = false;
+            }
+        }
+        loss.Grad![0] = 1f;
+        loss.GradWritten = true;
+        int lossIndex = _nodes.IndexOf(loss);
+        for (int i = lossIndex; i >= 0; i--)
+        {
+            Value v = _nodes[i];
+            if (v.Op is not null && v.RequiresGrad && v.GradWritten)
+                v.Op.Backward(v);
+        }
+    }
+
+    /// <summary>
+    /// Gives the buffer a backward rule writes x's gradient contribution into. The rule OVERWRITES the returned buffer
+    /// and then calls <see cref="EndGrad"/>, which adds it to x's gradient when x already had one.
+    /// </summary>
+    internal float[] BeginGrad(Value x, out bool accumulate)
+    {
+        accumulate = x.GradWritten;
+        if (!accumulate) return x.Grad!;
+        if (_scratch is null || _scratch.Length < _maxGradLength) _scratch = new float[_maxGradLength];
+        return _scratch;
+    }
+
+    internal static void EndGrad(Value x, float[] buffer, bool accumulate)
+    {
+        if (accumulate)
+            System.Numerics.Tensors.TensorPrimitives.Add(x.Grad!, buffer.AsSpan(0, x.Length), x.Grad!);
+        x.GradWritten = true;
+    }
+}

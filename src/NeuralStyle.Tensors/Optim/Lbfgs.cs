@@ -1,0 +1,302 @@
+namespace NeuralStyle.Tensors.Optim;
+
+/// <summary>Options of <see cref="Lbfgs"/>; defaults are torch.optim.LBFGS's.</summary>
+public sealed record LbfgsOptions
+{
+    public double LearningRate { get; init; } = 1;
+    public int MaxIterations { get; init; } = 20;
+    /// <summary>Most function evaluations; null means MaxIterations · 5 / 4 as in PyTorch.</summary>
+    public int? MaxEvaluations { get; init; }
+    public double ToleranceGrad { get; init; } = 1e-7;
+    public double ToleranceChange { get; init; } = 1e-9;
+    public int HistorySize { get; init; } = 100;
+    public bool StrongWolfe { get; init; }
+}
+
+/// <summary>
+/// The objective: writes ∂f/∂x into <c>grad</c> and returns f(x). <c>x</c> is the optimiser's current point.
+/// </summary>
+public delegate double Objective(float[] x, float[] grad);
+
+/// <summary>
+/// Limited-memory BFGS with the exact semantics of torch.optim.LBFGS (one <see cref="Minimize"/> call = one
+/// <c>optimizer.step(closure)</c>): first step scaled by min(1, 1/‖g‖₁)·lr, two-loop recursion with H₀ = sᵀy/yᵀy,
+/// a pair stored only when yᵀs &gt; 1e-10, optional strong-Wolfe line search.
+/// </summary>
+public sealed class Lbfgs
+{
+    private readonly LbfgsOptions _o;
+    private readonly int _n;
+    private readonly List<float[]> _dirs = [], _steps = [];
+    private readonly List<double> _ro = [];
+    private readonly float[] _d, _g, _prevG, _q, _y, _s, _xInit;
+    private readonly double[] _al;
+    private double _t, _hDiag = 1;
+    private int _iter;
+
+    public Lbfgs(int length, LbfgsOptions options)
+    {
+        if (options.HistorySize < 1) throw new ArgumentOutOfRangeException(nameof(options), "The L-BFGS history must be at least 1.");
+        _o = options;
+        _n = length;
+        _d = new float[length]; _g = new float[length]; _prevG = new float[length];
+        _q = new float[length]; _y = new float[length]; _s = new float[length]; _xInit = new float[length];
+        _al = new double[options.HistorySize];
+    }
+
+    /// <summary>Total function evaluations so far.</summary>
+    public int Evaluations { get; private set; }
+
+    /// <summary>Runs one torch-style step (up to MaxIterations iterations). Returns the last loss evaluated.</summary>
+    public double Minimize(float[] x, Objective f, CancellationToken cancel = default)
+    {
+        if (x.Length != _n) throw new ArgumentException("Length mismatch.");
+        int maxEval = _o.MaxEvaluations ?? _o.MaxIterations * 5 / 4;
+        double loss = f(x, _g);
+        int currentEvals = 1;
+        Evaluations++;
+        if (MaxAbs(_g) <= _o.ToleranceGrad) return loss;
+
+        int nIter = 0;
+        while (nIter < _o.MaxIterations)
+        {
+            nIter++;
+            _iter++;
+            if (_iter == 1)
+            {
+                for (int i = 0; i < _n; i++) _d[i] = -_g[i];
+                _dirs.Clear(); _steps.Clear(); _ro.Clear();
+                _hDiag = 1;
+            }
+            else
+            {
+                UpdateDirection();
+            }
+
+            Array.Copy(_g, _prevG, _n);
+            double prevLoss = loss;
+            _t = _iter == 1 ? Math.Min(1.0, 1.0 / SumAbs(_g)) * _o.LearningRate : _o.LearningRate;
+            double gtd = Dot(_g, _d);
+            if (gtd > -_o.ToleranceChange) break;
+
+            int lsEvals = 0;
+            if (_o.StrongWolfe)
+            {
+                Array.Copy(x, _xInit, _n);
+                (loss, _t, lsEvals) = StrongWolfe(x, f, loss, gtd);
+                for (int i = 0; i < _n; i++) x[i] = _xInit[i] + (float)_t * _d[i];
+            }
+            else
+            {
+                float tf = (float)_t;
+                for (int i = 0; i < _n; i++) x[i] += tf * _d[i];
+                if (nIter != _o.MaxIterations && !cancel.IsCancellationRequested)
+                {
+                    loss = f(x, _g);
+                    lsEvals = 1;
+                }
+            }
+            currentEvals += lsEvals;
+            Evaluations += lsEvals;
+
+            if (nIter == _o.MaxIterations || cancel.IsCancellationRequested) break;
+            if (currentEvals >= maxEval) break;
+            if (MaxAbs(_g) <= _o.ToleranceGrad) break;
+            if (MaxAbs(_d) * Math.Abs(_t) <= _o.ToleranceChange) break;
+            if (Math.Abs(loss - prevLoss) < _o.ToleranceChange) break;
+        }
+        return loss;
+    }
+
+    private void UpdateDirection()
+    {
+        float tf = (float)_t;
+        for (int i = 0; i < _n; i++)
+        {
+            _y[i] = _g[i] - _prevG[i];
+            _s[i] = _d[i] * tf;
+        }
+        double ys = Dot(_y, _s);
+        if (ys > 1e-10)
+        {
+            float[] yNew, sNew;
+            if (_dirs.Count == _o.HistorySize)
+            {
+                yNew = _dirs[0]; sNew = _steps[0];
+                _dirs.RemoveAt(0); _steps.RemoveAt(0); _ro.RemoveAt(0);
+            }
+            else
+            {
+                yNew = new float[_n]; sNew = new float[_n];
+            }
+            Array.Copy(_y, yNew, _n);
+            Array.Copy(_s, sNew, _n);
+            _dirs.Add(yNew); _steps.Add(sNew); _ro.Add(1.0 / ys);
+            _hDiag = ys / Dot(_y, _y);
+        }
+        int m = _dirs.Count;
+        for (int i = 0; i < _n; i++) _q[i] = -_g[i];
+        for (int i = m - 1; i >= 0; i--)
+        {
+            _al[i] = Dot(_steps[i], _q) * _ro[i];
+            Axpy(-(float)_al[i], _dirs[i], _q);
+        }
+        float h = (float)_hDiag;
+        for (int i = 0; i < _n; i++) _d[i] = _q[i] * h;
+        for (int i = 0; i < m; i++)
+        {
+            double be = Dot(_dirs[i], _d) * _ro[i];
+            Axpy((float)(_al[i] - be), _steps[i], _d);
+        }
+    }
+
+    // ---- strong-Wolfe line search (torch.optim.lbfgs._strong_wolfe) ----------------------------------------------
+
+    private (double F, double T, int Evals) StrongWolfe(float[] x, Objective f, double f0, double gtd0)
+    {
+        const double c1 = 1e-4, c2 = 0.9;
+        const int maxLs = 25;
+        double tolChange = _o.ToleranceChange;
+        double dNorm = MaxAbs(_d);
+        double t = _t;
+        float[] g0 = (float[])_g.Clone();
+        float[] gNew = new float[_n];
+        double fNew = Eval(x, f, t, gNew);
+        int evals = 1;
+        double gtdNew = Dot(gNew, _d);
+        double tPrev = 0, fPrev = f0, gtdPrev = gtd0;
+        float[] gPrev = g0;
+        bool done = false;
+        int lsIter = 0;
+        double[] br = [], brF = [], brGtd = [];
+        float[][] brG = [];
+        while (lsIter < maxLs)
+        {
+            if (fNew > f0 + c1 * t * gtd0 || (lsIter > 1 && fNew >= fPrev))
+            {
+                br = [tPrev, t]; brF = [fPrev, fNew]; brG = [gPrev, (float[])gNew.Clone()]; brGtd = [gtdPrev, gtdNew];
+                break;
+            }
+            if (Math.Abs(gtdNew) <= -c2 * gtd0)
+            {
+                br = [t]; brF = [fNew]; brG = [(float[])gNew.Clone()]; brGtd = [gtdNew];
+                done = true;
+                break;
+            }
+            if (gtdNew >= 0)
+            {
+                br = [tPrev, t]; brF = [fPrev, fNew]; brG = [gPrev, (float[])gNew.Clone()]; brGtd = [gtdPrev, gtdNew];
+                break;
+            }
+            double minStep = t + 0.01 * (t - tPrev), maxStep = t * 10;
+            double tmp = t;
+            t = CubicInterpolate(tPrev, fPrev, gtdPrev, t, fNew, gtdNew, minStep, maxStep);
+            tPrev = tmp; fPrev = fNew; gPrev = (float[])gNew.Clone(); gtdPrev = gtdNew;
+            fNew = Eval(x, f, t, gNew);
+            evals++;
+            gtdNew = Dot(gNew, _d);
+            lsIter++;
+        }
+        if (lsIter == maxLs)
+        {
+            br = [0, t]; brF = [f0, fNew]; brG = [g0, (float[])gNew.Clone()]; brGtd = [gtd0, gtdNew];
+        }
+
+        bool insufProgress = false;
+        int lo = 0, hi = 1;
+        if (br.Length == 2) (lo, hi) = brF[0] <= brF[1] ? (0, 1) : (1, 0);
+        while (!done && lsIter < maxLs)
+        {
+            if (Math.Abs(br[1] - br[0]) * dNorm < tolChange) break;
+            t = CubicInterpolate(br[0], brF[0], brGtd[0], br[1], brF[1], brGtd[1], Math.Min(br[0], br[1]), Math.Max(br[0], br[1]));
+            double bMax = Math.Max(br[0], br[1]), bMin = Math.Min(br[0], br[1]);
+            double eps = 0.1 * (bMax - bMin);
+            if (Math.Min(bMax - t, t - bMin) < eps)
+            {
+                if (insufProgress || t >= bMax || t <= bMin)
+                {
+                    t = Math.Abs(t - bMax) < Math.Abs(t - bMin) ? bMax - eps : bMin + eps;
+                    insufProgress = false;
+                }
+                else
+                {
+                    insufProgress = true;
+                }
+            }
+            else
+            {
+                insufProgress = false;
+            }
+            fNew = Eval(x, f, t, gNew);
+            evals++;
+            gtdNew = Dot(gNew, _d);
+            lsIter++;
+            if (fNew > f0 + c1 * t * gtd0 || fNew >= brF[lo])
+            {
+                br[hi] = t; brF[hi] = fNew; brG[hi] = (float[])gNew.Clone(); brGtd[hi] = gtdNew;
+                (lo, hi) = brF[0] <= brF[1] ? (0, 1) : (1, 0);
+            }
+            else
+            {
+                if (Math.Abs(gtdNew) <= -c2 * gtd0) done = true;
+                else if (gtdNew * (br[hi] - br[lo]) >= 0)
+                {
+                    br[hi] = br[lo]; brF[hi] = brF[lo]; brG[hi] = brG[lo]; brGtd[hi] = brGtd[lo];
+                }
+                br[lo] = t; brF[lo] = fNew; brG[lo] = (float[])gNew.Clone(); brGtd[lo] = gtdNew;
+            }
+        }
+        Array.Copy(brG[lo], _g, _n);
+        return (brF[lo], br[lo], evals);
+    }
+
+    private double Eval(float[] x, Objective f, double t, float[] g)
+    {
+        float tf = (float)t;
+        for (int i = 0; i < _n; i++) x[i] = _xInit[i] + tf * _d[i];
+        double v = f(x, g);
+        Array.Copy(_xInit, x, _n);
+        return v;
+    }
+
+    private static double CubicInterpolate(double x1, double f1, double g1, double x2, double f2, double g2, double xmin, double xmax)
+    {
+        double d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2);
+        double d2Square = d1 * d1 - g1 * g2;
+        if (d2Square >= 0)
+        {
+            double d2 = Math.Sqrt(d2Square);
+            double minPos = x1 <= x2
+                ? x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
+                : x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2));
+            return Math.Min(Math.Max(minPos, xmin), xmax);
+        }
+        return (xmin + xmax) / 2;
+    }
+
+    // ---- vector helpers (double accumulation) --------------------------------------------------------------------
+
+    private static double Dot(float[] a, float[] b)
+    {
+        double s = 0;
+        for (int i = 0; i < a.Length; i += 4096)
+        {
+            int len = Math.Min(4096, a.Length - i);
+            s += System.Numerics.Tensors.TensorPrimitives.Dot(a.AsSpan(i, len), b.AsSpan(i, len));
+        }
+        return s;
+    }
+
+    private static double SumAbs(float[] a)
+    {
+        double s = 0;
+        for (int i = 0; i < a.Length; i += 4096)
+            s += System.Numerics.Tensors.TensorPrimitives.SumOfMagnitudes(a.AsSpan(i, Math.Min(4096, a.Length - i)));
+        return s;
+    }
+
+    private static double MaxAbs(float[] a) => a.Length == 0 ? 0 : System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(a) is var m ? Math.Abs(m) : 0;
+
+    private static void Axpy(float alpha, float[] x, float[] y)
+        => System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(x, alpha, y, y);
+}
