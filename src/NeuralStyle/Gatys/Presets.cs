@@ -1,0 +1,110 @@
+using NeuralStyle.Models;
+using NeuralStyle.Models.Vgg;
+
+namespace NeuralStyle.Gatys;
+
+/// <summary>The presets of spec §2 and §7: each reproduces one reference exactly; every field can be overridden.</summary>
+public static class Presets
+{
+    public const string Default = "neural-style";
+
+    public static IReadOnlyList<string> Names { get; } = ["neural-style", "keras", "gatys-tf", "pytorch-tutorial", "random-features"];
+
+    public static string Describe(string name) => name switch
+    {
+        "neural-style" => "jcjohnson/neural-style (PyTorch port): relu4_2 content, relu1_1..relu5_1 style, L1 TV, L-BFGS 1000, 512 px; caffe VGG-19",
+        "keras" => "the Keras example (seed 000): block5_conv2 content, block1..5_conv1 style, TV^1.25, L-BFGS 10×10, height 400; caffe VGG-19",
+        "gatys-tf" => "the TensorFlow course (seed 003): conv4_2 content, conv1..5_1 style ×40, Adam lr 2, 50 steps, 400×300, avg pooling",
+        "pytorch-tutorial" => "the PyTorch tutorial (seed 004): conv4_2 content, weighted conv1..5_1 style ×1e6, Adam lr 3e-4, 5000 steps; torchvision VGG-19",
+        "random-features" => "the embedded random VGG-19 (spec §7): normalised losses, content + 10·style, Adam lr 0.02 on pixels",
+        _ => throw UnknownPreset(name),
+    };
+
+    public static StylizeOptions Get(string name) => name switch
+    {
+        "neural-style" => new StylizeOptions { Preset = name },
+        "keras" => new StylizeOptions
+        {
+            Preset = name,
+            Size = new(SizeRuleKind.Height, 400),
+            ContentLayers = ["relu5_2"],
+            StyleLayers = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"],
+            EqualShareLayerWeights = true,
+            ContentWeight = 0.025,
+            StyleWeight = 1.0,
+            TvWeight = 1e-4,
+            ContentScheme = ContentScheme.Sum,
+            StyleScheme = StyleScheme.Keras,
+            TvScheme = TvScheme.Keras,
+            Init = InitKind.Image,
+            Optimizer = OptimizerKind.Lbfgs,
+            Iterations = 100,
+            LbfgsRounds = 10,
+            LbfgsHistory = 10,
+            SaveEvery = 10,
+        },
+        "gatys-tf" => new StylizeOptions
+        {
+            Preset = name,
+            Size = new(SizeRuleKind.Exact, 400, 300),
+            Pooling = PoolingKind.Avg,
+            ContentLayers = ["relu4_2"],
+            StyleLayers = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"],
+            EqualShareLayerWeights = true,
+            ContentWeight = 10,
+            StyleWeight = 40,
+            TvWeight = 0,
+            ContentScheme = ContentScheme.GatysTf,
+            StyleScheme = StyleScheme.GatysTf,
+            Init = InitKind.Noise,
+            Optimizer = OptimizerKind.Adam,
+            LearningRate = 2.0,
+            Iterations = 50,
+            SaveEvery = 25,
+        },
+        "pytorch-tutorial" => new StylizeOptions
+        {
+            Preset = name,
+            Flavor = InputFlavor.Torchvision,
+            Size = new(SizeRuleKind.ShortEdgeIfLongExceeds, 400),
+            StyleToOutputSize = true,
+            ContentLayers = ["relu4_2"],
+            StyleLayers = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"],
+            StyleLayerWeights = [1, 0.75, 0.2, 0.2, 0.2],
+            ContentWeight = 1,
+            StyleWeight = 1e6,
+            TvWeight = 0,
+            ContentScheme = ContentScheme.Mean,
+            StyleScheme = StyleScheme.Tutorial,
+            Init = InitKind.Image,
+            Optimizer = OptimizerKind.Adam,
+            LearningRate = 0.0003,
+            Iterations = 5000,
+        },
+        "random-features" => new StylizeOptions
+        {
+            Preset = name,
+            Model = "random",
+            Flavor = InputFlavor.Torchvision,
+            Pooling = PoolingKind.Avg,
+            Size = new(SizeRuleKind.LongEdge, 256),
+            ContentLayers = ["relu4_2"],
+            StyleLayers = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"],
+            EqualShareLayerWeights = true,
+            ContentWeight = 1,
+            StyleWeight = 10,
+            TvWeight = 0,
+            ContentScheme = ContentScheme.Normalized,
+            StyleScheme = StyleScheme.Normalized,
+            Init = InitKind.Image,
+            Optimizer = OptimizerKind.Adam,
+            LearningRate = 0.02,
+            Iterations = 300,
+            PixelSpace = true,
+        },
+        _ => throw UnknownPreset(name),
+    };
+
+    private static ArgumentException UnknownPreset(string name)
+        => new($"Unknown preset '{name}'; choose one of {string.Join(", ", Names)}.");
+}

@@ -1,0 +1,168 @@
+using NeuralStyle.Models;
+using NeuralStyle.Models.Vgg;
+
+namespace NeuralStyle.Gatys;
+
+public enum OptimizerKind { Lbfgs, Adam }
+
+/// <summary>How the optimised image starts.</summary>
+public enum InitKind
+{
+    /// <summary>Preset-defined noise: 0.001·N(0,1) in input space (neural-style), U(0,1) pixels in pixel space.</summary>
+    Random,
+    /// <summary>gatys-tf's noise: 0.6·U(−20, 20) + 0.4·content, in input space.</summary>
+    Noise,
+    /// <summary>The content image.</summary>
+    Image,
+    /// <summary>The first style image, resized to the output size.</summary>
+    Style,
+    /// <summary>An image file, resized to the output size.</summary>
+    File,
+}
+
+/// <summary>How a content term is reduced (spec §2, §7).</summary>
+public enum ContentScheme
+{
+    /// <summary>w · mean((F − Fc)²) (neural-style, pytorch-tutorial).</summary>
+    Mean,
+    /// <summary>w · sum((F − Fc)²) (keras).</summary>
+    Sum,
+    /// <summary>w · sum((F − Fc)²) / (4·h·w·C) (gatys-tf).</summary>
+    GatysTf,
+    /// <summary>w · mean((F − Fc)²) / mean(Fc²) (random-features).</summary>
+    Normalized,
+}
+
+/// <summary>How a style term is formed from Gram matrices (spec §2, §7).</summary>
+public enum StyleScheme
+{
+    /// <summary>Ĝ = G/(C·h·w); w · mean((Ĝ − Â)²) (neural-style).</summary>
+    NeuralStyle,
+    /// <summary>raw G; w · sum((G − A)²) / (4 · 3² · (H·W)²) with H·W the output image (keras).</summary>
+    Keras,
+    /// <summary>raw G; w · sum((G − A)²) / (4·C²·(h·w)²) (gatys-tf).</summary>
+    GatysTf,
+    /// <summary>raw G; w · mean((G − A)²) / (C·h·w) (pytorch-tutorial).</summary>
+    Tutorial,
+    /// <summary>Ĝ = G/(C·h·w); w · mean((Ĝ − Â)²) / mean(Â²) (random-features).</summary>
+    Normalized,
+}
+
+public enum TvScheme
+{
+    /// <summary>w · (Σ|x[i+1,j] − x[i,j]| + Σ|x[i,j+1] − x[i,j]|) (neural-style).</summary>
+    L1,
+    /// <summary>w · Σ (a + b)^1.25 over i &lt; H−1, j &lt; W−1 with squared forward differences (keras).</summary>
+    Keras,
+}
+
+public enum SizeRuleKind
+{
+    /// <summary>The output's long edge is A.</summary>
+    LongEdge,
+    /// <summary>The output's height is A (width keeps the aspect ratio).</summary>
+    Height,
+    /// <summary>The output is exactly A×B (width × height).</summary>
+    Exact,
+    /// <summary>torchvision Resize(A) when the long edge exceeds A: the SHORT edge becomes A; otherwise unchanged.</summary>
+    ShortEdgeIfLongExceeds,
+}
+
+public readonly record struct SizeRule(SizeRuleKind Kind, int A, int B = 0)
+{
+    /// <summary>The output size for a content image of w×h.</summary>
+    public (int Width, int Height) Apply(int w, int h)
+    {
+        static int R(double v) => Math.Max(1, (int)Math.Round(v, MidpointRounding.AwayFromZero));
+        switch (Kind)
+        {
+            case SizeRuleKind.LongEdge:
+                return w >= h ? (A, R((double)h * A / w)) : (R((double)w * A / h), A);
+            case SizeRuleKind.Height:
+                return (R((double)w * A / h), A);
+            case SizeRuleKind.Exact:
+                return (A, B);
+            default:
+                if (Math.Max(w, h) <= A) return (w, h);
+                // torchvision: the short edge becomes A, the long edge int(A · long / short) (truncated).
+                return w <= h ? (A, (int)((long)A * h / w)) : ((int)((long)A * w / h), A);
+        }
+    }
+
+    public override string ToString() => Kind switch
+    {
+        SizeRuleKind.LongEdge => $"long edge {A}",
+        SizeRuleKind.Height => $"height {A}",
+        SizeRuleKind.Exact => $"{A}×{B}",
+        _ => $"short edge {A} when the long edge exceeds {A}",
+    };
+}
+
+/// <summary>
+/// Every setting of a Gatys stylisation, each default held here exactly once (through <see cref="Presets"/>);
+/// the command line starts from a preset and overrides single fields.
+/// </summary>
+public sealed record StylizeOptions
+{
+    public string Preset { get; init; } = "neural-style";
+
+    // backbone
+    public string Model { get; init; } = "vgg19";
+    public string? Weights { get; init; }
+    public InputFlavor? Flavor { get; init; }
+    public PoolingKind Pooling { get; init; } = PoolingKind.Max;
+
+    // geometry
+    public SizeRule Size { get; init; } = new(SizeRuleKind.LongEdge, 512);
+    public double StyleScale { get; init; } = 1;
+    /// <summary>Resize every style image to the output's exact size (pytorch-tutorial).</summary>
+    public bool StyleToOutputSize { get; init; }
+    public IReadOnlyList<double>? StyleBlend { get; init; }
+
+    // losses
+    public IReadOnlyList<string> ContentLayers { get; init; } = ["relu4_2"];
+    public IReadOnlyList<string> StyleLayers { get; init; } = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"];
+    /// <summary>Per-layer style weights; null: the preset's rule (<see cref="EqualShareLayerWeights"/>).</summary>
+    public IReadOnlyList<double>? StyleLayerWeights { get; init; }
+    /// <summary>When no per-layer weights are given: each layer gets 1/L (true) or 1 (false).</summary>
+    public bool EqualShareLayerWeights { get; init; }
+    public double ContentWeight { get; init; } = 5;
+    public double StyleWeight { get; init; } = 100;
+    public double TvWeight { get; init; } = 1e-3;
+    public ContentScheme ContentScheme { get; init; } = ContentScheme.Mean;
+    public StyleScheme StyleScheme { get; init; } = StyleScheme.NeuralStyle;
+    public TvScheme TvScheme { get; init; } = TvScheme.L1;
+    public bool NormalizeGradients { get; init; }
+
+    // optimisation
+    public InitKind Init { get; init; } = InitKind.Random;
+    public string? InitPath { get; init; }
+    public ulong Seed { get; init; } = 0;
+    public OptimizerKind Optimizer { get; init; } = OptimizerKind.Lbfgs;
+    public int Iterations { get; init; } = 1000;
+    public double LearningRate { get; init; } = 1;
+    public int LbfgsHistory { get; init; } = 100;
+    /// <summary>L-BFGS restarted this many times, Iterations/Rounds evaluations each (keras's scipy loop); 1 = one run.</summary>
+    public int LbfgsRounds { get; init; } = 1;
+    public bool StrongWolfe { get; init; }
+    /// <summary>Optimise the [0,1] pixel image (clamped after each step) instead of the backbone's input space.</summary>
+    public bool PixelSpace { get; init; }
+
+    // output
+    public bool OriginalColors { get; init; }
+    public int SaveEvery { get; init; }
+    public int PrintEvery { get; init; } = 50;
+
+    /// <summary>The per-layer style weights in effect.</summary>
+    public double[] EffectiveStyleLayerWeights()
+    {
+        if (StyleLayerWeights is { } w)
+        {
+            if (w.Count != StyleLayers.Count)
+                throw new ArgumentException($"{w.Count} style layer weights were given for {StyleLayers.Count} style layers.");
+            return [.. w];
+        }
+        double each = EqualShareLayerWeights ? 1.0 / StyleLayers.Count : 1.0;
+        return Enumerable.Repeat(each, StyleLayers.Count).ToArray();
+    }
+}
