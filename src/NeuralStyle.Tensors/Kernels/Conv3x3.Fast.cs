@@ -1,13 +1,316 @@
+// Fast drivers of Conv3x3. Forward and backward-input share one direct-convolution driver:
+//   out (N,Ho',Wo',Cout)[oy, ox] = Σ_{ky,kx,i} in[oy+ky−pad, ox+kx−pad, i] · packed[co/32][ky][kx][i][co%32]
+// forward:        in = x,  packed = weights.Forward,  pad 1 (Zero/Circular) or 0 (Valid)
+// backward-input: in = dy, packed = weights.Backward (channels transposed, kernel flipped), pad 1 or 2 (Valid).
+// Bands of a few output rows are copied into a padded scratch slab (zeros or wrap-around at the borders, and
+// extra zero columns so every row is a whole number of 8-pixel tiles); the Tile8x32 microkernel then runs
+// without any border test. Backward-weights runs the MulAcc tile over pixels: one 8-ci × 32-co block of one
+// tap per tile, accumulated in a packed scratch and added to dw (OIHW) at the end.
+using System.Buffers;
+
 namespace NeuralStyle.Tensors.Kernels;
 
-public static partial class Conv3x3
+public static unsafe partial class Conv3x3
 {
+    private const int BandRows = 4;
+
     private static void ForwardFast(float[] x, int n, int h, int w, Conv3x3Weights weights, float[]? bias, float[] y, ConvPadding padding, bool relu)
-        => ForwardReference(x, n, h, w, weights.InChannels, weights.OutChannels, weights.Oihw, bias, y, padding, relu);
+    {
+        int ho = KernelChecks.ConvOutSize(h, padding), wo = KernelChecks.ConvOutSize(w, padding);
+        int pad = padding == ConvPadding.Valid ? 0 : 1;
+        Direct(x, n, h, w, weights.InChannels, weights.Forward, weights.OutChannels, bias, y, ho, wo, pad, padding == ConvPadding.Circular, relu);
+    }
 
     private static void BackwardInputFast(float[] dy, int n, int h, int w, Conv3x3Weights weights, float[] dx, ConvPadding padding)
-        => BackwardInputReference(dy, n, h, w, weights.InChannels, weights.OutChannels, weights.Oihw, dx, padding);
+    {
+        int ho = KernelChecks.ConvOutSize(h, padding), wo = KernelChecks.ConvOutSize(w, padding);
+        int pad = padding == ConvPadding.Valid ? 2 : 1;
+        Direct(dy, n, ho, wo, weights.OutChannels, weights.Backward, weights.InChannels, null, dx, h, w, pad, padding == ConvPadding.Circular, relu: false);
+    }
+
+    /// <summary>in (N,Hi,Wi,Cin) -> out (N,Ho,Wo,Cout) with packed [cout/32][3][3][cin][32] weights.</summary>
+    private static void Direct(float[] input, int n, int hi, int wi, int cin, float[] packed, int cout, float[]? bias,
+                               float[] output, int ho, int wo, int pad, bool circular, bool relu)
+    {
+        if (n == 0 || ho <= 0 || wo <= 0)
+        {
+            return;
+        }
+
+        int coBlocks = (cout + 31) / 32;
+        int tiles = (wo + 7) / 8;
+        int slabWidth = (tiles * 8) + 2;
+        int rowStride = slabWidth * cin;
+        double flopsPerRow = 18.0 * wo * coBlocks * 32 * cin;
+        int minRows = (int)Math.Clamp(Math.Ceiling(3e6 / flopsPerRow), 1, int.MaxValue);
+
+        KernelThreading.For(n * ho, minRows, (start, end) =>
+        {
+            float[] slab = ArrayPool<float>.Shared.Rent((BandRows + 2) * rowStride);
+            float[] biasPadded = ArrayPool<float>.Shared.Rent((coBlocks * 32) + (8 * 32));
+            try
+            {
+                Array.Clear(biasPadded);
+                if (bias is not null)
+                {
+                    Array.Copy(bias, biasPadded, cout);
+                }
+
+                fixed (float* slabPtr = slab, wPtr = packed, bPtr = biasPadded, yPtr = output)
+                {
+                    float* temp = bPtr + (coBlocks * 32); // 8×32 scratch for partial tiles
+                    int row = start;
+                    while (row < end)
+                    {
+                        int b = row / ho, oy0 = row % ho;
+                        int count = Math.Min(BandRows, Math.Min(ho - oy0, end - row));
+                        FillSlab(input, b, hi, wi, cin, cin, oy0 - pad, count + 2, pad, slabWidth, circular, slabPtr);
+                        for (int cb = 0; cb < coBlocks; cb++)
+                        {
+                            float* wBlock = wPtr + ((long)cb * 9 * cin * 32);
+                            int co0 = cb * 32;
+                            int coCount = Math.Min(32, cout - co0);
+                            for (int r = 0; r < count; r++)
+                            {
+                                float* outRow = yPtr + ((long)(row + r) * wo * cout);
+                                float* slabRow = slabPtr + ((long)r * rowStride);
+                                for (int t = 0; t < tiles; t++)
+                                {
+                                    int ox0 = t * 8;
+                                    int px = Math.Min(8, wo - ox0);
+                                    float* xTile = slabRow + ((long)ox0 * cin);
+                                    if (px == 8 && coCount == 32)
+                                    {
+                                        Tile8x32.Conv(xTile, cin, rowStride, wBlock, bPtr + co0, outRow + ((long)ox0 * cout) + co0, cout, relu);
+                                    }
+                                    else
+                                    {
+                                        Tile8x32.Conv(xTile, cin, rowStride, wBlock, bPtr + co0, temp, 32, relu);
+                                        for (int p = 0; p < px; p++)
+                                        {
+                                            new ReadOnlySpan<float>(temp + (p * 32), coCount)
+                                                .CopyTo(new Span<float>(outRow + ((long)(ox0 + p) * cout) + co0, coCount));
+                                        }
+                                    }
+                                }
+                            }
+                        }
+
+                        row += count;
+                    }
+                }
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(biasPadded);
+                ArrayPool<float>.Shared.Return(slab);
+            }
+        });
+    }
+
+    /// <summary>
+    /// Copies input rows iy0 … iy0+rows−1 of image b into a slab of <paramref name="slabWidth"/> pixels per row and
+    /// <paramref name="stride"/> floats per pixel (channels beyond cin are zero); slab column j holds input column
+    /// j − pad. Outside the image: zeros, or wrap-around when circular (columns past wi + 2·pad stay zero).
+    /// </summary>
+    private static void FillSlab(float[] input, int b, int hi, int wi, int cin, int stride, int iy0, int rows, int pad,
+                                 int slabWidth, bool circular, float* slab)
+    {
+        long rowFloats = (long)slabWidth * stride;
+        for (int r = 0; r < rows; r++)
+        {
+            float* dst = slab + (r * rowFloats);
+            int iy = iy0 + r;
+            if (iy < 0 || iy >= hi)
+            {
+                if (!circular)
+                {
+                    new Span<float>(dst, (int)rowFloats).Clear();
+                    continue;
+                }
+
+                iy = ((iy % hi) + hi) % hi;
+            }
+
+            long srcRow = ((long)b * hi + iy) * wi * cin;
+            if (stride != cin)
+            {
+                new Span<float>(dst, (int)rowFloats).Clear();
+            }
+
+            for (int j = 0; j < slabWidth; j++)
+            {
+                int ix = j - pad;
+                if (ix < 0 || ix >= wi)
+                {
+                    if (!circular || j >= wi + (2 * pad))
+                    {
+                        if (stride == cin)
+                        {
+                            new Span<float>(dst + ((long)j * stride), cin).Clear();
+                        }
+
+                        continue;
+                    }
+
+                    ix = ((ix % wi) + wi) % wi;
+                }
+                else if (stride == cin)
+                {
+                    // Copy the whole in-range run at once.
+                    int run = Math.Min(wi - ix, slabWidth - j);
+                    input.AsSpan((int)(srcRow + ((long)ix * cin)), run * cin).CopyTo(new Span<float>(dst + ((long)j * stride), run * cin));
+                    j += run - 1;
+                    continue;
+                }
+
+                input.AsSpan((int)(srcRow + ((long)ix * cin)), cin).CopyTo(new Span<float>(dst + ((long)j * stride), cin));
+            }
+        }
+    }
 
     private static void BackwardWeightsFast(float[] x, float[] dy, int n, int h, int w, int ci, int co, float[] dw, float[]? db, ConvPadding padding)
-        => BackwardWeightsReference(x, dy, n, h, w, ci, co, dw, db, padding);
+    {
+        int ho = KernelChecks.ConvOutSize(h, padding), wo = KernelChecks.ConvOutSize(w, padding);
+        if (n == 0 || ho <= 0 || wo <= 0)
+        {
+            return;
+        }
+
+        int pad = padding == ConvPadding.Valid ? 0 : 1;
+        bool circular = padding == ConvPadding.Circular;
+        int ci8 = (ci + 7) / 8 * 8, co32 = (co + 31) / 32 * 32;
+        int ciBlocks = ci8 / 8, coBlocks = co32 / 32;
+        int units = 9 * ciBlocks * coBlocks;
+        int slabWidth = wo + 2;
+        int rowStride = slabWidth * ci8;
+        bool copyDy = co != co32;
+        const int band = 8;
+
+        float[] packed = ArrayPool<float>.Shared.Rent(units * 256);
+        try
+        {
+            Array.Clear(packed, 0, units * 256);
+            double flopsPerUnit = 2.0 * 256 * n * ho * wo;
+            int minUnits = (int)Math.Clamp(Math.Ceiling(3e6 / flopsPerUnit), 1, int.MaxValue);
+            KernelThreading.For(units, minUnits, (u0, u1) =>
+            {
+                float[] slab = ArrayPool<float>.Shared.Rent((band + 2) * rowStride);
+                float[]? dyBuf = copyDy ? ArrayPool<float>.Shared.Rent(band * wo * co32) : null;
+                try
+                {
+                    if (dyBuf is not null)
+                    {
+                        Array.Clear(dyBuf);
+                    }
+
+                    fixed (float* slabPtr = slab, dyPtr = dy, bufPtr = dyBuf, accPtr = packed)
+                    {
+                        for (int b = 0; b < n; b++)
+                        {
+                            for (int oy0 = 0; oy0 < ho; oy0 += band)
+                            {
+                                int count = Math.Min(band, ho - oy0);
+                                FillSlab(x, b, h, w, ci, ci8, oy0 - pad, count + 2, pad, slabWidth, circular, slabPtr);
+                                float* dyBand;
+                                int dyStride;
+                                if (copyDy)
+                                {
+                                    for (int p = 0; p < count * wo; p++)
+                                    {
+                                        long src = (((long)b * ho * wo) + ((long)oy0 * wo) + p) * co;
+                                        new ReadOnlySpan<float>(dyPtr + src, co).CopyTo(new Span<float>(bufPtr + ((long)p * co32), co));
+                                    }
+
+                                    dyBand = bufPtr;
+                                    dyStride = co32;
+                                }
+                                else
+                                {
+                                    dyBand = dyPtr + ((((long)b * ho) + oy0) * wo * co);
+                                    dyStride = co;
+                                }
+
+                                for (int u = u0; u < u1; u++)
+                                {
+                                    int t = u % 9, rest = u / 9;
+                                    int ib = rest % ciBlocks, cb = rest / ciBlocks;
+                                    int ky = t / 3, kx = t % 3;
+                                    float* a = slabPtr + ((long)ky * rowStride) + ((long)kx * ci8) + (ib * 8);
+                                    Tile8x32.MulAcc(a, ci8, rowStride, dyBand + (cb * 32), dyStride, (nint)wo * dyStride, wo, count, accPtr + ((long)u * 256));
+                                }
+                            }
+                        }
+                    }
+                }
+                finally
+                {
+                    if (dyBuf is not null)
+                    {
+                        ArrayPool<float>.Shared.Return(dyBuf);
+                    }
+
+                    ArrayPool<float>.Shared.Return(slab);
+                }
+            });
+
+            for (int o = 0; o < co; o++)
+            {
+                int cb = o / 32, ol = o % 32;
+                for (int i = 0; i < ci; i++)
+                {
+                    int ib = i / 8, il = i % 8;
+                    int dwBase = ((o * ci) + i) * 9;
+                    for (int t = 0; t < 9; t++)
+                    {
+                        int u = (((cb * ciBlocks) + ib) * 9) + t;
+                        dw[dwBase + t] += packed[(u * 256) + (il * 32) + ol];
+                    }
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(packed);
+        }
+
+        if (db is not null)
+        {
+            BiasGradient(dy, n * ho * wo, co, db);
+        }
+    }
+
+    /// <summary>db[o] += Σ_p dy[p, o], summed per row of up to 256 pixels in float, rows summed in double.</summary>
+    private static void BiasGradient(float[] dy, int pixels, int co, float[] db)
+    {
+        var total = new double[co];
+        float[] partial = ArrayPool<float>.Shared.Rent(co);
+        try
+        {
+            for (int p0 = 0; p0 < pixels; p0 += 256)
+            {
+                var acc = partial.AsSpan(0, co);
+                acc.Clear();
+                int p1 = Math.Min(pixels, p0 + 256);
+                for (int p = p0; p < p1; p++)
+                {
+                    System.Numerics.Tensors.TensorPrimitives.Add(acc, dy.AsSpan(p * co, co), acc);
+                }
+
+                for (int o = 0; o < co; o++)
+                {
+                    total[o] += acc[o];
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(partial);
+        }
+
+        for (int o = 0; o < co; o++)
+        {
+            db[o] += (float)total[o];
+        }
+    }
 }

@@ -1,0 +1,109 @@
+// Register-tile microkernels shared by Conv3x3 and Gemm; each produces an 8-row × 32-column tile.
+// Conv:   y[p, c] = bias[c] + Σ_{ky,kx,i} x[ky·rowStride + (p+kx)·cin + i] · w[((ky·3+kx)·cin + i)·32 + c]   (p < 8, c < 32)
+//         (x: 3 padded NHWC rows, w: one packed [3][3][cin][32] block; relu fused)
+// MulAcc: acc[r, c] += Σ_{row<rows} Σ_{k<count} a[row·aRow + k·aK + r] · b[row·bRow + k·bK + c]   (r < 8, c < 32)
+//         (acc: 8×32 floats in memory, loaded once and stored once per call)
+// Dispatch: Vector512 (AVX-512), else Vector256 + FMA (AVX2), else scalar.
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace NeuralStyle.Tensors.Kernels;
+
+internal static unsafe partial class Tile8x32
+{
+    public const int Rows = 8;
+    public const int Cols = 32;
+
+    /// <summary>Which instruction set the tiles use in this process (for diagnostics and tests).</summary>
+    public static string Isa => Vector512.IsHardwareAccelerated ? "Vector512"
+        : Vector256.IsHardwareAccelerated && Fma.IsSupported ? "Vector256" : "Scalar";
+
+    public static void Conv(float* x, nint cin, nint rowStride, float* w, float* bias, float* y, nint yStride, bool relu)
+    {
+        if (Vector512.IsHardwareAccelerated)
+        {
+            Conv512(x, cin, rowStride, w, bias, y, yStride, relu);
+        }
+        else if (Vector256.IsHardwareAccelerated && Fma.IsSupported)
+        {
+            Conv256(x, cin, rowStride, w, bias, y, yStride, relu);
+        }
+        else
+        {
+            ConvScalar(x, cin, rowStride, w, bias, y, yStride, relu);
+        }
+    }
+
+    public static void MulAcc(float* a, nint aK, nint aRow, float* b, nint bK, nint bRow, nint count, nint rows, float* acc)
+    {
+        if (Vector512.IsHardwareAccelerated)
+        {
+            MulAcc512(a, aK, aRow, b, bK, bRow, count, rows, acc);
+        }
+        else if (Vector256.IsHardwareAccelerated && Fma.IsSupported)
+        {
+            MulAcc256(a, aK, aRow, b, bK, bRow, count, rows, acc);
+        }
+        else
+        {
+            MulAccScalar(a, aK, aRow, b, bK, bRow, count, rows, acc);
+        }
+    }
+
+    private static void ConvScalar(float* x, nint cin, nint rowStride, float* w, float* bias, float* y, nint yStride, bool relu)
+    {
+        float* acc = stackalloc float[Rows * Cols];
+        for (int p = 0; p < Rows; p++)
+        {
+            new ReadOnlySpan<float>(bias, Cols).CopyTo(new Span<float>(acc + (p * Cols), Cols));
+        }
+
+        for (nint t = 0; t < 9; t++)
+        {
+            nint ky = t / 3, kx = t % 3;
+            for (nint i = 0; i < cin; i++)
+            {
+                float* wp = w + (((t * cin) + i) * Cols);
+                for (nint p = 0; p < Rows; p++)
+                {
+                    float xv = x[(ky * rowStride) + ((p + kx) * cin) + i];
+                    float* ap = acc + (p * Cols);
+                    for (int c = 0; c < Cols; c++)
+                    {
+                        ap[c] += xv * wp[c];
+                    }
+                }
+            }
+        }
+
+        for (nint p = 0; p < Rows; p++)
+        {
+            for (int c = 0; c < Cols; c++)
+            {
+                float v = acc[(p * Cols) + c];
+                y[(p * yStride) + c] = relu ? Math.Max(0f, v) : v;
+            }
+        }
+    }
+
+    private static void MulAccScalar(float* a, nint aK, nint aRow, float* b, nint bK, nint bRow, nint count, nint rows, float* acc)
+    {
+        for (nint r = 0; r < rows; r++)
+        {
+            for (nint k = 0; k < count; k++)
+            {
+                float* ap = a + (r * aRow) + (k * aK);
+                float* bp = b + (r * bRow) + (k * bK);
+                for (int i = 0; i < Rows; i++)
+                {
+                    float av = ap[i];
+                    float* cp = acc + (i * Cols);
+                    for (int c = 0; c < Cols; c++)
+                    {
+                        cp[c] += av * bp[c];
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,208 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+
+namespace NeuralStyle.Weights;
+
+/// <summary>A progress report of a download: bytes so far (including a resumed part), total when known, rate and ETA.</summary>
+public sealed record DownloadProgress(long BytesDone, long? BytesTotal, double BytesPerSecond, TimeSpan? Remaining);
+
+/// <summary>A download that failed: one sentence naming the URL and how to place the file by hand.</summary>
+public sealed class DownloadException : Exception
+{
+    public DownloadException(string message) : base(message) { }
+    public DownloadException(string message, Exception inner) : base(message, inner) { }
+}
+
+/// <summary>
+/// Downloads registry entries into a <see cref="WeightCache"/>: writes "&lt;file&gt;.partial", resumes it with a Range
+/// request when the server allows (restarts from zero when it does not), stops when no byte arrives for the stall
+/// timeout, checks the SHA-256 prefix, then renames the file into place. A wrong hash deletes the file.
+/// </summary>
+public sealed class WeightDownloader
+{
+    private static readonly Lazy<HttpClient> DefaultClient = new(() => new HttpClient(new SocketsHttpHandler
+    {
+        ConnectTimeout = TimeSpan.FromSeconds(30),
+        AutomaticDecompression = DecompressionMethods.None,
+    })
+    {
+        Timeout = Timeout.InfiniteTimeSpan, // big files take minutes; the stall timeout bounds hangs instead
+    });
+
+    private static readonly TimeSpan ReportInterval = TimeSpan.FromMilliseconds(200);
+
+    private readonly WeightCache _cache;
+    private readonly HttpClient _client;
+    private readonly TimeSpan _stallTimeout;
+
+    /// <param name="stallTimeout">How long without any byte (or without response headers) before giving up; default 60 s.</param>
+    public WeightDownloader(WeightCache cache, HttpClient? client = null, TimeSpan? stallTimeout = null)
+    {
+        ArgumentNullException.ThrowIfNull(cache);
+        _cache = cache;
+        _client = client ?? DefaultClient.Value;
+        _stallTimeout = stallTimeout ?? TimeSpan.FromSeconds(60);
+        if (_stallTimeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(stallTimeout), "The stall timeout must be positive.");
+    }
+
+    /// <summary>Returns the cached file's path, downloading it first when it is not cached yet.</summary>
+    /// <exception cref="DownloadException">Server unreachable or erroring, stalled, truncated, or wrong hash.</exception>
+    /// <exception cref="OperationCanceledException">When <paramref name="ct"/> is cancelled (the partial file is kept for resuming).</exception>
+    public async Task<string> FetchAsync(ModelEntry entry, IProgress<DownloadProgress>? progress, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        string final = _cache.PathFor(entry);
+        if (_cache.IsCached(entry)) return final;
+        try
+        {
+            Directory.CreateDirectory(_cache.Root);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw Fail(entry, $"the cache folder {_cache.Root} cannot be created ({e.Message})", e);
+        }
+        string partial = final + ".partial";
+
+        // A second attempt only when a resume turned out to be unusable (bad range answer): then start from zero.
+        for (int attempt = 0; ; attempt++)
+        {
+            var outcome = await DownloadAsync(entry, partial, allowResume: attempt == 0, progress, ct).ConfigureAwait(false);
+            if (outcome == Outcome.Done) break;
+            TryDelete(partial);
+            if (attempt >= 1) throw Fail(entry, "the server did not answer the download request consistently");
+        }
+
+        if (entry.Sha256Prefix.Length > 0)
+        {
+            string actual = await HashAsync(partial, ct).ConfigureAwait(false);
+            if (!actual.StartsWith(entry.Sha256Prefix, StringComparison.OrdinalIgnoreCase))
+            {
+                TryDelete(partial);
+                throw new DownloadException(
+                    $"The file downloaded from {entry.Url} has SHA-256 {actual[..Math.Min(16, actual.Length)]}…, not {entry.Sha256Prefix}…, so it was deleted; try again later or download it by hand and pass it with --weights PATH.");
+            }
+        }
+        File.Move(partial, final, overwrite: true);
+        return final;
+    }
+
+    private enum Outcome { Done, Restart }
+
+    private async Task<Outcome> DownloadAsync(ModelEntry entry, string partial, bool allowResume, IProgress<DownloadProgress>? progress, CancellationToken ct)
+    {
+        long existing = allowResume && File.Exists(partial) ? new FileInfo(partial).Length : 0;
+        using var request = new HttpRequestMessage(HttpMethod.Get, entry.Url);
+        if (existing > 0) request.Headers.Range = new RangeHeaderValue(existing, null);
+
+        using var stall = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        stall.CancelAfter(_stallTimeout);
+        HttpResponseMessage response;
+        try
+        {
+            response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, stall.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
+        {
+            throw Fail(entry, $"the server sent no answer within {_stallTimeout.TotalSeconds:0.#} s", e);
+        }
+        catch (HttpRequestException e)
+        {
+            throw Fail(entry, $"the server cannot be reached ({e.Message})", e);
+        }
+
+        using (response)
+        {
+            if (response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable && existing > 0)
+            {
+                // The partial file may already hold everything ("bytes */N" with N == what we have).
+                if (response.Content.Headers.ContentRange?.Length == existing) return Outcome.Done;
+                return Outcome.Restart;
+            }
+            if (!response.IsSuccessStatusCode)
+                throw Fail(entry, $"the server answered {(int)response.StatusCode} {response.ReasonPhrase}");
+
+            bool append = false;
+            if (existing > 0 && response.StatusCode == HttpStatusCode.PartialContent)
+            {
+                if (response.Content.Headers.ContentRange?.From != existing) return Outcome.Restart;
+                append = true;
+            }
+            else if (response.StatusCode == HttpStatusCode.PartialContent)
+            {
+                return Outcome.Restart; // a range we did not ask for
+            }
+
+            long start = append ? existing : 0;
+            long? length = response.Content.Headers.ContentLength;
+            long? total = length is long l ? start + l : entry.ApproxBytes;
+
+            var clock = Stopwatch.StartNew();
+            long done = start, session = 0;
+            var lastReport = TimeSpan.MinValue;
+            void Report(bool force)
+            {
+                if (progress is null) return;
+                var now = clock.Elapsed;
+                if (!force && now - lastReport < ReportInterval) return;
+                lastReport = now;
+                double rate = now.TotalSeconds > 0 ? session / now.TotalSeconds : 0;
+                TimeSpan? eta = total is long t && rate > 0 && t >= done ? TimeSpan.FromSeconds((t - done) / rate) : null;
+                progress.Report(new DownloadProgress(done, total, rate, eta));
+            }
+
+            try
+            {
+                await using var file = new FileStream(partial, append ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true);
+                await using var body = await response.Content.ReadAsStreamAsync(stall.Token).ConfigureAwait(false);
+                var buffer = new byte[1 << 16];
+                Report(force: true);
+                while (true)
+                {
+                    stall.CancelAfter(_stallTimeout);
+                    int n = await body.ReadAsync(buffer, stall.Token).ConfigureAwait(false);
+                    if (n == 0) break;
+                    await file.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
+                    done += n;
+                    session += n;
+                    Report(force: false);
+                }
+                await file.FlushAsync(ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
+            {
+                throw Fail(entry, $"no data arrived for {_stallTimeout.TotalSeconds:0.#} s after {done} bytes (run again to resume)", e);
+            }
+            catch (Exception e) when (e is IOException or HttpRequestException && !ct.IsCancellationRequested)
+            {
+                throw Fail(entry, $"the connection broke after {done} bytes (run again to resume)", e);
+            }
+            Report(force: true);
+
+            if (length is long expected && session != expected)
+                throw Fail(entry, $"the server sent {session} of {expected} bytes (run again to resume)");
+            return Outcome.Done;
+        }
+    }
+
+    private static async Task<string> HashAsync(string path, CancellationToken ct)
+    {
+        await using var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+        var hash = await SHA256.HashDataAsync(f, ct).ConfigureAwait(false);
+        return Convert.ToHexStringLower(hash);
+    }
+
+    private DownloadException Fail(ModelEntry entry, string why, Exception? inner = null)
+    {
+        string message = $"Could not download the '{entry.Name}' weights from {entry.Url}: {why}; download the file by hand and pass it with --weights PATH, or put it at {_cache.PathFor(entry)}.";
+        return inner is null ? new DownloadException(message) : new DownloadException(message, inner);
+    }
+
+    private static void TryDelete(string path)
+    {
+        try { File.Delete(path); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+}
