@@ -114,6 +114,7 @@ public sealed record StylizeOptions
 
     // geometry
     public SizeRule Size { get; init; } = new(SizeRuleKind.LongEdge, 512);
+    /// <summary>Style long edge = output long edge × this; 0 keeps each style image at its own size.</summary>
     public double StyleScale { get; init; } = 1;
     /// <summary>Resize every style image to the output's exact size (pytorch-tutorial).</summary>
     public bool StyleToOutputSize { get; init; }

@@ -172,6 +172,7 @@ public sealed class Stylizer
     private Image StyleSized(Image style, int w, int h)
     {
         if (_o.StyleToOutputSize) return ImageOps.Resize(style, w, h);
+        if (_o.StyleScale <= 0) return style; // --style-scale 0: every style image at its own size
         int longEdge = Math.Max(1, (int)Math.Round(Math.Max(w, h) * _o.StyleScale, MidpointRounding.AwayFromZero));
         return ImageOps.ResizeToLongEdge(style, longEdge);
     }
