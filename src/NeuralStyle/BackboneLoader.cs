@@ -1,0 +1,126 @@
+using System.Security.Cryptography;
+using NeuralStyle.Gatys;
+using NeuralStyle.Models;
+using NeuralStyle.Models.Vgg;
+using NeuralStyle.Weights;
+
+namespace NeuralStyle;
+
+/// <summary>Thrown when no usable weights can be had; the message is one sentence for the user.</summary>
+public sealed class WeightsUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// Turns --model / --weights / --input-flavor into a <see cref="Backbone"/>: a file path, a registry name (cached or
+/// downloaded), or the embedded random network.
+/// </summary>
+public sealed class BackboneLoader
+{
+    private readonly WeightCache _cache;
+    private readonly Func<ModelEntry, string> _download;
+
+    public BackboneLoader(WeightCache cache, Func<ModelEntry, string> download)
+    {
+        _cache = cache;
+        _download = download;
+    }
+
+    /// <summary>Messages for the user (fallbacks, warnings).</summary>
+    public Action<string>? Info { get; set; }
+
+    /// <summary>True when the last <see cref="Load"/> fell back to the embedded random network.</summary>
+    public bool FellBack { get; private set; }
+
+    public static VggArchitecture ParseArchitecture(string model) => model.Trim().ToLowerInvariant() switch
+    {
+        "vgg19" => VggArchitecture.Vgg19,
+        "vgg16" => VggArchitecture.Vgg16,
+        _ => throw new ArgumentException($"Unknown model '{model}'; use vgg19, vgg16 or random."),
+    };
+
+    /// <param name="weightsExplicit">The user named the weights (no silent fallback then).</param>
+    public Backbone Load(StylizeOptions o, bool weightsExplicit)
+    {
+        FellBack = false;
+        if (o.Model.Equals("random", StringComparison.OrdinalIgnoreCase))
+        {
+            if (o.Weights is not null) throw new ArgumentException("--model random takes no --weights.");
+            return Backbone.Random() with { Flavor = o.Flavor ?? InputFlavor.Torchvision };
+        }
+        VggArchitecture arch = ParseArchitecture(o.Model);
+        string archName = arch == VggArchitecture.Vgg19 ? "vgg19" : "vgg16";
+
+        if (o.Weights is { } w && (File.Exists(w) || w.Contains('/') || w.Contains('\\') || Path.HasExtension(w)))
+        {
+            if (!File.Exists(w)) throw new WeightsUnavailableException($"The weights file '{w}' does not exist.");
+            return FromFile(w, arch, o.Flavor, registryEntry: null);
+        }
+
+        string name = o.Weights ?? (arch == VggArchitecture.Vgg19 ? ModelRegistry.DefaultName : "vgg16-caffe");
+        ModelEntry entry = ModelRegistry.Find(name) ?? throw new WeightsUnavailableException(
+            $"'{name}' is neither a file nor a known weights name; see 'neuralstyle weights list'.");
+        if (!entry.Architecture.Equals(archName, StringComparison.OrdinalIgnoreCase))
+            throw new WeightsUnavailableException($"The weights '{entry.Name}' are for {entry.Architecture}, not --model {archName}.");
+        string path;
+        if (_cache.IsCached(entry))
+        {
+            path = _cache.PathFor(entry);
+        }
+        else
+        {
+            try
+            {
+                path = _download(entry);
+            }
+            catch (Exception e) when (!weightsExplicit && e is DownloadException or HttpRequestException or IOException or TaskCanceledException)
+            {
+                Info?.Invoke($"No pretrained weights ({entry.Name} is not cached and could not be downloaded: {e.Message.TrimEnd('.')}); " +
+                             "using the embedded random VGG-19 with preset random-features instead.");
+                FellBack = true;
+                return Backbone.Random();
+            }
+        }
+        return FromFile(path, arch, o.Flavor, entry);
+    }
+
+    private Backbone FromFile(string path, VggArchitecture arch, InputFlavor? flavorOverride, ModelEntry? registryEntry)
+    {
+        ModelEntry? entry = registryEntry ?? IdentifyByName(path) ?? IdentifyByHash(path);
+        InputFlavor flavor;
+        if (flavorOverride is { } f) flavor = f;
+        else if (entry is not null) flavor = InputFlavors.Parse(entry.Flavor);
+        else
+        {
+            flavor = InputFlavor.Torchvision;
+            Info?.Invoke($"Unknown weights file '{Path.GetFileName(path)}': assuming the torchvision input flavour (set --input-flavor if it is caffe).");
+        }
+        IReadOnlyDictionary<string, WeightTensor> sd;
+        try
+        {
+            sd = WeightFile.Load(path, k => k.StartsWith("features.", StringComparison.Ordinal) || !k.Contains('.'));
+        }
+        catch (WeightFormatException e)
+        {
+            throw new WeightsUnavailableException($"Cannot read '{path}': {e.Message}", e);
+        }
+        VggNet net;
+        try
+        {
+            net = VggNet.FromStateDict(arch, sd);
+        }
+        catch (ModelWeightsException e)
+        {
+            throw new WeightsUnavailableException($"'{Path.GetFileName(path)}' does not fit {(arch == VggArchitecture.Vgg19 ? "VGG-19" : "VGG-16")}: {e.Message}", e);
+        }
+        return new Backbone(net, flavor, $"{(entry?.Name ?? Path.GetFileName(path))} ({flavor.Name()} flavour)");
+    }
+
+    private static ModelEntry? IdentifyByName(string path)
+        => ModelRegistry.All.FirstOrDefault(e => e.FileName.Equals(Path.GetFileName(path), StringComparison.OrdinalIgnoreCase));
+
+    private static ModelEntry? IdentifyByHash(string path)
+    {
+        using FileStream fs = File.OpenRead(path);
+        string hex = Convert.ToHexStringLower(SHA256.HashData(fs));
+        return ModelRegistry.FindByHashPrefix(hex[..8]);
+    }
+}
