@@ -33,4 +33,7 @@ public sealed class Image
         get => Data[((y * Width) + x) * Channels + c];
         set => Data[((y * Width) + x) * Channels + c] = value;
     }
+
+    /// <summary>A deep copy (new sample array).</summary>
+    public Image Clone() => new(Width, Height, Channels, (float[])Data.Clone());
 }
