@@ -28,7 +28,7 @@ public class PngFuzzTests
         int images = 0, rejected = 0;
         var total = Stopwatch.StartNew();
         long worstMs = 0;
-        const int Count = 6000;
+        const int Count = 20000;
         for (int n = 0; n < Count; n++)
         {
             byte[] mutant = Mutate(seeds[rng.Next(seeds.Length)], rng);
