@@ -187,6 +187,10 @@ internal static class PngDecoderCore
         {
             PngThrowHelper.ThrowInvalid("the compressed image data ends before the last row (truncated IDAT).", ex);
         }
+        catch (IOException ex) // ZLibException: zlib rejected the stream (e.g. a bad window size in the header)
+        {
+            PngThrowHelper.ThrowInvalid("the compressed image data is corrupt (" + ex.Message + ").", ex);
+        }
 
         return image;
     }

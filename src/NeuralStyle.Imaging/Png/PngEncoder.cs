@@ -87,25 +87,31 @@ public static class PngEncoder
     /// <summary>Applies filter <paramref name="f"/>; returns the sum of |signed byte| of the filtered row.</summary>
     internal static long Filter(byte f, ReadOnlySpan<byte> cur, ReadOnlySpan<byte> prev, int bpp, Span<byte> dst)
     {
-        long sum = 0;
         int n = cur.Length;
-        for (int i = 0; i < n; i++)
+        int head = Math.Min(bpp, n);
+        // The first bpp bytes have no left neighbour (a = c = 0).
+        for (int i = 0; i < head; i++)
+            dst[i] = (byte)(cur[i] - f switch { 0 or 1 => 0, 3 => prev[i] >> 1, _ => prev[i] });
+        switch (f)
         {
-            int a = i >= bpp ? cur[i - bpp] : 0;
-            int b = prev[i];
-            int c = i >= bpp ? prev[i - bpp] : 0;
-            byte pred = f switch
-            {
-                0 => 0,
-                1 => (byte)a,
-                2 => (byte)b,
-                3 => (byte)((a + b) >> 1),
-                _ => PngDecoderCore.Paeth((byte)a, (byte)b, (byte)c),
-            };
-            byte d = (byte)(cur[i] - pred);
-            dst[i] = d;
-            sum += Math.Abs((sbyte)d);
+            case 0:
+                cur[head..].CopyTo(dst[head..]);
+                break;
+            case 1:
+                for (int i = bpp; i < n; i++) dst[i] = (byte)(cur[i] - cur[i - bpp]);
+                break;
+            case 2:
+                for (int i = bpp; i < n; i++) dst[i] = (byte)(cur[i] - prev[i]);
+                break;
+            case 3:
+                for (int i = bpp; i < n; i++) dst[i] = (byte)(cur[i] - ((cur[i - bpp] + prev[i]) >> 1));
+                break;
+            default:
+                for (int i = bpp; i < n; i++) dst[i] = (byte)(cur[i] - PngDecoderCore.Paeth(cur[i - bpp], prev[i], prev[i - bpp]));
+                break;
         }
+        long sum = 0;
+        foreach (byte d in dst[..n]) sum += d < 128 ? d : 256 - d; // |d as a signed byte|
         return sum;
     }
 
