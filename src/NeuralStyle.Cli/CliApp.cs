@@ -1,10 +1,73 @@
+using NeuralStyle.Imaging;
+using NeuralStyle.Weights;
+
 namespace NeuralStyle.Cli;
 
+/// <summary>Entry point: dispatches commands and turns every user mistake into one sentence and an exit code.</summary>
 public static class CliApp
 {
-    public static int Run(string[] args)
+    public const int ExitOk = 0, ExitFailure = 1, ExitUsage = 2, ExitInterrupted = 130;
+
+    public static int Run(string[] args) => Run(args, CliContext.FromConsole());
+
+    public static int Run(string[] args, CliContext ctx)
     {
-        Console.Error.WriteLine("neuralstyle: not implemented yet.");
-        return 2;
+        try
+        {
+            if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
+            {
+                ctx.Out.Write(Usage());
+                return args.Length == 0 ? ExitUsage : ExitOk;
+            }
+            string[] rest = args[1..];
+            return args[0] switch
+            {
+                "stylize" => StylizeCommand.Run(rest, ctx),
+                "weights" => WeightsCommand.Run(rest, ctx),
+                "--version" => Version(ctx),
+                _ => throw new UsageException($"Unknown command '{args[0]}'; run 'neuralstyle --help'."),
+            };
+        }
+        catch (UsageException e)
+        {
+            ctx.Error(e.Message);
+            return ExitUsage;
+        }
+        catch (Exception e) when (e is ImageFormatException or WeightFormatException or WeightsUnavailableException or DownloadException
+                                      or ArgumentException or IOException or UnauthorizedAccessException or OutOfMemoryException)
+        {
+            ctx.Error(e switch
+            {
+                OutOfMemoryException => "Ran out of memory; try a smaller --size.",
+                FileNotFoundException f => $"File not found: {f.FileName ?? f.Message}",
+                _ => e.Message,
+            });
+            if (Environment.GetEnvironmentVariable("NEURALSTYLE_DEBUG") == "1") ctx.Err.WriteLine(e);
+            return ExitFailure;
+        }
+        catch (Exception e)
+        {
+            ctx.Error($"internal error ({e.GetType().Name}: {e.Message}); set NEURALSTYLE_DEBUG=1 for details and please report it.");
+            if (Environment.GetEnvironmentVariable("NEURALSTYLE_DEBUG") == "1") ctx.Err.WriteLine(e);
+            return ExitFailure;
+        }
     }
+
+    private static int Version(CliContext ctx)
+    {
+        ctx.Out.WriteLine($"neuralstyle {typeof(CliApp).Assembly.GetName().Version}");
+        return ExitOk;
+    }
+
+    public static string Usage() =>
+        """
+        Usage: neuralstyle COMMAND [options]
+
+        Commands:
+          stylize   turn a photo into a painting in the style of other images (Gatys et al.)
+          weights   list or download pretrained feature networks
+
+        Run 'neuralstyle COMMAND --help' for the options of a command.
+
+        """;
 }
