@@ -88,6 +88,20 @@ public class Conv3x3Tests
     }
 
     [Theory]
+    [InlineData(ConvPadding.Zero)]
+    [InlineData(ConvPadding.Valid)]
+    [InlineData(ConvPadding.Circular)]
+    public void BackwardInput_FewInputChannelsWideImage_MatchesReferenceAcrossBands(ConvPadding padding)
+    {
+        // Ci ≤ 16 goes through the GEMM path, which works in bands of max(8, 16384 / W) rows: 37 × 520 spans two bands.
+        foreach (int degree in new[] { 1, 2 })
+        {
+            using var _ = KernelThreadingCollection.Degree(degree);
+            Assert.Null(KernelComparisons.CompareConvBackwardInput(1, 37, 520, 3, 5, padding, seed: 21));
+        }
+    }
+
+    [Theory]
     [InlineData(ConvPadding.Zero, 4, 4)]
     [InlineData(ConvPadding.Valid, 5, 6)]
     [InlineData(ConvPadding.Circular, 3, 5)]
