@@ -13,6 +13,7 @@ public class GemmTests
             (0, 5, 3), (4, 0, 7), (3, 5, 0), (1, 1, 1), (3, 15, 16), (16, 17, 31), (17, 3, 33), (31, 32, 63),
             (32, 33, 65), (33, 1, 127), (63, 65, 129), (65, 63, 3), (127, 16, 17), (129, 31, 15), (15, 129, 32),
             (8, 64, 600), (70, 70, 300),
+            (136, 96, 500), (8, 512, 1500), // large enough to be split between two threads (by rows, by columns)
         };
         foreach (bool transA in new[] { false, true })
         {

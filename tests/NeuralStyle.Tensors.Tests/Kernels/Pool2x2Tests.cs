@@ -12,6 +12,7 @@ public class Pool2x2Tests
         {
             (1, 1, 1, 1), (1, 2, 2, 3), (2, 3, 5, 5), (1, 7, 8, 15), (1, 8, 9, 16), (2, 9, 17, 17),
             (1, 17, 7, 31), (1, 33, 33, 33), (1, 8, 8, 64), (1, 5, 3, 65),
+            (1, 65, 64, 32), // split between threads
         };
         foreach (string kind in new[] { "MaxForward", "MaxBackward", "AvgForward", "AvgBackward" })
         {
