@@ -49,6 +49,33 @@ public class Pool2x2Tests
     }
 
     [Fact]
+    public void Max_NaNsAndTiesAcrossVectorLanes_MatchesReference()
+    {
+        // 19 channels: full vectors plus a scalar tail; values from a small set so ties are frequent, some NaNs.
+        const int n = 1, h = 4, w = 6, c = 19;
+        var rng = new Random(5);
+        var x = new float[n * h * w * c];
+        for (int i = 0; i < x.Length; i++)
+        {
+            x[i] = rng.Next(8) == 0 ? float.NaN : rng.Next(3);
+        }
+
+        var dy = KernelComparisons.Random(n * (h / 2) * (w / 2) * c, 6);
+        var expectedY = new float[dy.Length];
+        var actualY = new float[dy.Length];
+        Pool2x2.MaxForwardReference(x, n, h, w, c, expectedY);
+        Pool2x2.MaxForward(x, n, h, w, c, actualY);
+        Assert.Equal(expectedY, actualY); // xunit's float equality treats NaN as equal to NaN
+
+        var expectedDx = new float[x.Length];
+        var actualDx = new float[x.Length];
+        Pool2x2.MaxBackwardReference(x, dy, n, h, w, c, expectedDx);
+        Pool2x2.MaxBackward(x, dy, n, h, w, c, actualDx);
+        Assert.Equal(expectedDx, actualDx);
+        Assert.Contains(expectedY, float.IsNaN);
+    }
+
+    [Fact]
     public void MaxForward_NaNInWindow_Propagates()
     {
         var x = new[] { 1f, float.NaN, 5f, 2f };
