@@ -490,3 +490,69 @@ internal static class TorchLegacy
             .Mark().Mark().Str("storage").Global("torch", storageType).Str(key).Str("cpu").Int(numel).Op('N').Tuple().Op('Q')
             .Int(0).Mark().Int(numel).Tuple().Mark().Int(1).Tuple().Op(0x89).Op('}').Tuple().Op('R');
 }
+
+public class LegacyFormatTests
+{
+    [Fact]
+    public void Load_Python2StyleLegacyFileWithStorageView_ReadsTheView()
+    {
+        // torch < 0.4 on Python 2: SHORT_BINSTRING keys, and a persistent id with view metadata
+        // (view_key, offset 2, size 3) into a root storage of 6 floats.
+        var b = new PickleBuilder().Proto().Op('}')
+            .Op('U').Byte(1).Raw("w"u8.ToArray())
+            .Global("torch._utils", "_rebuild_tensor")
+            .Mark().Mark().Op('U').Byte(7).Raw("storage"u8.ToArray()).Global("torch", "FloatStorage")
+            .Op('U').Byte(4).Raw("root"u8.ToArray()).Op('U').Byte(3).Raw("cpu"u8.ToArray()).Int(6)
+            .Mark().Op('U').Byte(4).Raw("view"u8.ToArray()).Int(2).Int(3).Tuple()
+            .Tuple().Op('Q').Int(1).Mark().Int(2).Tuple().Mark().Int(1).Tuple().Tuple().Op('R')
+            .Op('s').Stop();
+        var keys = new PickleBuilder().Proto().Op(']').Op('U').Byte(4).Raw("root"u8.ToArray()).Op('a').Stop();
+        var data = new byte[8 + 24];
+        data[0] = 6;
+        for (int i = 0; i < 6; i++) BitConverter.GetBytes(10f * i).CopyTo(data, 8 + 4 * i);
+        using var dir = new TempDir();
+        string path = dir.Write("old.pth", [.. TorchLegacy.Header(), .. b.ToArray(), .. keys.ToArray(), .. data]);
+
+        // view starts at root[2]; tensor offset 1 within the view, 2 elements: root[3], root[4]
+        var t = WeightFile.Load(path);
+        Assert.Equal([30f, 40f], t["w"].Data);
+    }
+
+    [Fact]
+    public void Load_LegacyStorageCountDisagreesWithDeclaredSize_Rejected()
+    {
+        var b = TorchLegacy.AppendTensor(new PickleBuilder().Proto().Op('}').Str("w"), "FloatStorage", "k", 2).Op('s').Stop();
+        var keys = new PickleBuilder().Proto().Op(']').Str("k").Op('a').Stop();
+        var data = new byte[8 + 12];
+        data[0] = 3;
+        using var dir = new TempDir();
+        string path = dir.Write("bad.pth", [.. TorchLegacy.Header(), .. b.ToArray(), .. keys.ToArray(), .. data]);
+        Assert.Contains("corrupt", Assert.Throws<WeightFormatException>(() => WeightFile.Load(path)).Message);
+    }
+
+    [Fact]
+    public void Load_LegacyHugeDeclaredStorage_RejectedAsTruncatedWithoutAllocating()
+    {
+        var b = TorchLegacy.AppendTensor(new PickleBuilder().Proto().Op('}').Str("w"), "DoubleStorage", "k", 1 << 26).Op('s').Stop();
+        var keys = new PickleBuilder().Proto().Op(']').Str("k").Op('a').Stop();
+        var data = new byte[8 + 64];
+        BitConverter.GetBytes(1L << 26).CopyTo(data, 0);
+        using var dir = new TempDir();
+        string path = dir.Write("huge.pth", [.. TorchLegacy.Header(), .. b.ToArray(), .. keys.ToArray(), .. data]);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Assert.Contains("truncated", Assert.Throws<WeightFormatException>(() => WeightFile.Load(path)).Message);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 64 << 20);
+    }
+
+    [Fact]
+    public void Load_LegacyBigEndianSysInfo_Rejected()
+    {
+        byte[] magic = [0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19];
+        var header = new PickleBuilder().Proto().Op(0x8a).Byte(10).Raw(magic).Stop()
+            .Proto().Op('M').Byte(1001 & 0xff).Byte(1001 >> 8).Stop()
+            .Proto().Op('}').Str("little_endian").Op(0x89).Op('s').Stop().ToArray();
+        using var dir = new TempDir();
+        string path = dir.Write("be.pth", header);
+        Assert.Contains("big-endian", Assert.Throws<WeightFormatException>(() => WeightFile.Load(path)).Message);
+    }
+}
