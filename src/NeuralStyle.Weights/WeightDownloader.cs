@@ -103,7 +103,7 @@ public sealed class WeightDownloader
         {
             response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, stall.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
+        catch (Exception e) when (!ct.IsCancellationRequested && (e is OperationCanceledException || stall.IsCancellationRequested))
         {
             throw Fail(entry, $"the server sent no answer within {_stallTimeout.TotalSeconds:0.#} s", e);
         }
@@ -170,8 +170,9 @@ public sealed class WeightDownloader
                 }
                 await file.FlushAsync(ct).ConfigureAwait(false);
             }
-            catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
+            catch (Exception e) when (!ct.IsCancellationRequested && (e is OperationCanceledException || stall.IsCancellationRequested))
             {
+                // A stalled read can surface as an IOException from the aborted connection: the timer tells.
                 throw Fail(entry, $"no data arrived for {_stallTimeout.TotalSeconds:0.#} s after {done} bytes (run again to resume)", e);
             }
             catch (Exception e) when (e is IOException or HttpRequestException && !ct.IsCancellationRequested)

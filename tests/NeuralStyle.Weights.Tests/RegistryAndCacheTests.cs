@@ -144,3 +144,33 @@ public class WeightCacheTests
         Assert.Throws<ArgumentException>(() => new WeightCache(dir.Path).PathFor(entry));
     }
 }
+
+public class IdentifyAndDerivedPathTests
+{
+    [Fact]
+    public void Identify_RegistryFileName_FoundWithoutReadingTheFile()
+    {
+        Assert.Equal("vgg19-torchvision", ModelRegistry.Identify("/nowhere/vgg19-dcbb9e9d.pth")?.Name);
+        Assert.Equal("vgg19", ModelRegistry.Identify("VGG19-D01EB7CB.PTH", hashContent: false)?.Name);
+    }
+
+    [Fact]
+    public void Identify_UnknownFile_HashedAndNotFound()
+    {
+        using var dir = new TempDir();
+        string path = dir.Write("my-weights.pth", [1, 2, 3]);
+        Assert.Null(ModelRegistry.Identify(path));
+        Assert.Null(ModelRegistry.Identify(dir.File("missing.pth")));
+    }
+
+    [Fact]
+    public void DerivedPathFor_Suffix_SitsNextToTheEntryFile()
+    {
+        using var dir = new TempDir();
+        var cache = new WeightCache(dir.Path);
+        var e = ModelRegistry.Find("vgg19")!;
+        Assert.Equal(Path.Combine(dir.Path, "vgg19-d01eb7cb.features.safetensors"), cache.DerivedPathFor(e, "features.safetensors"));
+        Assert.Throws<ArgumentException>(() => cache.DerivedPathFor(e, "../x"));
+        Assert.Throws<ArgumentException>(() => cache.DerivedPathFor(e, ""));
+    }
+}

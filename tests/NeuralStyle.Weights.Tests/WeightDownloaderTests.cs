@@ -5,7 +5,7 @@ namespace NeuralStyle.Weights.Tests;
 
 public class WeightDownloaderTests
 {
-    private static readonly TimeSpan ShortStall = TimeSpan.FromMilliseconds(700);
+    private static readonly TimeSpan ShortStall = TimeSpan.FromSeconds(1);
 
     private static byte[] Payload(int length, int seed)
     {
@@ -191,7 +191,7 @@ public class WeightDownloaderTests
             new WeightDownloader(new WeightCache(dir.Path), stallTimeout: ShortStall).FetchAsync(entry, null, CancellationToken.None));
 
         Assert.InRange(clock.Elapsed, ShortStall * 0.9, TimeSpan.FromSeconds(8));
-        Assert.Contains("no answer", ex.Message);
+        Assert.True(ex.Message.Contains("no answer", StringComparison.Ordinal), ex.Message);
         Assert.Contains(server.Url, ex.Message);
     }
 
@@ -209,7 +209,7 @@ public class WeightDownloaderTests
             new WeightDownloader(cache, stallTimeout: ShortStall).FetchAsync(entry, null, CancellationToken.None));
 
         Assert.InRange(clock.Elapsed, ShortStall * 0.9, TimeSpan.FromSeconds(8));
-        Assert.Contains("no data arrived", ex.Message);
+        Assert.True(ex.Message.Contains("no data arrived", StringComparison.Ordinal), ex.Message);
         Assert.Equal(10, new FileInfo(cache.PathFor(entry) + ".partial").Length);
     }
 
