@@ -242,3 +242,37 @@ public class WeightDownloaderTests
             new WeightDownloader(new WeightCache(dir.Path), stallTimeout: TimeSpan.FromSeconds(30)).FetchAsync(Entry(server, body), null, cts.Token));
     }
 }
+
+public class WeightDownloaderFileTests
+{
+    [Fact]
+    public async Task FetchAsync_PartialFileLockedByAnotherDownload_SaysSoWithoutTouchingIt()
+    {
+        var body = new byte[1000];
+        await using var server = new MiniHttpServer(body, ServeMode.IgnoreRange);
+        using var dir = new TempDir();
+        var cache = new WeightCache(dir.Path);
+        var entry = new ModelEntry("t", server.Url, "t.pth", "caffe", "vgg19", "", null, "");
+        string partial = cache.PathFor(entry) + ".partial";
+        File.WriteAllBytes(partial, [1, 2, 3]);
+        using (new FileStream(partial, FileMode.Open, FileAccess.ReadWrite, FileShare.None))
+        {
+            var ex = await Assert.ThrowsAsync<DownloadException>(() =>
+                new WeightDownloader(cache, stallTimeout: TimeSpan.FromSeconds(10)).FetchAsync(entry, null, CancellationToken.None));
+            Assert.Contains("cannot be written", ex.Message);
+        }
+        Assert.Equal([1, 2, 3], File.ReadAllBytes(partial));
+    }
+
+    [Fact]
+    public async Task FetchAsync_EntryWithoutHash_DownloadsWithoutVerifying()
+    {
+        var body = new byte[5000];
+        new Random(12).NextBytes(body);
+        await using var server = new MiniHttpServer(body, ServeMode.Normal);
+        using var dir = new TempDir();
+        var entry = new ModelEntry("t", server.Url, "saved_models.zip", "torchvision", "transformer-zip", "", null, "");
+        string path = await new WeightDownloader(new WeightCache(dir.Path), stallTimeout: TimeSpan.FromSeconds(10)).FetchAsync(entry, null, CancellationToken.None);
+        Assert.Equal(body, File.ReadAllBytes(path));
+    }
+}
