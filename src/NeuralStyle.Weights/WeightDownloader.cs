@@ -163,38 +163,40 @@ public sealed class WeightDownloader
             }
 
             await using (file)
-            try
             {
-                await using var body = await response.Content.ReadAsStreamAsync(stall.Token).ConfigureAwait(false);
-                var buffer = new byte[1 << 16];
-                Report(force: true);
-                while (true)
+                try
                 {
-                    stall.CancelAfter(_stallTimeout);
-                    int n = await body.ReadAsync(buffer, stall.Token).ConfigureAwait(false);
-                    if (n == 0) break;
-                    try
+                    await using var body = await response.Content.ReadAsStreamAsync(stall.Token).ConfigureAwait(false);
+                    var buffer = new byte[1 << 16];
+                    Report(force: true);
+                    while (true)
                     {
-                        await file.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
+                        stall.CancelAfter(_stallTimeout);
+                        int n = await body.ReadAsync(buffer, stall.Token).ConfigureAwait(false);
+                        if (n == 0) break;
+                        try
+                        {
+                            await file.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
+                        }
+                        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                        {
+                            throw Fail(entry, $"writing {partial} failed ({e.Message})", e);
+                        }
+                        done += n;
+                        session += n;
+                        Report(force: false);
                     }
-                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                    {
-                        throw Fail(entry, $"writing {partial} failed ({e.Message})", e);
-                    }
-                    done += n;
-                    session += n;
-                    Report(force: false);
+                    await file.FlushAsync(ct).ConfigureAwait(false);
                 }
-                await file.FlushAsync(ct).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is not DownloadException && !ct.IsCancellationRequested && (e is OperationCanceledException || stall.IsCancellationRequested))
-            {
-                // A stalled read can surface as an IOException from the aborted connection: the timer tells.
-                throw Fail(entry, $"no data arrived for {_stallTimeout.TotalSeconds:0.#} s after {done} bytes (run again to resume)", e);
-            }
-            catch (Exception e) when (e is IOException or HttpRequestException && !ct.IsCancellationRequested)
-            {
-                throw Fail(entry, $"the connection broke after {done} bytes (run again to resume)", e);
+                catch (Exception e) when (e is not DownloadException && !ct.IsCancellationRequested && (e is OperationCanceledException || stall.IsCancellationRequested))
+                {
+                    // A stalled read can surface as an IOException from the aborted connection: the timer tells.
+                    throw Fail(entry, $"no data arrived for {_stallTimeout.TotalSeconds:0.#} s after {done} bytes (run again to resume)", e);
+                }
+                catch (Exception e) when (e is IOException or HttpRequestException && !ct.IsCancellationRequested)
+                {
+                    throw Fail(entry, $"the connection broke after {done} bytes (run again to resume)", e);
+                }
             }
             Report(force: true);
 
