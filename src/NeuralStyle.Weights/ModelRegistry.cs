@@ -64,4 +64,22 @@ public static class ModelRegistry
         }
         return null;
     }
+
+    /// <summary>
+    /// Identifies a weights file given by path (<c>--weights PATH</c>): by its file name when it is a registry file
+    /// name (torchvision's <c>name-xxxxxxxx.pth</c>), else, when <paramref name="hashContent"/> is true, by the SHA-256
+    /// of its content (reads the whole file). Returns null for an unknown file; the caller then asks for the flavour.
+    /// </summary>
+    public static ModelEntry? Identify(string path, bool hashContent = true)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        string name = Path.GetFileName(path);
+        foreach (var e in All)
+        {
+            if (string.Equals(e.FileName, name, StringComparison.OrdinalIgnoreCase)) return e;
+        }
+        if (!hashContent || !File.Exists(path)) return null;
+        using var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        return FindByHashPrefix(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(f)));
+    }
 }

@@ -99,9 +99,9 @@ public static class SafeTensors
         string name = prop.Name;
         var v = prop.Value;
         if (v.ValueKind != JsonValueKind.Object) throw Bad(name, "is not an object");
-        string dtypeName = v.GetProperty("dtype").GetString() ?? throw Bad(name, "has no dtype");
+        string dtypeName = Field(v, name, "dtype").GetString() ?? throw Bad(name, "has no dtype");
         var dtype = DTypes.FromSafeTensors(dtypeName) ?? throw Bad(name, $"has the unsupported dtype '{dtypeName}'");
-        var shapeEl = v.GetProperty("shape");
+        var shapeEl = Field(v, name, "shape");
         if (shapeEl.GetArrayLength() > 32) throw Bad(name, "has an implausible rank");
         var shape = new int[shapeEl.GetArrayLength()];
         long count = 1;
@@ -114,7 +114,7 @@ public static class SafeTensors
             count = count == 0 || dim == 0 ? 0 : count * dim;
             if (count > Array.MaxLength) throw Bad(name, "has too many elements to load");
         }
-        var offs = v.GetProperty("data_offsets");
+        var offs = Field(v, name, "data_offsets");
         if (offs.GetArrayLength() != 2) throw Bad(name, "does not have two data offsets");
         long begin = offs[0].GetInt64(), end = offs[1].GetInt64();
         if (begin < 0 || end < begin || end > dataLength)
@@ -123,6 +123,9 @@ public static class SafeTensors
             throw Bad(name, $"has {end - begin} data bytes but its shape needs {count * DTypes.Size(dtype)}");
         return (name, dtype, shape, begin, end);
     }
+
+    private static JsonElement Field(JsonElement v, string name, string field) =>
+        v.TryGetProperty(field, out var f) ? f : throw Bad(name, $"has no '{field}' field in the header");
 
     private static WeightFormatException Bad(string name, string what) => new($"The safetensors entry '{name}' {what}.");
 

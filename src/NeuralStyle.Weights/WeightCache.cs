@@ -23,6 +23,19 @@ public sealed class WeightCache
         return Path.Combine(Root, name);
     }
 
+    /// <summary>
+    /// Where a file derived from the entry is kept, e.g. <c>DerivedPathFor(vgg19, "features.safetensors")</c> gives
+    /// <c>&lt;root&gt;/vgg19-d01eb7cb.features.safetensors</c> for a converted copy of just the VGG features.
+    /// </summary>
+    public string DerivedPathFor(ModelEntry entry, string suffix)
+    {
+        ArgumentNullException.ThrowIfNull(suffix);
+        if (suffix.Length == 0 || suffix.IndexOfAny(['/', '\\']) >= 0 || suffix.Contains(".."))
+            throw new ArgumentException($"Invalid derived-file suffix '{suffix}'.", nameof(suffix));
+        string path = PathFor(entry);
+        return Path.Combine(Root, Path.GetFileNameWithoutExtension(path) + "." + suffix);
+    }
+
     /// <summary>True when the entry's file is in the cache (a finished download: partial files are never at this path).</summary>
     public bool IsCached(ModelEntry entry)
     {

@@ -103,7 +103,7 @@ public sealed class WeightDownloader
         {
             response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, stall.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
+        catch (Exception e) when (!ct.IsCancellationRequested && (e is OperationCanceledException || stall.IsCancellationRequested))
         {
             throw Fail(entry, $"the server sent no answer within {_stallTimeout.TotalSeconds:0.#} s", e);
         }
@@ -152,31 +152,51 @@ public sealed class WeightDownloader
                 progress.Report(new DownloadProgress(done, total, rate, eta));
             }
 
+            FileStream file;
             try
             {
-                await using var file = new FileStream(partial, append ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true);
-                await using var body = await response.Content.ReadAsStreamAsync(stall.Token).ConfigureAwait(false);
-                var buffer = new byte[1 << 16];
-                Report(force: true);
-                while (true)
+                file = new FileStream(partial, append ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw Fail(entry, $"{partial} cannot be written ({e.Message}; is another download of it running?)", e);
+            }
+
+            await using (file)
+            {
+                try
                 {
-                    stall.CancelAfter(_stallTimeout);
-                    int n = await body.ReadAsync(buffer, stall.Token).ConfigureAwait(false);
-                    if (n == 0) break;
-                    await file.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
-                    done += n;
-                    session += n;
-                    Report(force: false);
+                    await using var body = await response.Content.ReadAsStreamAsync(stall.Token).ConfigureAwait(false);
+                    var buffer = new byte[1 << 16];
+                    Report(force: true);
+                    while (true)
+                    {
+                        stall.CancelAfter(_stallTimeout);
+                        int n = await body.ReadAsync(buffer, stall.Token).ConfigureAwait(false);
+                        if (n == 0) break;
+                        try
+                        {
+                            await file.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
+                        }
+                        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                        {
+                            throw Fail(entry, $"writing {partial} failed ({e.Message})", e);
+                        }
+                        done += n;
+                        session += n;
+                        Report(force: false);
+                    }
+                    await file.FlushAsync(ct).ConfigureAwait(false);
                 }
-                await file.FlushAsync(ct).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
-            {
-                throw Fail(entry, $"no data arrived for {_stallTimeout.TotalSeconds:0.#} s after {done} bytes (run again to resume)", e);
-            }
-            catch (Exception e) when (e is IOException or HttpRequestException && !ct.IsCancellationRequested)
-            {
-                throw Fail(entry, $"the connection broke after {done} bytes (run again to resume)", e);
+                catch (Exception e) when (e is not DownloadException && !ct.IsCancellationRequested && (e is OperationCanceledException || stall.IsCancellationRequested))
+                {
+                    // A stalled read can surface as an IOException from the aborted connection: the timer tells.
+                    throw Fail(entry, $"no data arrived for {_stallTimeout.TotalSeconds:0.#} s after {done} bytes (run again to resume)", e);
+                }
+                catch (Exception e) when (e is IOException or HttpRequestException && !ct.IsCancellationRequested)
+                {
+                    throw Fail(entry, $"the connection broke after {done} bytes (run again to resume)", e);
+                }
             }
             Report(force: true);
 

@@ -13,6 +13,7 @@ namespace NeuralStyle.Tensors.Kernels;
 public static unsafe partial class Conv3x3
 {
     private const int BandRows = 4;
+    private const int NarrowInput = 16; // backward-input through GEMM when Ci ≤ this
 
     private static void ForwardFast(float[] x, int n, int h, int w, Conv3x3Weights weights, float[]? bias, float[] y, ConvPadding padding, bool relu)
     {
@@ -24,8 +25,109 @@ public static unsafe partial class Conv3x3
     private static void BackwardInputFast(float[] dy, int n, int h, int w, Conv3x3Weights weights, float[] dx, ConvPadding padding)
     {
         int ho = KernelChecks.ConvOutSize(h, padding), wo = KernelChecks.ConvOutSize(w, padding);
+        if (weights.InChannels <= NarrowInput)
+        {
+            BackwardInputNarrow(dy, n, h, w, weights, dx, padding);
+            return;
+        }
+
         int pad = padding == ConvPadding.Valid ? 2 : 1;
         Direct(dy, n, ho, wo, weights.OutChannels, weights.Backward, weights.InChannels, null, dx, h, w, pad, padding == ConvPadding.Circular, relu: false);
+    }
+
+    /// <summary>
+    /// Backward-input for few input channels (the direct kernel would waste most of its 32-channel tile):
+    /// per band of dx rows, col (Wo × 9·Ci) = dy row · Columns for each dy row the band needs (one halo row
+    /// each side), then dx[iy, ix, i] = Σ_{ky,kx} col[oy = iy−ky+pad][ox = ix−kx+pad][ky, kx, i].
+    /// </summary>
+    private static void BackwardInputNarrow(float[] dy, int n, int h, int w, Conv3x3Weights weights, float[] dx, ConvPadding padding)
+    {
+        int ci = weights.InChannels, co = weights.OutChannels, cols = 9 * ci;
+        int ho = KernelChecks.ConvOutSize(h, padding), wo = KernelChecks.ConvOutSize(w, padding);
+        int pad = padding == ConvPadding.Valid ? 0 : 1;
+        bool circular = padding == ConvPadding.Circular;
+        int bandRows = Math.Min(h, Math.Max(8, 16384 / w));
+        int bandsPerImage = (h + bandRows - 1) / bandRows;
+        float[] columns = weights.Columns;
+        double flopsPerBand = 2.0 * (bandRows + 2) * wo * cols * co;
+        int minBands = (int)Math.Clamp(Math.Ceiling(2e6 / flopsPerBand), 1, int.MaxValue);
+
+        KernelThreading.For(n * bandsPerImage, minBands, (u0, u1) =>
+        {
+            int slots = bandRows + 2;
+            float[] col = ArrayPool<float>.Shared.Rent(slots * wo * cols);
+            var valid = new bool[slots];
+            try
+            {
+                for (int u = u0; u < u1; u++)
+                {
+                    int b = u / bandsPerImage;
+                    int iy0 = (u % bandsPerImage) * bandRows, iy1 = Math.Min(h, iy0 + bandRows);
+                    int oyLo = iy0 - 2 + pad;
+                    for (int s = 0; s < (iy1 - iy0) + 2; s++)
+                    {
+                        int oy = oyLo + s;
+                        if (oy < 0 || oy >= ho)
+                        {
+                            if (!circular)
+                            {
+                                valid[s] = false;
+                                continue;
+                            }
+
+                            oy = ((oy % ho) + ho) % ho;
+                        }
+
+                        valid[s] = true;
+                        Gemm.SgemmSerial(false, false, wo, cols, co, 1f, dy, ((b * ho) + oy) * wo * co, co,
+                                         columns, 0, cols, 0f, col, s * wo * cols, cols);
+                    }
+
+                    for (int iy = iy0; iy < iy1; iy++)
+                    {
+                        var dst = dx.AsSpan(((b * h) + iy) * w * ci, w * ci);
+                        dst.Clear();
+                        for (int ky = 0; ky < 3; ky++)
+                        {
+                            int s = (iy - iy0) + 2 - ky;
+                            if (!valid[s])
+                            {
+                                continue;
+                            }
+
+                            for (int kx = 0; kx < 3; kx++)
+                            {
+                                int tapOffset = ((ky * 3) + kx) * ci;
+                                for (int ix = 0; ix < w; ix++)
+                                {
+                                    int ox = ix - kx + pad;
+                                    if (ox < 0 || ox >= wo)
+                                    {
+                                        if (!circular)
+                                        {
+                                            continue;
+                                        }
+
+                                        ox = ((ox % wo) + wo) % wo;
+                                    }
+
+                                    var src = col.AsSpan((((s * wo) + ox) * cols) + tapOffset, ci);
+                                    var d = dst.Slice(ix * ci, ci);
+                                    for (int c = 0; c < ci; c++)
+                                    {
+                                        d[c] += src[c];
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(col);
+            }
+        });
     }
 
     /// <summary>in (N,Hi,Wi,Cin) -> out (N,Ho,Wo,Cout) with packed [cout/32][3][3][cin][32] weights.</summary>
@@ -237,7 +339,7 @@ public static unsafe partial class Conv3x3
                                     int ib = rest % ciBlocks, cb = rest / ciBlocks;
                                     int ky = t / 3, kx = t % 3;
                                     float* a = slabPtr + ((long)ky * rowStride) + ((long)kx * ci8) + (ib * 8);
-                                    Tile8x32.MulAcc(a, ci8, rowStride, dyBand + (cb * 32), dyStride, (nint)wo * dyStride, wo, count, accPtr + ((long)u * 256));
+                                    Tile8x32.MulAcc(a, ci8, 1, rowStride, dyBand + (cb * 32), dyStride, (nint)wo * dyStride, wo, count, accPtr + ((long)u * 256));
                                 }
                             }
                         }

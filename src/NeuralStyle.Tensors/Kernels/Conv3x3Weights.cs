@@ -5,6 +5,7 @@ namespace NeuralStyle.Tensors.Kernels;
 /// Forward layout: [co/32][ky][kx][ci][32] (output channels zero-padded to a multiple of 32).
 /// Backward-input layout: the same with the roles of ci and co swapped and the kernel flipped in space,
 /// [ci/32][ky][kx][co][32] holding w[co, ci, 2−ky, 2−kx], so that backward-input is a forward conv of dy.
+/// Columns layout (for few input channels): [co][ky][kx][ci].
 /// </remarks>
 public sealed class Conv3x3Weights
 {
@@ -19,6 +20,7 @@ public sealed class Conv3x3Weights
         Oihw = new float[outChannels * inChannels * 9];
         Forward = new float[RoundUp(outChannels) * 9 * inChannels];
         Backward = new float[RoundUp(inChannels) * 9 * outChannels];
+        Columns = new float[outChannels * 9 * inChannels];
     }
 
     public int OutChannels { get; }
@@ -33,6 +35,9 @@ public sealed class Conv3x3Weights
 
     /// <summary>[ci/32][ky][kx][co][32], flipped in space.</summary>
     internal float[] Backward { get; }
+
+    /// <summary>[co][ky][kx][ci]: a (Co × 9·Ci) matrix for backward-input through a GEMM when Ci is small.</summary>
+    internal float[] Columns { get; }
 
     /// <summary>Packs weights given as (Co, Ci, 3, 3).</summary>
     public void Pack(ReadOnlySpan<float> weightOihw)
@@ -58,6 +63,7 @@ public sealed class Conv3x3Weights
                     Forward[((((ob * 9) + t) * ci) + i) * Block + ol] = v;
                     int flipped = 8 - t; // (2−ky)*3 + (2−kx)
                     Backward[((((ib * 9) + flipped) * co) + o) * Block + il] = v;
+                    Columns[(((o * 9) + t) * ci) + i] = v;
                 }
             }
         }

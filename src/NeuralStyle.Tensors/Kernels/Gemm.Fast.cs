@@ -1,16 +1,19 @@
-// Fast driver of Gemm (GotoBLAS-style blocking on the Tile8x32 microkernel):
-//   for each 256-deep slice of k: pack op(B) into 32-column panels [k][32], op(A) into 8-row panels [k][8]
-//   (zero-padded at the edges), run the 8×32 MulAcc tile, then C = alpha·tile + (first slice ? beta·C : C).
-// Threads split the rows of C (or its columns when there are too few rows); beta = 0 never reads C.
+// Fast driver of Gemm on the Tile8x32 microkernel (8 rows × 32 columns of C per register tile).
+// For each 256-deep slice of k, every tile of the block accumulates into a per-thread scratch laid out
+// [rowTile][colTile][8][32]; C = alpha·scratch + beta·C is written once at the end (beta = 0 never reads C).
+// Operands are read in place (the tile broadcasts op(A) with any row/k strides; op(B) = B gives 32 contiguous
+// floats per k); op(B) = Bᵀ and the partial edge tiles are packed into [k][32] / [k][8] panels.
+// Threads split the rows of C in blocks of up to 128 rows; when C is small and k is long (the Gram matrix
+// Fᵀ·F of a tall F), they split k instead and the partial sums are added at the end.
 using System.Buffers;
+using System.Numerics.Tensors;
 
 namespace NeuralStyle.Tensors.Kernels;
 
 public static unsafe partial class Gemm
 {
-    private const int Kc = 256;   // depth of one packed slice
-    private const int Mc = 64;    // rows of A packed at once
-    private const int Nc = 256;   // columns of B packed at once
+    private const int Kc = 256;   // depth of one slice
+    private const int Mc = 128;   // rows of C per block in the row-split mode
 
     private static void SgemmFast(bool transA, bool transB, int m, int n, int k, float alpha, float[] a, int aOffset, int lda,
                                   float[] b, int bOffset, int ldb, float beta, float[] c, int cOffset, int ldc)
@@ -24,171 +27,279 @@ public static unsafe partial class Gemm
         {
             for (int i = 0; i < m; i++)
             {
-                var row = c.AsSpan(cOffset + (i * ldc), n);
-                if (beta == 0f)
+                ScaleRow(c.AsSpan(cOffset + (i * ldc), n), beta);
+            }
+
+            return;
+        }
+
+        var op = new Operands(transA, transB, a, aOffset, lda, b, bOffset, ldb);
+        int degree = KernelThreading.MaxDegree;
+        double flops = 2.0 * m * n * k;
+        int rowTiles = (m + 7) / 8, colTiles = (n + 31) / 32;
+        if (degree > 1 && flops > 4e6 && m <= 512 && n <= 512 && k >= 4 * Kc * degree && rowTiles < 8 * degree)
+        {
+            SplitK(op, m, n, k, alpha, beta, c, cOffset, ldc, degree);
+            return;
+        }
+
+        int blocks = (m + Mc - 1) / Mc;
+        if (blocks >= degree || rowTiles >= colTiles)
+        {
+            // Split rows: 8-row tiles grouped into blocks of up to Mc rows.
+            int minTiles = (int)Math.Clamp(Math.Ceiling(2e6 / (2.0 * 8 * n * k)), 1, int.MaxValue);
+            KernelThreading.For(rowTiles, minTiles, (t0, t1) =>
+                RowBlocks(op, t0 * 8, Math.Min(m, t1 * 8), 0, n, k, alpha, beta, c, cOffset, ldc));
+        }
+        else
+        {
+            int minTiles = (int)Math.Clamp(Math.Ceiling(2e6 / (2.0 * 32 * m * k)), 1, int.MaxValue);
+            KernelThreading.For(colTiles, minTiles, (t0, t1) =>
+                RowBlocks(op, 0, m, t0 * 32, Math.Min(n, t1 * 32), k, alpha, beta, c, cOffset, ldc));
+        }
+    }
+
+    /// <summary>Single-threaded <see cref="Sgemm"/> without argument checks, for use inside other kernels' threads.</summary>
+    internal static void SgemmSerial(bool transA, bool transB, int m, int n, int k, float alpha, float[] a, int aOffset, int lda,
+                                     float[] b, int bOffset, int ldb, float beta, float[] c, int cOffset, int ldc)
+    {
+        if (m == 0 || n == 0)
+        {
+            return;
+        }
+
+        RowBlocks(new Operands(transA, transB, a, aOffset, lda, b, bOffset, ldb), 0, m, 0, n, k, alpha, beta, c, cOffset, ldc);
+    }
+
+    /// <summary>C[i0…i1, j0…j1] in blocks of Mc rows, each accumulated over all of k and then stored.</summary>
+    private static void RowBlocks(in Operands op, int i0, int i1, int j0, int j1, int k, float alpha, float beta, float[] c, int cOffset, int ldc)
+    {
+        int colTiles = (j1 - j0 + 31) / 32;
+        float[] acc = ArrayPool<float>.Shared.Rent((Mc / 8) * colTiles * 256);
+        float[] packs = ArrayPool<float>.Shared.Rent((Mc * Kc) + (32 * Kc));
+        try
+        {
+            for (int ic = i0; ic < i1; ic += Mc)
+            {
+                int mc = Math.Min(Mc, i1 - ic);
+                Array.Clear(acc, 0, ((mc + 7) / 8) * colTiles * 256);
+                Accumulate(op, ic, mc, j0, j1 - j0, 0, k, acc, packs);
+                Store(acc, mc, j1 - j0, alpha, beta, c, cOffset + (ic * ldc) + j0, ldc);
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(packs);
+            ArrayPool<float>.Shared.Return(acc);
+        }
+    }
+
+    /// <summary>Each thread sums a range of k for the whole of C; the partial sums are added when storing.</summary>
+    private static void SplitK(Operands op, int m, int n, int k, float alpha, float beta, float[] c, int cOffset, int ldc, int degree)
+    {
+        int chunks = Math.Min(degree, k / Kc);
+        int tileFloats = ((m + 7) / 8) * ((n + 31) / 32) * 256;
+        var partial = new float[chunks][];
+        try
+        {
+            KernelThreading.For(chunks, 1, (t0, t1) =>
+            {
+                float[] packs = ArrayPool<float>.Shared.Rent((((m + 7) / 8 * 8) * Kc) + (32 * Kc));
+                try
                 {
-                    row.Clear();
+                    for (int t = t0; t < t1; t++)
+                    {
+                        // Slice boundaries on multiples of Kc.
+                        int slices = (k + Kc - 1) / Kc;
+                        int k0 = (int)((long)slices * t / chunks) * Kc, k1 = Math.Min(k, (int)((long)slices * (t + 1) / chunks) * Kc);
+                        partial[t] = ArrayPool<float>.Shared.Rent(tileFloats);
+                        Array.Clear(partial[t], 0, tileFloats);
+                        Accumulate(op, 0, m, 0, n, k0, k1, partial[t], packs);
+                    }
                 }
-                else if (beta != 1f)
+                finally
                 {
-                    System.Numerics.Tensors.TensorPrimitives.Multiply(row, beta, row);
+                    ArrayPool<float>.Shared.Return(packs);
+                }
+            });
+
+            for (int t = 1; t < chunks; t++)
+            {
+                TensorPrimitives.Add(partial[0].AsSpan(0, tileFloats), partial[t].AsSpan(0, tileFloats), partial[0].AsSpan(0, tileFloats));
+            }
+
+            Store(partial[0], m, n, alpha, beta, c, cOffset, ldc);
+        }
+        finally
+        {
+            foreach (float[]? p in partial)
+            {
+                if (p is not null)
+                {
+                    ArrayPool<float>.Shared.Return(p);
+                }
+            }
+        }
+    }
+
+    /// <summary>acc[rowTile][colTile][8][32] += op(A)[i0…i0+mc, k0…k1] · op(B)[k0…k1, j0…j0+nc].</summary>
+    private static void Accumulate(in Operands op, int i0, int mc, int j0, int nc, int k0, int k1, float[] acc, float[] packs)
+    {
+        int rowTiles = (mc + 7) / 8, colTiles = (nc + 31) / 32;
+        fixed (float* aBase = op.A, bBase = op.B, accPtr = acc, packPtr = packs)
+        {
+            float* bPack = packPtr + ((long)rowTiles * 8 * Kc);
+            for (int pc = k0; pc < k1; pc += Kc)
+            {
+                int kc = Math.Min(Kc, k1 - pc);
+
+                // Pack the A panels that cannot be read in place (the partial last one).
+                for (int rt = 0; rt < rowTiles; rt++)
+                {
+                    int rows = Math.Min(8, mc - (rt * 8));
+                    if (rows < 8)
+                    {
+                        PackA(op, pc, kc, i0 + (rt * 8), rows, packPtr + ((long)rt * 8 * kc));
+                    }
+                }
+
+                for (int ct = 0; ct < colTiles; ct++)
+                {
+                    int cols = Math.Min(32, nc - (ct * 32));
+                    float* bPanel;
+                    nint bK;
+                    if (!op.TransB && cols == 32)
+                    {
+                        bPanel = bBase + op.BOffset + ((long)pc * op.Ldb) + j0 + (ct * 32);
+                        bK = op.Ldb;
+                    }
+                    else
+                    {
+                        PackB(op, pc, kc, j0 + (ct * 32), cols, bPack);
+                        bPanel = bPack;
+                        bK = 32;
+                    }
+
+                    for (int rt = 0; rt < rowTiles; rt++)
+                    {
+                        int rows = Math.Min(8, mc - (rt * 8));
+                        float* aPanel;
+                        nint aK, aR;
+                        if (rows < 8)
+                        {
+                            aPanel = packPtr + ((long)rt * 8 * kc);
+                            aK = 8;
+                            aR = 1;
+                        }
+                        else if (op.TransA)
+                        {
+                            aPanel = aBase + op.AOffset + ((long)pc * op.Lda) + i0 + (rt * 8);
+                            aK = op.Lda;
+                            aR = 1;
+                        }
+                        else
+                        {
+                            aPanel = aBase + op.AOffset + ((long)(i0 + (rt * 8)) * op.Lda) + pc;
+                            aK = 1;
+                            aR = op.Lda;
+                        }
+
+                        Tile8x32.MulAcc(aPanel, aK, aR, 0, bPanel, bK, 0, kc, 1, accPtr + ((((long)rt * colTiles) + ct) * 256));
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>C[r, j] = alpha·acc[r, j] + beta·C[r, j] for an mc × nc block (beta = 0: C not read).</summary>
+    private static void Store(float[] acc, int mc, int nc, float alpha, float beta, float[] c, int cStart, int ldc)
+    {
+        int colTiles = (nc + 31) / 32;
+        fixed (float* accPtr = acc, cPtr = c)
+        {
+            for (int r = 0; r < mc; r++)
+            {
+                int rt = r / 8, rr = r % 8;
+                for (int ct = 0; ct < colTiles; ct++)
+                {
+                    int cols = Math.Min(32, nc - (ct * 32));
+                    float* src = accPtr + ((((long)rt * colTiles) + ct) * 256) + (rr * 32);
+                    Tile8x32.ScaleStore(src, cPtr + cStart + ((long)r * ldc) + (ct * 32), cols, alpha, beta);
+                }
+            }
+        }
+    }
+
+    private static void ScaleRow(Span<float> row, float beta)
+    {
+        if (beta == 0f)
+        {
+            row.Clear();
+        }
+        else if (beta != 1f)
+        {
+            TensorPrimitives.Multiply(row, beta, row);
+        }
+    }
+
+    /// <summary>Packs op(B)[pc…pc+kc, j…j+cols] as [kc][32], zero-padded.</summary>
+    private static void PackB(in Operands op, int pc, int kc, int j, int cols, float* dst)
+    {
+        for (int p = 0; p < kc; p++)
+        {
+            var d = new Span<float>(dst + (p * 32), 32);
+            if (!op.TransB)
+            {
+                op.B.AsSpan(op.BOffset + ((pc + p) * op.Ldb) + j, cols).CopyTo(d);
+            }
+            else
+            {
+                int src = op.BOffset + (j * op.Ldb) + pc + p;
+                for (int jj = 0; jj < cols; jj++)
+                {
+                    d[jj] = op.B[src + (jj * op.Ldb)];
+                }
+            }
+
+            if (cols < 32)
+            {
+                d.Slice(cols).Clear();
+            }
+        }
+    }
+
+    /// <summary>Packs op(A)[i…i+rows, pc…pc+kc] as [kc][8], zero-padded.</summary>
+    private static void PackA(in Operands op, int pc, int kc, int i, int rows, float* dst)
+    {
+        if (op.TransA)
+        {
+            for (int p = 0; p < kc; p++)
+            {
+                var d = new Span<float>(dst + (p * 8), 8);
+                op.A.AsSpan(op.AOffset + ((pc + p) * op.Lda) + i, rows).CopyTo(d);
+                if (rows < 8)
+                {
+                    d.Slice(rows).Clear();
                 }
             }
 
             return;
         }
 
-        int rowTiles = (m + 7) / 8, colTiles = (n + 31) / 32;
-        double flopsPerRowTile = 2.0 * 8 * n * k;
-        double flopsPerColTile = 2.0 * 32 * m * k;
-        bool splitRows = rowTiles >= Math.Min(KernelThreading.MaxDegree, 2) * 2 || rowTiles >= colTiles;
-        int minTiles = (int)Math.Clamp(Math.Ceiling(2e6 / (splitRows ? flopsPerRowTile : flopsPerColTile)), 1, int.MaxValue);
-
-        KernelThreading.For(splitRows ? rowTiles : colTiles, minTiles, (t0, t1) =>
+        if (rows < 8)
         {
-            int i0 = splitRows ? t0 * 8 : 0, i1 = splitRows ? Math.Min(m, t1 * 8) : m;
-            int j0 = splitRows ? 0 : t0 * 32, j1 = splitRows ? n : Math.Min(n, t1 * 32);
-            Block(transA, transB, i0, i1, j0, j1, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
-        });
-    }
-
-    /// <summary>Computes rows [i0, i1) × columns [j0, j1) of C.</summary>
-    private static void Block(bool transA, bool transB, int i0, int i1, int j0, int j1, int k, float alpha,
-                              float[] a, int aOffset, int lda, float[] b, int bOffset, int ldb, float beta, float[] c, int cOffset, int ldc)
-    {
-        float[] bPack = ArrayPool<float>.Shared.Rent(Nc * Kc);
-        float[] aPack = ArrayPool<float>.Shared.Rent(Mc * Kc);
-        float[] tile = ArrayPool<float>.Shared.Rent(8 * 32);
-        try
-        {
-            fixed (float* aP = aPack, bP = bPack, tP = tile, cP = c)
-            {
-                for (int jc = j0; jc < j1; jc += Nc)
-                {
-                    int nc = Math.Min(Nc, j1 - jc);
-                    for (int pc = 0; pc < k; pc += Kc)
-                    {
-                        int kc = Math.Min(Kc, k - pc);
-                        bool first = pc == 0;
-                        PackB(transB, b, bOffset, ldb, pc, kc, jc, nc, bPack);
-                        for (int ic = i0; ic < i1; ic += Mc)
-                        {
-                            int mc = Math.Min(Mc, i1 - ic);
-                            PackA(transA, a, aOffset, lda, pc, kc, ic, mc, aPack);
-                            for (int jr = 0; jr < nc; jr += 32)
-                            {
-                                int cols = Math.Min(32, nc - jr);
-                                float* bPanel = bP + ((long)jr * kc);
-                                for (int ir = 0; ir < mc; ir += 8)
-                                {
-                                    int rows = Math.Min(8, mc - ir);
-                                    new Span<float>(tP, 256).Clear();
-                                    Tile8x32.MulAcc(aP + ((long)ir * kc), 8, 0, bPanel, 32, 0, kc, 1, tP);
-                                    Store(tP, rows, cols, alpha, first ? beta : 1f, cP + cOffset + ((long)(ic + ir) * ldc) + jc + jr, ldc);
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+            new Span<float>(dst, kc * 8).Clear();
         }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(tile);
-            ArrayPool<float>.Shared.Return(aPack);
-            ArrayPool<float>.Shared.Return(bPack);
-        }
-    }
 
-    /// <summary>C[r, j] = alpha·tile[r, j] + beta·C[r, j] (beta = 0: C not read).</summary>
-    private static void Store(float* tile, int rows, int cols, float alpha, float beta, float* c, int ldc)
-    {
         for (int r = 0; r < rows; r++)
         {
-            var src = new ReadOnlySpan<float>(tile + (r * 32), cols);
-            var dst = new Span<float>(c + ((long)r * ldc), cols);
-            if (beta == 0f)
-            {
-                System.Numerics.Tensors.TensorPrimitives.Multiply(src, alpha, dst);
-            }
-            else if (beta == 1f)
-            {
-                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(src, alpha, dst, dst);
-            }
-            else
-            {
-                System.Numerics.Tensors.TensorPrimitives.Multiply(dst, beta, dst);
-                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(src, alpha, dst, dst);
-            }
-        }
-    }
-
-    /// <summary>Packs op(B)[pc…pc+kc, jc…jc+nc] as 32-column panels, each [kc][32], zero-padded.</summary>
-    private static void PackB(bool transB, float[] b, int bOffset, int ldb, int pc, int kc, int jc, int nc, float[] dst)
-    {
-        for (int jr = 0; jr < nc; jr += 32)
-        {
-            int cols = Math.Min(32, nc - jr);
-            int panel = jr * kc;
+            var src = op.A.AsSpan(op.AOffset + ((i + r) * op.Lda) + pc, kc);
             for (int p = 0; p < kc; p++)
             {
-                var d = dst.AsSpan(panel + (p * 32), 32);
-                if (!transB)
-                {
-                    b.AsSpan(bOffset + ((pc + p) * ldb) + jc + jr, cols).CopyTo(d);
-                }
-                else
-                {
-                    int src = bOffset + ((jc + jr) * ldb) + pc + p;
-                    for (int j = 0; j < cols; j++)
-                    {
-                        d[j] = b[src + (j * ldb)];
-                    }
-                }
-
-                if (cols < 32)
-                {
-                    d.Slice(cols).Clear();
-                }
+                dst[(p * 8) + r] = src[p];
             }
         }
     }
 
-    /// <summary>Packs op(A)[ic…ic+mc, pc…pc+kc] as 8-row panels, each [kc][8], zero-padded.</summary>
-    private static void PackA(bool transA, float[] a, int aOffset, int lda, int pc, int kc, int ic, int mc, float[] dst)
-    {
-        for (int ir = 0; ir < mc; ir += 8)
-        {
-            int rows = Math.Min(8, mc - ir);
-            int panel = ir * kc;
-            if (transA)
-            {
-                for (int p = 0; p < kc; p++)
-                {
-                    var d = dst.AsSpan(panel + (p * 8), 8);
-                    a.AsSpan(aOffset + ((pc + p) * lda) + ic + ir, rows).CopyTo(d);
-                    if (rows < 8)
-                    {
-                        d.Slice(rows).Clear();
-                    }
-                }
-            }
-            else
-            {
-                if (rows < 8)
-                {
-                    dst.AsSpan(panel, kc * 8).Clear();
-                }
-
-                for (int r = 0; r < rows; r++)
-                {
-                    int src = aOffset + ((ic + ir + r) * lda) + pc;
-                    for (int p = 0; p < kc; p++)
-                    {
-                        dst[panel + (p * 8) + r] = a[src + p];
-                    }
-                }
-            }
-        }
-    }
+    private readonly record struct Operands(bool TransA, bool TransB, float[] A, int AOffset, int Lda, float[] B, int BOffset, int Ldb);
 }

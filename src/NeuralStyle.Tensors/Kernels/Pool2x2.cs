@@ -4,6 +4,7 @@
 // AvgBackward:              dy (N,H/2,W/2,C)         -> dx (N,H,W,C)   (overwritten)
 // The max of a window is its first element in row-major order that is not beaten by a later one
 // (v > max, or v is NaN while max is not): ties and the gradient go to the first, NaN propagates.
+using System.Numerics;
 using System.Numerics.Tensors;
 
 namespace NeuralStyle.Tensors.Kernels;
@@ -59,15 +60,8 @@ public static class Pool2x2
                     int i00 = rowBase + (2 * ox * c);
                     int i01 = i00 + c, i10 = i00 + (w * c), i11 = i10 + c;
                     int o = (((b * ho) + oy) * wo + ox) * c;
-                    for (int ch = 0; ch < c; ch++)
-                    {
-                        int k = ArgMax(x[i00 + ch], x[i01 + ch], x[i10 + ch], x[i11 + ch]);
-                        float g = dy[o + ch];
-                        dx[i00 + ch] = k == 0 ? g : 0f;
-                        dx[i01 + ch] = k == 1 ? g : 0f;
-                        dx[i10 + ch] = k == 2 ? g : 0f;
-                        dx[i11 + ch] = k == 3 ? g : 0f;
-                    }
+                    RouteToMax(x.AsSpan(i00, c), x.AsSpan(i01, c), x.AsSpan(i10, c), x.AsSpan(i11, c), dy.AsSpan(o, c),
+                               dx.AsSpan(i00, c), dx.AsSpan(i01, c), dx.AsSpan(i10, c), dx.AsSpan(i11, c));
                 }
 
                 if ((w & 1) == 1)
@@ -276,7 +270,21 @@ public static class Pool2x2
 
     private static void MaxOfFour(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> c, ReadOnlySpan<float> d, Span<float> dst)
     {
-        for (int i = 0; i < dst.Length; i++)
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            int width = Vector<float>.Count;
+            for (; i <= dst.Length - width; i += width)
+            {
+                var best = new Vector<float>(a.Slice(i));
+                best = Vector.ConditionalSelect(Beats(new Vector<float>(b.Slice(i)), best), new Vector<float>(b.Slice(i)), best);
+                best = Vector.ConditionalSelect(Beats(new Vector<float>(c.Slice(i)), best), new Vector<float>(c.Slice(i)), best);
+                best = Vector.ConditionalSelect(Beats(new Vector<float>(d.Slice(i)), best), new Vector<float>(d.Slice(i)), best);
+                best.CopyTo(dst.Slice(i));
+            }
+        }
+
+        for (; i < dst.Length; i++)
         {
             float best = a[i];
             if (b[i] > best || (float.IsNaN(b[i]) && !float.IsNaN(best)))
@@ -296,6 +304,57 @@ public static class Pool2x2
 
             dst[i] = best;
         }
+    }
+
+    /// <summary>dx of one window row pair: the gradient goes to the winner of each channel, zeros elsewhere.</summary>
+    private static void RouteToMax(ReadOnlySpan<float> x00, ReadOnlySpan<float> x01, ReadOnlySpan<float> x10, ReadOnlySpan<float> x11,
+                                   ReadOnlySpan<float> g, Span<float> d00, Span<float> d01, Span<float> d10, Span<float> d11)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            int width = Vector<float>.Count;
+            for (; i <= g.Length - width; i += width)
+            {
+                var v0 = new Vector<float>(x00.Slice(i));
+                var v1 = new Vector<float>(x01.Slice(i));
+                var v2 = new Vector<float>(x10.Slice(i));
+                var v3 = new Vector<float>(x11.Slice(i));
+                var m1 = Beats(v1, v0);
+                var best = Vector.ConditionalSelect(m1, v1, v0);
+                var m2 = Beats(v2, best);
+                best = Vector.ConditionalSelect(m2, v2, best);
+                var m3 = Beats(v3, best);
+
+                // Winner: 3 if m3, else 2 if m2, else 1 if m1, else 0.
+                var w3 = m3;
+                var w2 = Vector.AndNot(m2, m3);
+                var w1 = Vector.AndNot(Vector.AndNot(m1, m2), m3);
+                var w0 = ~(m1 | m2 | m3);
+                var gv = new Vector<float>(g.Slice(i));
+                Vector.ConditionalSelect(w0, gv, Vector<float>.Zero).CopyTo(d00.Slice(i));
+                Vector.ConditionalSelect(w1, gv, Vector<float>.Zero).CopyTo(d01.Slice(i));
+                Vector.ConditionalSelect(w2, gv, Vector<float>.Zero).CopyTo(d10.Slice(i));
+                Vector.ConditionalSelect(w3, gv, Vector<float>.Zero).CopyTo(d11.Slice(i));
+            }
+        }
+
+        for (; i < g.Length; i++)
+        {
+            int k = ArgMax(x00[i], x01[i], x10[i], x11[i]);
+            d00[i] = k == 0 ? g[i] : 0f;
+            d01[i] = k == 1 ? g[i] : 0f;
+            d10[i] = k == 2 ? g[i] : 0f;
+            d11[i] = k == 3 ? g[i] : 0f;
+        }
+    }
+
+    /// <summary>Lanes where v replaces the current best: v > best, or v is NaN and best is not.</summary>
+    private static Vector<int> Beats(Vector<float> v, Vector<float> best)
+    {
+        var vNaN = ~Vector.Equals(v, v);
+        var bestNaN = ~Vector.Equals(best, best);
+        return Vector.GreaterThan(v, best) | Vector.AndNot(vNaN, bestNaN);
     }
 
     /// <summary>Rows per thread chunk so that a chunk holds at least ~16K elements.</summary>

@@ -17,7 +17,7 @@ internal static unsafe partial class Tile8x32
         }
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Conv256Sub(float* x, nint cin, nint rowStride, float* w, float* bias, float* y, nint yStride, bool relu)
     {
         Vector256<float> b0 = Vector256.Load(bias), b1 = Vector256.Load(bias + 8);
@@ -75,24 +75,25 @@ internal static unsafe partial class Tile8x32
         c31.Store(y + (3 * yStride) + 8);
     }
 
-    private static void MulAcc256(float* a, nint aK, nint aRow, float* b, nint bK, nint bRow, nint count, nint rows, float* acc)
+    private static void MulAcc256(float* a, nint aK, nint aR, nint aRow, float* b, nint bK, nint bRow, nint count, nint rows, float* acc)
     {
         for (nint r0 = 0; r0 < 8; r0 += 4)
         {
             for (nint h = 0; h < 32; h += 16)
             {
-                MulAcc256Sub(a + r0, aK, aRow, b + h, bK, bRow, count, rows, acc + (r0 * 32) + h);
+                MulAcc256Sub(a + (r0 * aR), aK, aR, aRow, b + h, bK, bRow, count, rows, acc + (r0 * 32) + h);
             }
         }
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void MulAcc256Sub(float* a, nint aK, nint aRow, float* b, nint bK, nint bRow, nint count, nint rows, float* acc)
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void MulAcc256Sub(float* a, nint aK, nint aR, nint aRow, float* b, nint bK, nint bRow, nint count, nint rows, float* acc)
     {
         Vector256<float> c00 = Vector256.Load(acc + 0), c01 = Vector256.Load(acc + 8);
         Vector256<float> c10 = Vector256.Load(acc + 32), c11 = Vector256.Load(acc + 40);
         Vector256<float> c20 = Vector256.Load(acc + 64), c21 = Vector256.Load(acc + 72);
         Vector256<float> c30 = Vector256.Load(acc + 96), c31 = Vector256.Load(acc + 104);
+        nint s2 = 2 * aR, s3 = 3 * aR;
         for (nint r = 0; r < rows; r++)
         {
             float* ap = a + (r * aRow);
@@ -104,13 +105,13 @@ internal static unsafe partial class Tile8x32
                 v = Vector256.Create(ap[0]);
                 c00 = Vector256.FusedMultiplyAdd(v, w0, c00);
                 c01 = Vector256.FusedMultiplyAdd(v, w1, c01);
-                v = Vector256.Create(ap[1]);
+                v = Vector256.Create(ap[aR]);
                 c10 = Vector256.FusedMultiplyAdd(v, w0, c10);
                 c11 = Vector256.FusedMultiplyAdd(v, w1, c11);
-                v = Vector256.Create(ap[2]);
+                v = Vector256.Create(ap[s2]);
                 c20 = Vector256.FusedMultiplyAdd(v, w0, c20);
                 c21 = Vector256.FusedMultiplyAdd(v, w1, c21);
-                v = Vector256.Create(ap[3]);
+                v = Vector256.Create(ap[s3]);
                 c30 = Vector256.FusedMultiplyAdd(v, w0, c30);
                 c31 = Vector256.FusedMultiplyAdd(v, w1, c31);
             }

@@ -6,7 +6,7 @@ namespace NeuralStyle.Tensors.Kernels;
 
 internal static unsafe partial class Tile8x32
 {
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Conv512(float* x, nint cin, nint rowStride, float* w, float* bias, float* y, nint yStride, bool relu)
     {
         Vector512<float> b0 = Vector512.Load(bias), b1 = Vector512.Load(bias + 16);
@@ -96,8 +96,8 @@ internal static unsafe partial class Tile8x32
         c71.Store(y + (7 * yStride) + 16);
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void MulAcc512(float* a, nint aK, nint aRow, float* b, nint bK, nint bRow, nint count, nint rows, float* acc)
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void MulAcc512(float* a, nint aK, nint aR, nint aRow, float* b, nint bK, nint bRow, nint count, nint rows, float* acc)
     {
         Vector512<float> c00 = Vector512.Load(acc + 0), c01 = Vector512.Load(acc + 16);
         Vector512<float> c10 = Vector512.Load(acc + 32), c11 = Vector512.Load(acc + 48);
@@ -107,6 +107,7 @@ internal static unsafe partial class Tile8x32
         Vector512<float> c50 = Vector512.Load(acc + 160), c51 = Vector512.Load(acc + 176);
         Vector512<float> c60 = Vector512.Load(acc + 192), c61 = Vector512.Load(acc + 208);
         Vector512<float> c70 = Vector512.Load(acc + 224), c71 = Vector512.Load(acc + 240);
+        nint s2 = 2 * aR, s3 = 3 * aR, s4 = 4 * aR, s5 = 5 * aR, s6 = 6 * aR, s7 = 7 * aR;
         for (nint r = 0; r < rows; r++)
         {
             float* ap = a + (r * aRow);
@@ -118,25 +119,25 @@ internal static unsafe partial class Tile8x32
                 v = Vector512.Create(ap[0]);
                 c00 = Vector512.FusedMultiplyAdd(v, w0, c00);
                 c01 = Vector512.FusedMultiplyAdd(v, w1, c01);
-                v = Vector512.Create(ap[1]);
+                v = Vector512.Create(ap[aR]);
                 c10 = Vector512.FusedMultiplyAdd(v, w0, c10);
                 c11 = Vector512.FusedMultiplyAdd(v, w1, c11);
-                v = Vector512.Create(ap[2]);
+                v = Vector512.Create(ap[s2]);
                 c20 = Vector512.FusedMultiplyAdd(v, w0, c20);
                 c21 = Vector512.FusedMultiplyAdd(v, w1, c21);
-                v = Vector512.Create(ap[3]);
+                v = Vector512.Create(ap[s3]);
                 c30 = Vector512.FusedMultiplyAdd(v, w0, c30);
                 c31 = Vector512.FusedMultiplyAdd(v, w1, c31);
-                v = Vector512.Create(ap[4]);
+                v = Vector512.Create(ap[s4]);
                 c40 = Vector512.FusedMultiplyAdd(v, w0, c40);
                 c41 = Vector512.FusedMultiplyAdd(v, w1, c41);
-                v = Vector512.Create(ap[5]);
+                v = Vector512.Create(ap[s5]);
                 c50 = Vector512.FusedMultiplyAdd(v, w0, c50);
                 c51 = Vector512.FusedMultiplyAdd(v, w1, c51);
-                v = Vector512.Create(ap[6]);
+                v = Vector512.Create(ap[s6]);
                 c60 = Vector512.FusedMultiplyAdd(v, w0, c60);
                 c61 = Vector512.FusedMultiplyAdd(v, w1, c61);
-                v = Vector512.Create(ap[7]);
+                v = Vector512.Create(ap[s7]);
                 c70 = Vector512.FusedMultiplyAdd(v, w0, c70);
                 c71 = Vector512.FusedMultiplyAdd(v, w1, c71);
             }

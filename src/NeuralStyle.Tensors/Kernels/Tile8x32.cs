@@ -1,7 +1,7 @@
 // Register-tile microkernels shared by Conv3x3 and Gemm; each produces an 8-row × 32-column tile.
 // Conv:   y[p, c] = bias[c] + Σ_{ky,kx,i} x[ky·rowStride + (p+kx)·cin + i] · w[((ky·3+kx)·cin + i)·32 + c]   (p < 8, c < 32)
 //         (x: 3 padded NHWC rows, w: one packed [3][3][cin][32] block; relu fused)
-// MulAcc: acc[r, c] += Σ_{row<rows} Σ_{k<count} a[row·aRow + k·aK + r] · b[row·bRow + k·bK + c]   (r < 8, c < 32)
+// MulAcc: acc[r, c] += Σ_{row<rows} Σ_{k<count} a[row·aRow + k·aK + r·aR] · b[row·bRow + k·bK + c]   (r < 8, c < 32)
 //         (acc: 8×32 floats in memory, loaded once and stored once per call)
 // Dispatch: Vector512 (AVX-512), else Vector256 + FMA (AVX2), else scalar.
 using System.Runtime.Intrinsics;
@@ -34,19 +34,60 @@ internal static unsafe partial class Tile8x32
         }
     }
 
-    public static void MulAcc(float* a, nint aK, nint aRow, float* b, nint bK, nint bRow, nint count, nint rows, float* acc)
+    public static void MulAcc(float* a, nint aK, nint aR, nint aRow, float* b, nint bK, nint bRow, nint count, nint rows, float* acc)
     {
         if (Vector512.IsHardwareAccelerated)
         {
-            MulAcc512(a, aK, aRow, b, bK, bRow, count, rows, acc);
+            MulAcc512(a, aK, aR, aRow, b, bK, bRow, count, rows, acc);
         }
         else if (Vector256.IsHardwareAccelerated && Fma.IsSupported)
         {
-            MulAcc256(a, aK, aRow, b, bK, bRow, count, rows, acc);
+            MulAcc256(a, aK, aR, aRow, b, bK, bRow, count, rows, acc);
         }
         else
         {
-            MulAccScalar(a, aK, aRow, b, bK, bRow, count, rows, acc);
+            MulAccScalar(a, aK, aR, aRow, b, bK, bRow, count, rows, acc);
+        }
+    }
+
+    /// <summary>dst[i] = alpha·src[i] + beta·dst[i] for i &lt; count (beta = 0: dst is not read).</summary>
+    public static void ScaleStore(float* src, float* dst, int count, float alpha, float beta)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var va = Vector512.Create(alpha);
+            var vb = Vector512.Create(beta);
+            for (; i <= count - 16; i += 16)
+            {
+                var v = Vector512.Load(src + i) * va;
+                if (beta != 0f)
+                {
+                    v += Vector512.Load(dst + i) * vb;
+                }
+
+                v.Store(dst + i);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            var va = Vector256.Create(alpha);
+            var vb = Vector256.Create(beta);
+            for (; i <= count - 8; i += 8)
+            {
+                var v = Vector256.Load(src + i) * va;
+                if (beta != 0f)
+                {
+                    v += Vector256.Load(dst + i) * vb;
+                }
+
+                v.Store(dst + i);
+            }
+        }
+
+        for (; i < count; i++)
+        {
+            dst[i] = beta == 0f ? alpha * src[i] : (alpha * src[i]) + (beta * dst[i]);
         }
     }
 
@@ -86,7 +127,7 @@ internal static unsafe partial class Tile8x32
         }
     }
 
-    private static void MulAccScalar(float* a, nint aK, nint aRow, float* b, nint bK, nint bRow, nint count, nint rows, float* acc)
+    private static void MulAccScalar(float* a, nint aK, nint aR, nint aRow, float* b, nint bK, nint bRow, nint count, nint rows, float* acc)
     {
         for (nint r = 0; r < rows; r++)
         {
@@ -96,7 +137,7 @@ internal static unsafe partial class Tile8x32
                 float* bp = b + (r * bRow) + (k * bK);
                 for (int i = 0; i < Rows; i++)
                 {
-                    float av = ap[i];
+                    float av = ap[i * aR];
                     float* cp = acc + (i * Cols);
                     for (int c = 0; c < Cols; c++)
                     {

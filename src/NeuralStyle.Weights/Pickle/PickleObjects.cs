@@ -37,8 +37,15 @@ internal sealed class PyDict
 }
 
 /// <summary>A storage handed back by the persistent-id loader: which raw buffer, its element type and element count.</summary>
-/// <remarks><see cref="ViewOffset"/> is non-zero only for the storage views of very old legacy files.</remarks>
-internal sealed record StorageRef(string Key, DType DType, long Numel, long ViewOffset = 0);
+/// <remarks>
+/// Very old legacy files (torch &lt; 0.4) can hand out views: <see cref="Numel"/> elements starting at
+/// <see cref="ViewOffset"/> of a root storage of <see cref="RootNumel"/> elements. Otherwise the storage is its own root.
+/// </remarks>
+internal sealed record StorageRef(string Key, DType DType, long Numel, long ViewOffset = 0, long RootNumel = -1)
+{
+    /// <summary>The whole underlying storage, as stored in the file.</summary>
+    public StorageRef Root => RootNumel < 0 ? this : new StorageRef(Key, DType, RootNumel);
+}
 
 /// <summary>What <c>_rebuild_tensor(_v2)</c> produced: a (possibly strided) view of a storage, not yet materialised.</summary>
 internal sealed record TensorRef(StorageRef Storage, long Offset, int[] Size, long[] Stride);

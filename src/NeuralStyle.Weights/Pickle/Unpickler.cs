@@ -386,7 +386,7 @@ internal sealed class Unpickler
         var bytes = ReadExact(n);
         if (n == 0) return 0L;
         var big = new BigInteger(bytes, isUnsigned: false, isBigEndian: false);
-        return big >= long.MinValue && big <= long.MaxValue ? (long)big : big;
+        return big >= long.MinValue && big <= long.MaxValue ? (object)(long)big : big;
     }
 
     private WeightFormatException Fail(string what) => new($"The weights file's {_what} {what}.");

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Numerics;
+using System.Runtime.InteropServices;
 using NeuralStyle.Weights.Pickle;
 
 namespace NeuralStyle.Weights.Torch;
@@ -83,35 +84,36 @@ internal static class TorchLoader
         object? root = new Unpickler(new MemoryStream(pklBytes, writable: false), PersistentLoad, "data.pkl").Load();
         var refs = Collect(root);
 
-        var cache = new Dictionary<string, byte[]>();
-        byte[] Data(StorageRef s)
+        void Read(StorageRef s, Span<byte> destination)
         {
-            if (cache.TryGetValue(s.Key, out var b)) return b;
             var entry = zip.GetEntry(prefix + "data/" + s.Key)
                 ?? throw new WeightFormatException($"The weights file has no data for storage '{s.Key}' (entry {prefix}data/{s.Key} is missing).");
             long bytes = CheckedBytes(s);
             if (entry.Length < bytes)
                 throw new WeightFormatException($"The weights file's storage '{s.Key}' holds {entry.Length} bytes but its tensors need {bytes} (the file is corrupt).");
-            b = ReadEntry(entry, bytes, $"storage '{s.Key}'");
-            cache[s.Key] = b;
-            return b;
+            using var stream = entry.Open();
+            ReadFully(stream, destination, $"storage '{s.Key}'");
         }
 
-        return Materialise(refs, keyFilter, Data);
+        return Materialise(refs, keyFilter, Read);
     }
 
     private static byte[] ReadEntry(ZipArchiveEntry entry, long count, string what)
     {
         var buf = new byte[count];
         using var s = entry.Open();
-        int done = 0;
-        while (done < buf.Length)
-        {
-            int n = s.Read(buf, done, buf.Length - done);
-            if (n == 0) throw new WeightFormatException($"The weights file's {what} is truncated.");
-            done += n;
-        }
+        ReadFully(s, buf, what);
         return buf;
+    }
+
+    private static void ReadFully(Stream s, Span<byte> destination, string what)
+    {
+        while (destination.Length > 0)
+        {
+            int n = s.Read(destination);
+            if (n == 0) throw new WeightFormatException($"The weights file's {what} is truncated.");
+            destination = destination[n..];
+        }
     }
 
     // ---------------------------------------------------------------- legacy format
@@ -160,7 +162,7 @@ internal static class TorchLoader
             long off = Unpickler.AsLong(vm[1], "view offset"), size = Unpickler.AsLong(vm[2], "view size");
             if (off < 0 || size < 0 || off + size > root.Numel)
                 throw new WeightFormatException($"The weights file has a storage view outside its storage '{root.Key}'.");
-            view = new StorageRef(root.Key, root.DType, size, off);
+            view = new StorageRef(root.Key, root.DType, size, off, root.Numel);
             views[viewKey] = view;
             return view;
         }
@@ -178,11 +180,13 @@ internal static class TorchLoader
             if (keyFilter(name)) needed.Add(t.Storage.Key);
         }
 
-        // Storages follow in list order, each as an 8-byte element count then raw data; skip the unneeded ones.
-        var data = new Dictionary<string, byte[]>();
+        // Storages follow in list order, each as an 8-byte element count then raw data. Walk the list only as far as
+        // the selected tensors need, noting where each storage's data starts; unneeded ones are skipped with a seek.
+        var offsets = new Dictionary<string, long>();
+        int found = 0;
         foreach (var k in keys)
         {
-            if (data.Count == needed.Count) break;
+            if (found == needed.Count) break;
             if (k is not string key || !roots.TryGetValue(key, out var root))
                 throw new WeightFormatException("The weights file's storage list names a storage that no tensor uses.");
             var countBytes = new byte[8];
@@ -196,20 +200,22 @@ internal static class TorchLoader
             long remaining = file.Length - file.Position;
             if (bytes > remaining)
                 throw new WeightFormatException($"The weights file is truncated (storage '{key}' needs {bytes} bytes, {remaining} remain).");
-            if (needed.Contains(key))
-            {
-                var buf = new byte[bytes];
-                file.ReadExactly(buf);
-                data[key] = buf;
-            }
-            else file.Seek(bytes, SeekOrigin.Current);
+            if (needed.Contains(key) && offsets.TryAdd(key, file.Position)) found++;
+            file.Seek(bytes, SeekOrigin.Current);
         }
         foreach (var key in needed)
         {
-            if (!data.ContainsKey(key))
+            if (!offsets.ContainsKey(key))
                 throw new WeightFormatException($"The weights file has no data for storage '{key}' (the storage list is incomplete).");
         }
-        return Materialise(refs, keyFilter, s => data[s.Key]);
+
+        void Read(StorageRef s, Span<byte> destination)
+        {
+            file.Position = offsets[s.Key];
+            file.ReadExactly(destination);
+        }
+
+        return Materialise(refs, keyFilter, Read);
     }
 
     // ---------------------------------------------------------------- shared
@@ -267,13 +273,20 @@ internal static class TorchLoader
         }
     }
 
+    /// <summary>Reads a whole root storage's raw bytes into <c>destination</c> (exactly numel × element size bytes).</summary>
+    private delegate void StorageReader(StorageRef storage, Span<byte> destination);
+
     private static Dictionary<string, WeightTensor> Materialise(
-        List<(string Name, TensorRef Tensor)> refs, Func<string, bool> keyFilter, Func<StorageRef, byte[]> data)
+        List<(string Name, TensorRef Tensor)> refs, Func<string, bool> keyFilter, StorageReader read)
     {
+        var selected = refs.Where(r => keyFilter(r.Name)).ToList();
+        var uses = new Dictionary<string, int>();
+        foreach (var (_, t) in selected) uses[t.Storage.Key] = uses.GetValueOrDefault(t.Storage.Key) + 1;
+
+        var shared = new Dictionary<string, byte[]>();
         var result = new Dictionary<string, WeightTensor>();
-        foreach (var (name, t) in refs)
+        foreach (var (name, t) in selected)
         {
-            if (!keyFilter(name)) continue;
             long count = t.Size.Contains(0) ? 0 : 1, maxIndex = 0;
             foreach (int s in t.Size)
             {
@@ -291,10 +304,41 @@ internal static class TorchLoader
                 maxIndex += t.Offset;
                 if (maxIndex < 0 || maxIndex >= t.Storage.Numel) throw Outside(name);
             }
-            var raw = data(t.Storage);
-            result[name] = new WeightTensor(name, t.Size, DTypes.CopyStrided(raw, t.Storage.DType, t.Offset + t.Storage.ViewOffset, t.Size, t.Stride));
+
+            var root = t.Storage.Root;
+            float[] data;
+            if (count > 0 && count == root.Numel && t.Storage.DType == DType.Float32 && BitConverter.IsLittleEndian
+                && uses[root.Key] == 1 && t.Offset + t.Storage.ViewOffset == 0 && IsContiguous(t.Size, t.Stride))
+            {
+                // The common case (a parameter owning its float32 storage): read straight into the result.
+                data = new float[count];
+                CheckedBytes(root);
+                read(root, MemoryMarshal.AsBytes(data.AsSpan()));
+            }
+            else
+            {
+                if (!shared.TryGetValue(root.Key, out var raw))
+                {
+                    raw = new byte[CheckedBytes(root)];
+                    read(root, raw);
+                    if (uses[root.Key] > 1) shared[root.Key] = raw;
+                }
+                data = DTypes.CopyStrided(raw, t.Storage.DType, t.Offset + t.Storage.ViewOffset, t.Size, t.Stride);
+            }
+            result[name] = new WeightTensor(name, t.Size, data);
         }
         return result;
+    }
+
+    private static bool IsContiguous(int[] size, long[] stride)
+    {
+        long expect = 1;
+        for (int d = size.Length - 1; d >= 0; d--)
+        {
+            if (size[d] != 1 && stride[d] != expect) return false;
+            expect *= size[d];
+        }
+        return true;
     }
 
     private static WeightFormatException Outside(string name) =>
