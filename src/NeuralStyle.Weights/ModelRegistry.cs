@@ -7,7 +7,7 @@ namespace NeuralStyle.Weights;
 /// <param name="Flavor">Input convention the weights expect: "caffe" (BGR, 0–255, mean-subtracted) or "torchvision" (RGB, 0–1, ImageNet mean/std).</param>
 /// <param name="Architecture">"vgg19", "vgg16", "resnet50" or "transformer-zip".</param>
 /// <param name="Sha256Prefix">Leading hex digits of the file's SHA-256 (lower case), from torchvision's file-name convention; empty when unknown (then not verified).</param>
-/// <param name="ApproxBytes">Approximate size, for progress display when the server sends no length; null when unknown.</param>
+/// <param name="ApproxBytes">Approximate size in bytes (from the parameter count), for progress display when the server sends no length; null when unknown.</param>
 /// <param name="Notes">One line for users.</param>
 public sealed record ModelEntry(string Name, string Url, string FileName, string Flavor, string Architecture, string Sha256Prefix, long? ApproxBytes, string Notes);
 
@@ -19,19 +19,19 @@ public static class ModelRegistry
     public static IReadOnlyList<ModelEntry> All { get; } =
     [
         new("vgg19", "https://web.eecs.umich.edu/~justincj/models/vgg19-d01eb7cb.pth", "vgg19-d01eb7cb.pth",
-            "caffe", "vgg19", "d01eb7cb", 548_000_000,
+            "caffe", "vgg19", "d01eb7cb", 574_700_000,
             "Default. The Caffe VGG-19 of jcjohnson/neural-style converted to PyTorch (classifier keys classifier.1/4/6)."),
         new("vgg16-caffe", "https://web.eecs.umich.edu/~justincj/models/vgg16-00b39a1b.pth", "vgg16-00b39a1b.pth",
-            "caffe", "vgg16", "00b39a1b", 528_000_000,
+            "caffe", "vgg16", "00b39a1b", 553_400_000,
             "The Caffe VGG-16 converted to PyTorch."),
         new("vgg19-torchvision", "https://download.pytorch.org/models/vgg19-dcbb9e9d.pth", "vgg19-dcbb9e9d.pth",
-            "torchvision", "vgg19", "dcbb9e9d", 548_000_000,
+            "torchvision", "vgg19", "dcbb9e9d", 574_700_000,
             "torchvision's ImageNet VGG-19 (legacy torch.save format)."),
         new("vgg16-torchvision", "https://download.pytorch.org/models/vgg16-397923af.pth", "vgg16-397923af.pth",
-            "torchvision", "vgg16", "397923af", 528_000_000,
+            "torchvision", "vgg16", "397923af", 553_400_000,
             "torchvision's ImageNet VGG-16 (legacy torch.save format)."),
         new("resnet50", "https://download.pytorch.org/models/resnet50-0676ba61.pth", "resnet50-0676ba61.pth",
-            "torchvision", "resnet50", "0676ba61", 98_000_000,
+            "torchvision", "resnet50", "0676ba61", 102_500_000,
             "torchvision's ImageNet ResNet-50 (V1 weights)."),
         new("fast-style-models", "https://www.dropbox.com/s/lrvwfehqdcxoza8/saved_models.zip?dl=1", "saved_models.zip",
             "torchvision", "transformer-zip", "", null,

@@ -17,14 +17,15 @@ internal enum ServeMode
 
 /// <summary>
 /// A tiny HTTP/1.1 server on 127.0.0.1 with an ephemeral port, one request per connection, for downloader tests.
-/// It never talks to anything but the loopback interface and stops when disposed.
+/// It runs on its own threads with blocking sockets (so a busy thread pool cannot delay its answers), never talks to
+/// anything but the loopback interface, and stops when disposed.
 /// </summary>
 internal sealed class MiniHttpServer : IAsyncDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-    private readonly CancellationTokenSource _stop = new();
+    private readonly ManualResetEventSlim _stop = new();
     private readonly byte[] _body;
-    private readonly Task _loop;
+    private readonly Thread _acceptThread;
     private readonly List<TcpClient> _clients = new();
 
     public MiniHttpServer(byte[] body, ServeMode mode)
@@ -32,7 +33,8 @@ internal sealed class MiniHttpServer : IAsyncDisposable
         _body = body;
         Mode = mode;
         _listener.Start();
-        _loop = Task.Run(AcceptLoop);
+        _acceptThread = new Thread(AcceptLoop) { IsBackground = true, Name = "MiniHttpServer accept" };
+        _acceptThread.Start();
     }
 
     public ServeMode Mode { get; set; }
@@ -40,53 +42,49 @@ internal sealed class MiniHttpServer : IAsyncDisposable
     public List<string?> RangeHeaders { get; } = new();
     public long BodyBytesSent;
 
-    private async Task AcceptLoop()
+    private void AcceptLoop()
     {
-        while (!_stop.IsCancellationRequested)
+        while (!_stop.IsSet)
         {
             TcpClient client;
             try
             {
-                client = await _listener.AcceptTcpClientAsync(_stop.Token);
+                client = _listener.AcceptTcpClient();
             }
-            catch (Exception) when (_stop.IsCancellationRequested)
+            catch (Exception e) when (e is SocketException or ObjectDisposedException or InvalidOperationException)
             {
-                return;
-            }
-            catch (SocketException)
-            {
-                return;
+                return; // listener stopped
             }
             lock (_clients) _clients.Add(client);
-            _ = Task.Run(() => Serve(client));
+            new Thread(() => Serve(client)) { IsBackground = true, Name = "MiniHttpServer connection" }.Start();
         }
     }
 
-    private async Task Serve(TcpClient client)
+    private void Serve(TcpClient client)
     {
         try
         {
             var stream = client.GetStream();
-            string request = await ReadHeaders(stream);
+            string request = ReadHeaders(stream);
             string? range = request.Split("\r\n").FirstOrDefault(l => l.StartsWith("Range:", StringComparison.OrdinalIgnoreCase))?[6..].Trim();
             lock (RangeHeaders) RangeHeaders.Add(range);
 
             switch (Mode)
             {
                 case ServeMode.Hang:
-                    await Task.Delay(Timeout.Infinite, _stop.Token);
+                    _stop.Wait();
                     return;
                 case ServeMode.NotFound:
-                    await Send(stream, "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot found");
+                    Send(stream, "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot found");
                     break;
                 case ServeMode.Truncate:
-                    await Send(stream, $"HTTP/1.1 200 OK\r\nContent-Length: {_body.Length}\r\nConnection: close\r\n\r\n");
-                    await SendBody(stream, 0, _body.Length / 2);
+                    Send(stream, $"HTTP/1.1 200 OK\r\nContent-Length: {_body.Length}\r\nConnection: close\r\n\r\n");
+                    SendBody(stream, 0, _body.Length / 2);
                     break;
                 case ServeMode.StallBody:
-                    await Send(stream, $"HTTP/1.1 200 OK\r\nContent-Length: {_body.Length}\r\nConnection: close\r\n\r\n");
-                    await SendBody(stream, 0, Math.Min(10, _body.Length));
-                    await Task.Delay(Timeout.Infinite, _stop.Token);
+                    Send(stream, $"HTTP/1.1 200 OK\r\nContent-Length: {_body.Length}\r\nConnection: close\r\n\r\n");
+                    SendBody(stream, 0, Math.Min(10, _body.Length));
+                    _stop.Wait();
                     return;
                 default:
                     long from = 0;
@@ -94,24 +92,24 @@ internal sealed class MiniHttpServer : IAsyncDisposable
                         from = long.Parse(range[6..^1]);
                     if (from > 0 && from < _body.Length)
                     {
-                        await Send(stream, $"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes {from}-{_body.Length - 1}/{_body.Length}\r\n" +
-                                           $"Content-Length: {_body.Length - from}\r\nConnection: close\r\n\r\n");
-                        await SendBody(stream, (int)from, _body.Length - (int)from);
+                        Send(stream, $"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes {from}-{_body.Length - 1}/{_body.Length}\r\n" +
+                                     $"Content-Length: {_body.Length - from}\r\nConnection: close\r\n\r\n");
+                        SendBody(stream, (int)from, _body.Length - (int)from);
                     }
                     else if (from >= _body.Length && from > 0)
                     {
-                        await Send(stream, $"HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */{_body.Length}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                        Send(stream, $"HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */{_body.Length}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
                     }
                     else
                     {
-                        await Send(stream, $"HTTP/1.1 200 OK\r\nContent-Length: {_body.Length}\r\nAccept-Ranges: {(Mode == ServeMode.Normal ? "bytes" : "none")}\r\nConnection: close\r\n\r\n");
-                        await SendBody(stream, 0, _body.Length);
+                        Send(stream, $"HTTP/1.1 200 OK\r\nContent-Length: {_body.Length}\r\nAccept-Ranges: {(Mode == ServeMode.Normal ? "bytes" : "none")}\r\nConnection: close\r\n\r\n");
+                        SendBody(stream, 0, _body.Length);
                     }
                     break;
             }
-            await stream.FlushAsync();
+            stream.Flush();
         }
-        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
         {
             // Client went away or the server is stopping: nothing to do in a test server.
         }
@@ -121,39 +119,38 @@ internal sealed class MiniHttpServer : IAsyncDisposable
         }
     }
 
-    private static async Task<string> ReadHeaders(NetworkStream stream)
+    private static string ReadHeaders(NetworkStream stream)
     {
         var sb = new StringBuilder();
-        var buf = new byte[1];
         while (sb.Length < 16384)
         {
-            int n = await stream.ReadAsync(buf);
-            if (n == 0) break;
-            sb.Append((char)buf[0]);
+            int b = stream.ReadByte();
+            if (b < 0) break;
+            sb.Append((char)b);
             if (sb.Length >= 4 && sb.ToString(sb.Length - 4, 4) == "\r\n\r\n") break;
         }
         return sb.ToString();
     }
 
-    private Task Send(NetworkStream s, string text) => s.WriteAsync(Encoding.ASCII.GetBytes(text), _stop.Token).AsTask();
+    private static void Send(NetworkStream s, string text) => s.Write(Encoding.ASCII.GetBytes(text));
 
-    private async Task SendBody(NetworkStream s, int offset, int count)
+    private void SendBody(NetworkStream s, int offset, int count)
     {
         // In small chunks so progress gets several reports.
         for (int i = 0; i < count; i += 4096)
         {
             int n = Math.Min(4096, count - i);
-            await s.WriteAsync(_body.AsMemory(offset + i, n), _stop.Token);
+            s.Write(_body, offset + i, n);
             Interlocked.Add(ref BodyBytesSent, n);
         }
     }
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
-        _stop.Cancel();
+        _stop.Set();
         _listener.Stop();
         lock (_clients) foreach (var c in _clients) c.Dispose();
-        try { await _loop; } catch (OperationCanceledException) { }
-        _stop.Dispose();
+        _acceptThread.Join(TimeSpan.FromSeconds(5));
+        return ValueTask.CompletedTask;
     }
 }

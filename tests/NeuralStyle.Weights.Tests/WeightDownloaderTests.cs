@@ -3,6 +3,14 @@ using System.Security.Cryptography;
 
 namespace NeuralStyle.Weights.Tests;
 
+/// <summary>Network tests run on their own, after the CPU-heavy parallel tests, so timing-based checks stay reliable.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class NetworkCollection
+{
+    public const string Name = "Loopback network";
+}
+
+[Collection(NetworkCollection.Name)]
 public class WeightDownloaderTests
 {
     private static readonly TimeSpan ShortStall = TimeSpan.FromSeconds(1);
@@ -243,6 +251,7 @@ public class WeightDownloaderTests
     }
 }
 
+[Collection(NetworkCollection.Name)]
 public class WeightDownloaderFileTests
 {
     [Fact]
