@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using NeuralStyle.Gatys;
 using NeuralStyle.Models;
 using NeuralStyle.Models.Vgg;
@@ -52,7 +51,7 @@ public sealed class BackboneLoader
         if (o.Weights is { } w && (File.Exists(w) || w.Contains('/') || w.Contains('\\') || Path.HasExtension(w)))
         {
             if (!File.Exists(w)) throw new WeightsUnavailableException($"The weights file '{w}' does not exist.");
-            return FromFile(w, arch, o.Flavor, registryEntry: null);
+            return FromFile(w, arch, o.Flavor, registryEntry: null, cacheFeaturesTo: null);
         }
 
         string name = o.Weights ?? (arch == VggArchitecture.Vgg19 ? ModelRegistry.DefaultName : "vgg16-caffe");
@@ -60,6 +59,19 @@ public sealed class BackboneLoader
             $"'{name}' is neither a file nor a known weights name; see 'neuralstyle weights list'.");
         if (!entry.Architecture.Equals(archName, StringComparison.OrdinalIgnoreCase))
             throw new WeightsUnavailableException($"The weights '{entry.Name}' are for {entry.Architecture}, not --model {archName}.");
+        // A converted copy of just the features (~80 MB of a ~550 MB file) loads much faster next time.
+        string features = _cache.DerivedPathFor(entry, "features.safetensors");
+        if (File.Exists(features))
+        {
+            try
+            {
+                return FromFile(features, arch, o.Flavor, entry, cacheFeaturesTo: null);
+            }
+            catch (WeightsUnavailableException)
+            {
+                File.Delete(features); // a damaged conversion: fall back to the original file
+            }
+        }
         string path;
         if (_cache.IsCached(entry))
         {
@@ -79,12 +91,12 @@ public sealed class BackboneLoader
                 return Backbone.Random();
             }
         }
-        return FromFile(path, arch, o.Flavor, entry);
+        return FromFile(path, arch, o.Flavor, entry, cacheFeaturesTo: features);
     }
 
-    private Backbone FromFile(string path, VggArchitecture arch, InputFlavor? flavorOverride, ModelEntry? registryEntry)
+    private Backbone FromFile(string path, VggArchitecture arch, InputFlavor? flavorOverride, ModelEntry? registryEntry, string? cacheFeaturesTo)
     {
-        ModelEntry? entry = registryEntry ?? IdentifyByName(path) ?? IdentifyByHash(path);
+        ModelEntry? entry = registryEntry ?? ModelRegistry.Identify(path);
         InputFlavor flavor;
         if (flavorOverride is { } f) flavor = f;
         else if (entry is not null) flavor = InputFlavors.Parse(entry.Flavor);
@@ -111,16 +123,19 @@ public sealed class BackboneLoader
         {
             throw new WeightsUnavailableException($"'{Path.GetFileName(path)}' does not fit {(arch == VggArchitecture.Vgg19 ? "VGG-19" : "VGG-16")}: {e.Message}", e);
         }
+        if (cacheFeaturesTo is not null)
+        {
+            try
+            {
+                SafeTensors.Write(cacheFeaturesTo, sd.Values.Where(t => t.Name.StartsWith("features.", StringComparison.Ordinal)));
+            }
+            catch (IOException e)
+            {
+                Info?.Invoke($"Could not keep a converted copy of the features in the cache ({e.Message}).");
+            }
+            catch (UnauthorizedAccessException) { }
+        }
         return new Backbone(net, flavor, $"{(entry?.Name ?? Path.GetFileName(path))} ({flavor.Name()} flavour)");
     }
 
-    private static ModelEntry? IdentifyByName(string path)
-        => ModelRegistry.All.FirstOrDefault(e => e.FileName.Equals(Path.GetFileName(path), StringComparison.OrdinalIgnoreCase));
-
-    private static ModelEntry? IdentifyByHash(string path)
-    {
-        using FileStream fs = File.OpenRead(path);
-        string hex = Convert.ToHexStringLower(SHA256.HashData(fs));
-        return ModelRegistry.FindByHashPrefix(hex[..8]);
-    }
 }
