@@ -1,5 +1,8 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace NeuralStyle.Imaging.Png;
 
@@ -250,23 +253,35 @@ internal static class PngDecoderCore
     internal static void Unfilter(byte filter, Span<byte> cur, ReadOnlySpan<byte> prev, int bpp)
     {
         int n = cur.Length;
+        if (prev.Length < n) PngThrowHelper.ThrowInvalid("internal row buffer mismatch.");
+        ref byte c0 = ref MemoryMarshal.GetReference(cur);
+        ref byte p0 = ref MemoryMarshal.GetReference(prev);
+        int head = Math.Min(bpp, n);
         switch (filter)
         {
             case 0:
                 break;
             case 1:
-                for (int i = bpp; i < n; i++) cur[i] += cur[i - bpp];
+                for (int i = bpp; i < n; i++) Unsafe.Add(ref c0, i) += Unsafe.Add(ref c0, i - bpp);
                 break;
             case 2:
-                for (int i = 0; i < n; i++) cur[i] += prev[i];
+            {
+                int i = 0;
+                if (Vector128.IsHardwareAccelerated)
+                    for (; i + 16 <= n; i += 16)
+                        (Vector128.LoadUnsafe(ref c0, (nuint)i) + Vector128.LoadUnsafe(ref p0, (nuint)i)).StoreUnsafe(ref c0, (nuint)i);
+                for (; i < n; i++) Unsafe.Add(ref c0, i) += Unsafe.Add(ref p0, i);
                 break;
+            }
             case 3:
-                for (int i = 0; i < bpp && i < n; i++) cur[i] += (byte)(prev[i] >> 1);
-                for (int i = bpp; i < n; i++) cur[i] += (byte)((cur[i - bpp] + prev[i]) >> 1);
+                for (int i = 0; i < head; i++) Unsafe.Add(ref c0, i) += (byte)(Unsafe.Add(ref p0, i) >> 1);
+                for (int i = bpp; i < n; i++)
+                    Unsafe.Add(ref c0, i) += (byte)((Unsafe.Add(ref c0, i - bpp) + Unsafe.Add(ref p0, i)) >> 1);
                 break;
             case 4:
-                for (int i = 0; i < bpp && i < n; i++) cur[i] += prev[i];
-                for (int i = bpp; i < n; i++) cur[i] += Paeth(cur[i - bpp], prev[i], prev[i - bpp]);
+                for (int i = 0; i < head; i++) Unsafe.Add(ref c0, i) += Unsafe.Add(ref p0, i);
+                for (int i = bpp; i < n; i++)
+                    Unsafe.Add(ref c0, i) += Paeth(Unsafe.Add(ref c0, i - bpp), Unsafe.Add(ref p0, i), Unsafe.Add(ref p0, i - bpp));
                 break;
             default:
                 PngThrowHelper.ThrowInvalid($"unknown row filter type {filter}.");
@@ -274,10 +289,10 @@ internal static class PngDecoderCore
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static byte Paeth(byte a, byte b, byte c)
     {
-        int p = a + b - c;
-        int pa = Math.Abs(p - a), pb = Math.Abs(p - b), pc = Math.Abs(p - c);
+        int pa = Math.Abs(b - c), pb = Math.Abs(a - c), pc = Math.Abs(a + b - 2 * c); // |p − a|, |p − b|, |p − c|
         if (pa <= pb && pa <= pc) return a;
         return pb <= pc ? b : c;
     }
