@@ -275,6 +275,9 @@ def codec_samples():
         has_alpha = im.mode in ("RGBA", "LA") or "transparency" in im.info
         arr = np.array(im.convert("RGBA" if has_alpha else "RGB"))
         write_pam(os.path.join(d, name + ".pam"), arr, 255)
+    # A JPEG cut short, for the facade's signature dispatch and bad-input handling.
+    data = open(os.path.join(SHARED, "codec", "truncated.jpg"), "rb").read()
+    open(os.path.join(d, "truncated.jpg"), "wb").write(data)
     # PNGs written by PIL's own encoder (its filters and zlib settings), with expected pixels from PIL.
     chelsea = Image.open(os.path.join(SHARED, "content", "chelsea.png")).convert("RGB")
     crop = chelsea.crop((180, 60, 244, 108))  # 64x48, the cat's face
