@@ -49,7 +49,8 @@ internal static class PngDecoderCore
         long idatTotal = 0;
 
         int pos = 8;
-        while (true)
+        bool ended = false;
+        while (!ended)
         {
             if (data.Length - pos < 8) PngThrowHelper.ThrowTruncated("no IEND chunk");
             uint length = BinaryPrimitives.ReadUInt32BigEndian(data.Slice(pos, 4));
@@ -139,7 +140,8 @@ internal static class PngDecoderCore
                     srgb = true;
                     break;
                 case "IEND":
-                    goto EndOfChunks;
+                    ended = true;
+                    break;
                 default:
                     if ((type[0] & 0x20) == 0)
                         PngThrowHelper.ThrowInvalid($"unsupported critical chunk {name}.");
@@ -147,7 +149,6 @@ internal static class PngDecoderCore
             }
         }
 
-    EndOfChunks:
         if (idat.Count == 0) PngThrowHelper.ThrowInvalid("no IDAT chunk (no image data).");
 
         var compressed = new byte[idatTotal];
