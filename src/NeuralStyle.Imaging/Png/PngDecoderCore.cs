@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -294,8 +295,9 @@ internal static class PngDecoderCore
     internal static byte Paeth(byte a, byte b, byte c)
     {
         int pa = Math.Abs(b - c), pb = Math.Abs(a - c), pc = Math.Abs(a + b - 2 * c); // |p − a|, |p − b|, |p − c|
-        if (pa <= pb && pa <= pc) return a;
-        return pb <= pc ? b : c;
+        // Same choice as the spec's "a if pa ≤ pb and pa ≤ pc, else b if pb ≤ pc, else c", written for cmov.
+        byte bc = pb <= pc ? b : c;
+        return pa <= Math.Min(pb, pc) ? a : bc;
     }
 
     private readonly record struct Header(int Width, int Height, int BitDepth, PngColorType ColorType, int FileChannels, bool Interlaced);
@@ -308,6 +310,7 @@ internal static class PngDecoderCore
         private readonly float[] _lowLut;
         private readonly bool _trns;
         private readonly int _kr, _kg, _kb;
+        private ushort[]? _scratch; // big-endian 16-bit samples swapped to native order (non-interlaced rows only)
 
         public RowConverter(in Header header, float[]? palette, bool hasTrns, int kr, int kg, int kb)
         {
@@ -332,6 +335,25 @@ internal static class PngDecoderCore
         {
             int oc = OutChannels;
             int o = ((y * _h.Width) + xs) * oc;
+            if (dx == 1 && oc == _h.FileChannels && _h.ColorType != PngColorType.Palette && _h.BitDepth >= 8)
+            {
+                // Contiguous 8/16-bit samples without tRNS: one vectorised conversion for the whole row.
+                // (Division, not multiplication by a reciprocal, so every value equals v / max exactly.)
+                Span<float> d = dst.AsSpan(o, count * oc);
+                if (_h.BitDepth == 8)
+                {
+                    TensorPrimitives.ConvertChecked<byte, float>(row[..d.Length], d);
+                    TensorPrimitives.Divide(d, 255f, d);
+                }
+                else
+                {
+                    _scratch ??= new ushort[d.Length];
+                    BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<byte, ushort>(row[..(2 * d.Length)]), _scratch);
+                    TensorPrimitives.ConvertChecked<ushort, float>(_scratch, d);
+                    TensorPrimitives.Divide(d, 65535f, d);
+                }
+                return;
+            }
             int step = dx * oc;
             int depth = _h.BitDepth;
             switch (_h.ColorType)
