@@ -267,7 +267,7 @@ public static class ColorSpace
     private static (Image Color, Image? Alpha) SplitColour(Image image, bool forceRgb = true)
     {
         int colour = image.HasAlpha ? image.Channels - 1 : image.Channels;
-        Image? alpha = image.HasAlpha ? ImageIO.SplitAlpha(image).Alpha : null;
+        Image? alpha = ImageIO.ExtractAlpha(image);
         int outC = forceRgb ? 3 : colour;
         var result = new Image(image.Width, image.Height, outC);
         int c = image.Channels;

@@ -171,11 +171,17 @@ public static class ImageIO
     public static (Image Color, Image? Alpha) SplitAlpha(Image image, (float R, float G, float B)? background = null)
     {
         ArgumentNullException.ThrowIfNull(image);
-        if (!image.HasAlpha) return (ToRgb(image, background), null);
+        return (ToRgb(image, background), ExtractAlpha(image));
+    }
+
+    /// <summary>The alpha channel as a one-channel image, or null when there is none.</summary>
+    internal static Image? ExtractAlpha(Image image)
+    {
+        if (!image.HasAlpha) return null;
         var alpha = new Image(image.Width, image.Height, 1);
         int c = image.Channels;
         for (int i = 0; i < alpha.Data.Length; i++) alpha.Data[i] = image.Data[i * c + c - 1];
-        return (ToRgb(image, background), alpha);
+        return alpha;
     }
 
     /// <summary>

@@ -42,6 +42,16 @@ public sealed class ImageIOTests : IDisposable
     }
 
     [Fact]
+    public void Load_TruncatedJpeg_ThrowsImageFormatExceptionNamingTheFile()
+    {
+        string path = Temp("truncated.png"); // the extension lies; the signature says JPEG
+        File.Copy(TestFiles.PathOf("codec/truncated.jpg"), path);
+        Assert.Equal(ImageFileFormat.Jpeg, ImageIO.DetectFormat(File.ReadAllBytes(path)));
+        var ex = Assert.Throws<ImageFormatException>(() => ImageIO.Load(path));
+        Assert.StartsWith($"Cannot read '{path}': ", ex.Message);
+    }
+
+    [Fact]
     public void Load_EmptyFile_SaysEmpty()
     {
         string path = Temp("empty.png");

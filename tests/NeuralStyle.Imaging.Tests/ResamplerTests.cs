@@ -133,3 +133,63 @@ public class ResamplerTests
         Assert.Equal(source.Data, result.Data);
     }
 }
+
+public class ResamplerAlphaTests
+{
+    private static Image Source() => PngDecoder.Decode(TestFiles.Read("resample/src_rgba_80x60.png"));
+
+    [Theory]
+    [InlineData(37, 29)]
+    [InlineData(150, 111)]
+    public void Resize_Rgba_MatchesPilPremultipliedFloatResize(int w, int h)
+    {
+        Image result = Resampler.Resize(Source(), w, h);
+        float[] expected = TestFiles.ReadF32($"resample/src_rgba_80x60_lanczos_{w}x{h}.f32");
+        float worstAlpha = 0, worstColour = 0;
+        for (int i = 0; i < expected.Length; i += 4)
+        {
+            float a = expected[i + 3];
+            worstAlpha = Math.Max(worstAlpha, Math.Abs(a - result.Data[i + 3]));
+            for (int k = 0; k < 3; k++) // colour compared premultiplied: dividing by a tiny alpha magnifies rounding
+                worstColour = Math.Max(worstColour, Math.Abs(expected[i + k] * a - result.Data[i + k] * result.Data[i + 3]));
+        }
+        Assert.True(worstAlpha <= 1e-5f, $"alpha off by {worstAlpha}");
+        Assert.True(worstColour <= 1e-5f, $"premultiplied colour off by {worstColour}");
+    }
+
+    [Theory]
+    [InlineData(37, 29)]
+    [InlineData(150, 111)]
+    public void Resize_Rgba_MatchesPil8BitWithinThreeLevelsWhereMostlyOpaque(int w, int h)
+    {
+        Image result = Resampler.Resize(Source(), w, h);
+        var pil = TestFiles.ReadPam($"resample/src_rgba_80x60_lanczos8_{w}x{h}.pam");
+        int worst = 0;
+        for (int i = 0; i < pil.Samples.Length; i += 4)
+        {
+            if (pil.Samples[i + 3] < 128) continue;
+            for (int k = 0; k < 4; k++)
+                worst = Math.Max(worst, Math.Abs(PngEncoder.Quantize(result.Data[i + k], 255) - pil.Samples[i + k]));
+        }
+        // PIL premultiplies in 8 bits and rounds between passes; un-premultiplying at alpha ≥ 1/2 at most doubles
+        // those rounding errors, hence 3 levels rather than the 1 of opaque images.
+        Assert.True(worst <= 3, $"max difference {worst} levels");
+    }
+
+    [Fact]
+    public void Resize_TransparentPixelsWithGarbageColour_DoNotBleed()
+    {
+        // Left half opaque red, right half fully transparent green: no green may appear in the result.
+        var image = new Image(8, 2, 4);
+        for (int y = 0; y < 2; y++)
+            for (int x = 0; x < 8; x++)
+            {
+                image[x, y, 0] = x < 4 ? 1f : 0f;
+                image[x, y, 1] = x < 4 ? 0f : 1f;
+                image[x, y, 3] = x < 4 ? 1f : 0f;
+            }
+        Image result = Resampler.Resize(image, 5, 2);
+        for (int x = 0; x < 5; x++)
+            if (result[x, 0, 3] > 0) Assert.True(result[x, 0, 1] < 1e-6f, $"green {result[x, 0, 1]} at x {x}");
+    }
+}

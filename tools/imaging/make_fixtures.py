@@ -275,6 +275,9 @@ def codec_samples():
         has_alpha = im.mode in ("RGBA", "LA") or "transparency" in im.info
         arr = np.array(im.convert("RGBA" if has_alpha else "RGB"))
         write_pam(os.path.join(d, name + ".pam"), arr, 255)
+    # A JPEG cut short, for the facade's signature dispatch and bad-input handling.
+    data = open(os.path.join(SHARED, "codec", "truncated.jpg"), "rb").read()
+    open(os.path.join(d, "truncated.jpg"), "wb").write(data)
     # PNGs written by PIL's own encoder (its filters and zlib settings), with expected pixels from PIL.
     chelsea = Image.open(os.path.join(SHARED, "content", "chelsea.png")).convert("RGB")
     crop = chelsea.crop((180, 60, 244, 108))  # 64x48, the cat's face
@@ -329,6 +332,27 @@ def resample():
         if im.mode == "RGB":
             eight = np.array(im.resize((w, h), Image.LANCZOS))
             write_pam(os.path.join(d, f"{name}_lanczos8_{w}x{h}.pam"), eight, 255)
+    # RGBA: PIL resizes premultiplied (RGBa). Float reference: the same steps with mode 'F' planes.
+    # Source: a chelsea crop with a synthetic alpha (a soft-edged disc; fully transparent corners hold garbage green).
+    rgb = np.array(chelsea.crop((170, 50, 250, 110))).astype(np.int64)
+    yy, xx = np.mgrid[0:60, 0:80]
+    r = np.hypot(xx - 40, yy - 30)
+    alpha = np.clip((32 - r) / 8, 0, 1)
+    alpha8 = np.round(alpha * 255).astype(np.int64)
+    rgb[alpha8 == 0] = [0, 255, 0]
+    horse = Image.fromarray(np.concatenate([rgb, alpha8[..., None]], axis=2).astype(np.uint8), "RGBA")
+    horse.save(os.path.join(d, "src_rgba_80x60.png"))
+    arr = np.array(horse).astype(np.float32) / 255.0
+    for (w, h) in ((37, 29), (150, 111)):
+        alpha = arr[..., 3]
+        planes = [arr[..., c] * alpha for c in range(3)] + [alpha]
+        outs = [np.clip(np.array(Image.fromarray(p.astype(np.float32), mode="F").resize((w, h), Image.LANCZOS)), 0, 1)
+                for p in planes]
+        a = outs[3]
+        colour = [np.where(a > 0, np.minimum(o / np.where(a > 0, a, 1), 1), 0) for o in outs[:3]]
+        write_f32(os.path.join(d, f"src_rgba_80x60_lanczos_{w}x{h}.f32"), np.stack(colour + [a], axis=2))
+        eight = np.array(horse.resize((w, h), Image.LANCZOS))
+        write_pam(os.path.join(d, f"src_rgba_80x60_lanczos8_{w}x{h}.pam"), eight, 255)
     print("resample references written")
 
 

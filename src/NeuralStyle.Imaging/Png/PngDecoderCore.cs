@@ -1,5 +1,9 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace NeuralStyle.Imaging.Png;
 
@@ -46,7 +50,8 @@ internal static class PngDecoderCore
         long idatTotal = 0;
 
         int pos = 8;
-        while (true)
+        bool ended = false;
+        while (!ended)
         {
             if (data.Length - pos < 8) PngThrowHelper.ThrowTruncated("no IEND chunk");
             uint length = BinaryPrimitives.ReadUInt32BigEndian(data.Slice(pos, 4));
@@ -136,7 +141,8 @@ internal static class PngDecoderCore
                     srgb = true;
                     break;
                 case "IEND":
-                    goto EndOfChunks;
+                    ended = true;
+                    break;
                 default:
                     if ((type[0] & 0x20) == 0)
                         PngThrowHelper.ThrowInvalid($"unsupported critical chunk {name}.");
@@ -144,7 +150,6 @@ internal static class PngDecoderCore
             }
         }
 
-    EndOfChunks:
         if (idat.Count == 0) PngThrowHelper.ThrowInvalid("no IDAT chunk (no image data).");
 
         var compressed = new byte[idatTotal];
@@ -250,23 +255,35 @@ internal static class PngDecoderCore
     internal static void Unfilter(byte filter, Span<byte> cur, ReadOnlySpan<byte> prev, int bpp)
     {
         int n = cur.Length;
+        if (prev.Length < n) PngThrowHelper.ThrowInvalid("internal row buffer mismatch.");
+        ref byte c0 = ref MemoryMarshal.GetReference(cur);
+        ref byte p0 = ref MemoryMarshal.GetReference(prev);
+        int head = Math.Min(bpp, n);
         switch (filter)
         {
             case 0:
                 break;
             case 1:
-                for (int i = bpp; i < n; i++) cur[i] += cur[i - bpp];
+                for (int i = bpp; i < n; i++) Unsafe.Add(ref c0, i) += Unsafe.Add(ref c0, i - bpp);
                 break;
             case 2:
-                for (int i = 0; i < n; i++) cur[i] += prev[i];
+            {
+                int i = 0;
+                if (Vector128.IsHardwareAccelerated)
+                    for (; i + 16 <= n; i += 16)
+                        (Vector128.LoadUnsafe(ref c0, (nuint)i) + Vector128.LoadUnsafe(ref p0, (nuint)i)).StoreUnsafe(ref c0, (nuint)i);
+                for (; i < n; i++) Unsafe.Add(ref c0, i) += Unsafe.Add(ref p0, i);
                 break;
+            }
             case 3:
-                for (int i = 0; i < bpp && i < n; i++) cur[i] += (byte)(prev[i] >> 1);
-                for (int i = bpp; i < n; i++) cur[i] += (byte)((cur[i - bpp] + prev[i]) >> 1);
+                for (int i = 0; i < head; i++) Unsafe.Add(ref c0, i) += (byte)(Unsafe.Add(ref p0, i) >> 1);
+                for (int i = bpp; i < n; i++)
+                    Unsafe.Add(ref c0, i) += (byte)((Unsafe.Add(ref c0, i - bpp) + Unsafe.Add(ref p0, i)) >> 1);
                 break;
             case 4:
-                for (int i = 0; i < bpp && i < n; i++) cur[i] += prev[i];
-                for (int i = bpp; i < n; i++) cur[i] += Paeth(cur[i - bpp], prev[i], prev[i - bpp]);
+                for (int i = 0; i < head; i++) Unsafe.Add(ref c0, i) += Unsafe.Add(ref p0, i);
+                for (int i = bpp; i < n; i++)
+                    Unsafe.Add(ref c0, i) += Paeth(Unsafe.Add(ref c0, i - bpp), Unsafe.Add(ref p0, i), Unsafe.Add(ref p0, i - bpp));
                 break;
             default:
                 PngThrowHelper.ThrowInvalid($"unknown row filter type {filter}.");
@@ -274,12 +291,13 @@ internal static class PngDecoderCore
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static byte Paeth(byte a, byte b, byte c)
     {
-        int p = a + b - c;
-        int pa = Math.Abs(p - a), pb = Math.Abs(p - b), pc = Math.Abs(p - c);
-        if (pa <= pb && pa <= pc) return a;
-        return pb <= pc ? b : c;
+        int pa = Math.Abs(b - c), pb = Math.Abs(a - c), pc = Math.Abs(a + b - 2 * c); // |p − a|, |p − b|, |p − c|
+        // Same choice as the spec's "a if pa ≤ pb and pa ≤ pc, else b if pb ≤ pc, else c", written for cmov.
+        byte bc = pb <= pc ? b : c;
+        return pa <= Math.Min(pb, pc) ? a : bc;
     }
 
     private readonly record struct Header(int Width, int Height, int BitDepth, PngColorType ColorType, int FileChannels, bool Interlaced);
@@ -292,6 +310,7 @@ internal static class PngDecoderCore
         private readonly float[] _lowLut;
         private readonly bool _trns;
         private readonly int _kr, _kg, _kb;
+        private ushort[]? _scratch; // big-endian 16-bit samples swapped to native order (non-interlaced rows only)
 
         public RowConverter(in Header header, float[]? palette, bool hasTrns, int kr, int kg, int kb)
         {
@@ -316,6 +335,25 @@ internal static class PngDecoderCore
         {
             int oc = OutChannels;
             int o = ((y * _h.Width) + xs) * oc;
+            if (dx == 1 && oc == _h.FileChannels && _h.ColorType != PngColorType.Palette && _h.BitDepth >= 8)
+            {
+                // Contiguous 8/16-bit samples without tRNS: one vectorised conversion for the whole row.
+                // (Division, not multiplication by a reciprocal, so every value equals v / max exactly.)
+                Span<float> d = dst.AsSpan(o, count * oc);
+                if (_h.BitDepth == 8)
+                {
+                    TensorPrimitives.ConvertChecked<byte, float>(row[..d.Length], d);
+                    TensorPrimitives.Divide(d, 255f, d);
+                }
+                else
+                {
+                    _scratch ??= new ushort[d.Length];
+                    BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<byte, ushort>(row[..(2 * d.Length)]), _scratch);
+                    TensorPrimitives.ConvertChecked<ushort, float>(_scratch, d);
+                    TensorPrimitives.Divide(d, 65535f, d);
+                }
+                return;
+            }
             int step = dx * oc;
             int depth = _h.BitDepth;
             switch (_h.ColorType)

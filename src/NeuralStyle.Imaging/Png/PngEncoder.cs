@@ -1,5 +1,9 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace NeuralStyle.Imaging.Png;
 
@@ -76,42 +80,86 @@ public static class PngEncoder
         }
     }
 
-    /// <summary>Rounds a [0,1] sample to an integer level, clamping out-of-range values; NaN becomes 0.</summary>
+    /// <summary>Rounds a [0,1] sample to the nearest level (ties to even), clamping out-of-range values; NaN becomes 0.</summary>
     internal static int Quantize(float v, int max)
     {
-        if (!(v > 0f)) return 0;
-        if (v >= 1f) return max;
-        return (int)MathF.Round(v * max, MidpointRounding.AwayFromZero);
+        float x = v * max;
+        x = x > 0f ? (x < max ? x : max) : 0f; // NaN compares false: 0
+        return (int)MathF.Round(x); // ties to even (one instruction)
     }
 
     /// <summary>Applies filter <paramref name="f"/>; returns the sum of |signed byte| of the filtered row.</summary>
     internal static long Filter(byte f, ReadOnlySpan<byte> cur, ReadOnlySpan<byte> prev, int bpp, Span<byte> dst)
     {
         int n = cur.Length;
+        if (prev.Length < n || dst.Length < n) throw new ArgumentException("Row buffers are too short.");
         int head = Math.Min(bpp, n);
         // The first bpp bytes have no left neighbour (a = c = 0).
         for (int i = 0; i < head; i++)
             dst[i] = (byte)(cur[i] - f switch { 0 or 1 => 0, 3 => prev[i] >> 1, _ => prev[i] });
-        switch (f)
+        int v = head; // first index not yet written
+        ref byte c0 = ref MemoryMarshal.GetReference(cur);
+        ref byte p0 = ref MemoryMarshal.GetReference(prev);
+        ref byte d0 = ref MemoryMarshal.GetReference(dst);
+        if (Vector128.IsHardwareAccelerated && f is 0 or 1 or 2 or 3)
         {
-            case 0:
-                cur[head..].CopyTo(dst[head..]);
-                break;
-            case 1:
-                for (int i = bpp; i < n; i++) dst[i] = (byte)(cur[i] - cur[i - bpp]);
-                break;
-            case 2:
-                for (int i = bpp; i < n; i++) dst[i] = (byte)(cur[i] - prev[i]);
-                break;
-            case 3:
-                for (int i = bpp; i < n; i++) dst[i] = (byte)(cur[i] - ((cur[i - bpp] + prev[i]) >> 1));
-                break;
-            default:
-                for (int i = bpp; i < n; i++) dst[i] = (byte)(cur[i] - PngDecoderCore.Paeth(cur[i - bpp], prev[i], prev[i - bpp]));
-                break;
+            // d = cur − predictor, 16 bytes at a time; the predictors of these filters only read earlier rows or
+            // earlier bytes of the unfiltered current row, so the lanes are independent.
+            for (; v + 16 <= n; v += 16)
+            {
+                Vector128<byte> x = Vector128.LoadUnsafe(ref c0, (nuint)v);
+                Vector128<byte> pred = f switch
+                {
+                    0 => Vector128<byte>.Zero,
+                    1 => Vector128.LoadUnsafe(ref c0, (nuint)(v - bpp)),
+                    2 => Vector128.LoadUnsafe(ref p0, (nuint)v),
+                    _ => FloorAverage(Vector128.LoadUnsafe(ref c0, (nuint)(v - bpp)), Vector128.LoadUnsafe(ref p0, (nuint)v)),
+                };
+                (x - pred).StoreUnsafe(ref d0, (nuint)v);
+            }
         }
+        for (int i = v; i < n; i++)
+        {
+            int a = Unsafe.Add(ref c0, i - bpp), b = Unsafe.Add(ref p0, i);
+            int pred = f switch
+            {
+                0 => 0,
+                1 => a,
+                2 => b,
+                3 => (a + b) >> 1,
+                _ => PngDecoderCore.Paeth((byte)a, (byte)b, Unsafe.Add(ref p0, i - bpp)),
+            };
+            Unsafe.Add(ref d0, i) = (byte)(Unsafe.Add(ref c0, i) - pred);
+        }
+        return SumOfAbsoluteSignedBytes(dst[..n]);
+    }
+
+    /// <summary>⌊(a + b) / 2⌋ per byte without overflow.</summary>
+    private static Vector128<byte> FloorAverage(Vector128<byte> a, Vector128<byte> b) =>
+        (a & b) + Vector128.ShiftRightLogical(a ^ b, 1);
+
+    /// <summary>Σ |(sbyte)d|, the libpng filter-selection score.</summary>
+    internal static long SumOfAbsoluteSignedBytes(ReadOnlySpan<byte> data)
+    {
         long sum = 0;
-        foreach (byte d in dst[..n]) sum += d < 128 ? d : 256 - d; // |d as a signed byte|
+        int i = 0;
+        if (Sse2.IsSupported)
+        {
+            ref byte d0 = ref MemoryMarshal.GetReference(data);
+            Vector128<ulong> acc = Vector128<ulong>.Zero;
+            for (; i + 16 <= data.Length; i += 16)
+            {
+                // |x| of a signed byte as an unsigned byte (|−128| = 128), then psadbw against zero sums 8-byte groups.
+                Vector128<byte> abs = Vector128.Abs(Vector128.LoadUnsafe(ref d0, (nuint)i).AsSByte()).AsByte();
+                acc += Sse2.SumAbsoluteDifferences(abs, Vector128<byte>.Zero).AsUInt64();
+            }
+            sum = (long)(acc.GetElement(0) + acc.GetElement(1));
+        }
+        for (; i < data.Length; i++)
+        {
+            byte d = data[i];
+            sum += d < 128 ? d : 256 - d;
+        }
         return sum;
     }
 
