@@ -81,6 +81,19 @@ public sealed class Graph
     /// <summary>The elements with index start…start+length−1 along one axis.</summary>
     public Value Slice(Value a, int axis, int start, int length, string? name = null) => Node(new SliceOp(a, axis, start, length), name);
 
+    /// <summary>One Burt–Adelson pyramid level down (spec §4): x (N,H,W,C) -> (N,⌈H/2⌉,⌈W/2⌉,C) (valid: ⌊(n−5)/2⌋+1).</summary>
+    public Value PyramidReduce(Value x, PyramidBorder border, float a = 0.4f, string? name = null) => Node(new PyramidReduceOp(x, border, a), name);
+
+    /// <summary>4 × the transpose of <see cref="PyramidReduce"/>: (N,h,w,C) -> (N,height,width,C).</summary>
+    public Value PyramidExpand(Value y, int height, int width, PyramidBorder border, float a = 0.4f, string? name = null)
+        => Node(new PyramidExpandOp(y, height, width, border, a), name);
+
+    /// <summary>Cyclic shift of the batch: y[n] = x[(n + shift) mod N].</summary>
+    public Value RollBatch(Value x, int shift, string? name = null) => Node(new RollBatchOp(x, shift), name);
+
+    /// <summary>Sum of each sample: (N, …) -> (N).</summary>
+    public Value SumPerSample(Value x, string? name = null) => Node(new SumPerSampleOp(x), name);
+
     /// <summary>Identity forward; backward replaces the incoming gradient g by strength · g / (‖g‖₁ + 1e-8).</summary>
     public Value GradNormalize(Value a, float strength, string? name = null) => Node(new GradNormalizeOp(a, strength), name);
 

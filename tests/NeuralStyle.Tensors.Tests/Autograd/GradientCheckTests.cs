@@ -1,0 +1,136 @@
+using NeuralStyle.Tensors.Autograd;
+using NeuralStyle.Tensors.Kernels;
+
+namespace NeuralStyle.Tensors.Tests.Autograd;
+
+/// <summary>
+/// Every gradient rule against central finite differences (computed in double from float forward passes on a
+/// loss ⟨r, op(x)⟩ with random r), and the linear ops against their adjoint identity exactly.
+/// </summary>
+public class GradientCheckTests
+{
+    private static float[] Random(int n, int seed, double lo = -1, double hi = 1)
+    {
+        var a = new float[n];
+        new Rng((ulong)seed).FillUniform(a, lo, hi);
+        return a;
+    }
+
+    /// <summary>Builds loss = Σ r ⊙ op(x), checks d loss/dx at a few coordinates by central differences.</summary>
+    private static void Check(int[] shape, Func<Graph, Value, Value> op, double lo = -1, double hi = 1, double eps = 1e-2, double tol = 2e-2)
+    {
+        var g = new Graph();
+        Value x = g.Input(shape);
+        Random(x.Length, 1, lo, hi).CopyTo(x.Data, 0);
+        Value y = op(g, x);
+        Value r = g.Constant(Random(y.Length, 2), y.Shape);
+        Value loss = g.Sum(g.Mul(y, r));
+        g.Forward();
+        g.Backward(loss);
+        float[] grad = (float[])x.Grad!.Clone();
+        var rng = new Rng(3);
+        for (int probe = 0; probe < Math.Min(24, x.Length); probe++)
+        {
+            int i = (int)(rng.NextUInt64() % (ulong)x.Length);
+            float keep = x.Data[i];
+            x.Data[i] = keep + (float)eps;
+            g.Forward();
+            double plus = loss.Data[0];
+            x.Data[i] = keep - (float)eps;
+            g.Forward();
+            double minus = loss.Data[0];
+            x.Data[i] = keep;
+            double fd = (plus - minus) / (2 * eps);
+            Assert.True(Math.Abs(fd - grad[i]) <= tol * (1 + Math.Abs(fd)), $"coordinate {i}: finite difference {fd:G6}, autograd {grad[i]:G6}");
+        }
+    }
+
+    [Fact] public void Square_MatchesFiniteDifferences() => Check([2, 3, 4, 5], (g, x) => g.Square(x));
+    [Fact] public void Abs_MatchesFiniteDifferences() => Check([2, 3, 4, 5], (g, x) => g.Abs(x), lo: 0.1, hi: 1);
+    [Fact] public void Pow_MatchesFiniteDifferences() => Check([2, 3, 4, 5], (g, x) => g.Pow(x, 1.25f), lo: 0.2, hi: 2);
+    [Fact] public void Relu_MatchesFiniteDifferences() => Check([1, 4, 4, 3], (g, x) => g.Relu(x), eps: 1e-3);
+    [Fact] public void Mean_MatchesFiniteDifferences() => Check([1, 4, 4, 3], (g, x) => g.Scale(g.Mean(g.Square(x)), 3f));
+    [Fact] public void Gram_MatchesFiniteDifferences() => Check([2, 5, 3, 7], (g, x) => g.Gram(x, 0.1f));
+    [Fact] public void SliceSub_MatchesFiniteDifferences() => Check([1, 5, 6, 3], (g, x) => g.Sub(g.Slice(x, 1, 1, 4), g.Slice(x, 1, 0, 4)));
+    [Fact] public void SumPerSample_MatchesFiniteDifferences() => Check([3, 2, 2, 2], (g, x) => g.SumPerSample(g.Square(x)));
+    [Fact] public void RollBatch_MatchesFiniteDifferences() => Check([3, 2, 3, 2], (g, x) => g.Mul(g.RollBatch(x, 1), x));
+    [Fact] public void MaxPool_MatchesFiniteDifferences() => Check([1, 5, 6, 3], (g, x) => g.MaxPool2x2(x), eps: 1e-3);
+    [Fact] public void AvgPool_MatchesFiniteDifferences() => Check([2, 5, 6, 3], (g, x) => g.AvgPool2x2(x));
+
+    [Theory]
+    [InlineData(ConvPadding.Zero)]
+    [InlineData(ConvPadding.Valid)]
+    [InlineData(ConvPadding.Circular)]
+    public void Conv3x3Relu_InputAndWeights_MatchFiniteDifferences(ConvPadding padding)
+    {
+        float[] w = Random(4 * 3 * 9, 7, -0.5, 0.5), b = Random(4, 8, -0.1, 0.1);
+        Check([2, 6, 5, 3], (g, x) => g.Conv3x3(x, g.Constant(w, [4, 3, 3, 3]), g.Constant(b, [4]), padding, relu: true), eps: 1e-3);
+        // weight gradient: the weights are the variable
+        float[] input = Random(2 * 6 * 5 * 3, 9);
+        Check([4, 3, 3, 3], (g, wv) => g.Conv3x3(g.Constant(input, [2, 6, 5, 3]), wv, null, padding, relu: false));
+    }
+
+    [Fact]
+    public void ChannelAffine_MatchesFiniteDifferences()
+        => Check([1, 3, 4, 3], (g, x) => g.Square(g.ChannelAffine(x, [2, 1, 0], [2.5f, 0.5f, 3f], [-1f, 1f, 0f])));
+
+    [Fact]
+    public void GradNormalize_ScalesToStrengthOverL1()
+    {
+        var g = new Graph();
+        Value x = g.Input([1, 2, 2, 1]);
+        Random(4, 4).CopyTo(x.Data, 0);
+        Value loss = g.Sum(g.Scale(g.GradNormalize(x, 3f), 5f));
+        g.Forward();
+        g.Backward(loss);
+        // incoming gradient is 5 everywhere (L1 = 20) -> 3·5/20 = 0.75
+        Assert.All(x.Grad!, v => Assert.Equal(0.75f, v, 1e-6f));
+    }
+
+    /// <summary>⟨Reduce(x), y⟩·4 = ⟨x, Expand(y)⟩ for every border and odd/even sizes.</summary>
+    [Theory]
+    [InlineData(PyramidBorder.Reflect, 9, 8)]
+    [InlineData(PyramidBorder.Wrap, 9, 8)]
+    [InlineData(PyramidBorder.Valid, 13, 16)]
+    [InlineData(PyramidBorder.Reflect, 1, 2)]
+    public void PyramidExpand_IsFourTimesTheAdjointOfReduce(PyramidBorder border, int h, int w)
+    {
+        var g = new Graph();
+        Value x = g.Constant(Random(2 * h * w * 3, 11), [2, h, w, 3]);
+        Value rx = g.PyramidReduce(x, border);
+        Value y = g.Constant(Random(rx.Length, 12), rx.Shape);
+        Value ey = g.PyramidExpand(y, h, w, border);
+        double lhs = 0, rhs = 0;
+        for (int i = 0; i < rx.Length; i++) lhs += (double)rx.Data[i] * y.Data[i];
+        for (int i = 0; i < x.Length; i++) rhs += (double)x.Data[i] * ey.Data[i];
+        Assert.Equal(4 * lhs, rhs, 1e-4 * (1 + Math.Abs(rhs)));
+    }
+
+    [Fact] public void PyramidReduce_MatchesFiniteDifferences() => Check([1, 7, 6, 2], (g, x) => g.PyramidReduce(x, PyramidBorder.Reflect));
+    [Fact] public void PyramidExpand_MatchesFiniteDifferences() => Check([1, 4, 3, 2], (g, x) => g.PyramidExpand(x, 7, 6, PyramidBorder.Wrap));
+
+    [Fact]
+    public void PyramidReduce_Constant_StaysConstant()
+    {
+        var g = new Graph();
+        var data = new float[1 * 11 * 10 * 2];
+        Array.Fill(data, 0.37f);
+        Value y = g.PyramidReduce(g.Constant(data, [1, 11, 10, 2]), PyramidBorder.Reflect);
+        Assert.Equal([1, 6, 5, 2], y.Shape);
+        Assert.All(y.Data, v => Assert.Equal(0.37f, v, 1e-6f));
+    }
+
+    [Fact]
+    public void Backward_ValueUsedTwice_AccumulatesBothPaths()
+    {
+        var g = new Graph();
+        Value x = g.Input([1, 1, 1, 3]);
+        x.Data[0] = 1; x.Data[1] = 2; x.Data[2] = 3;
+        Value loss = g.Add(g.Sum(g.Square(x)), g.Sum(g.Scale(x, 5f)));
+        g.Forward();
+        g.Backward(loss);
+        Assert.Equal([7f, 9f, 11f], x.Grad!);
+        g.Backward(loss); // leaf gradients are overwritten, not accumulated across calls
+        Assert.Equal([7f, 9f, 11f], x.Grad!);
+    }
+}
