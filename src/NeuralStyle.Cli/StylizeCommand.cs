@@ -45,6 +45,13 @@ public static class StylizeCommand
         new("--threads", Arity.One, "worker threads (default: all cores)", "N"),
         new("--log", Arity.One, "write every iteration's loss terms as JSON lines", "PATH"),
         new("--plot", Arity.One, "write an SVG plot of the loss curves", "PATH"),
+        new("--scales", Arity.One, "coarse-to-fine: number of scales, each ×scale-factor larger, ending at --size", "N"),
+        new("--min-size", Arity.One, "coarse-to-fine: long edge of the first scale (default 128)", "N"),
+        new("--scale-factor", Arity.One, "coarse-to-fine: growth per scale (default √2)", "F"),
+        new("--initial-iterations", Arity.One, "coarse-to-fine: iterations at the first scale (default --iterations)", "N"),
+        new("--average", Arity.One, "keep an exponential average of the iterates with this decay, e.g. 0.99", "F"),
+        new("--style-loss", Arity.One, "gram | pyramid (Gram matrices on every level of a Gaussian pyramid)", "KIND"),
+        new("--octaves", Arity.One, "pyramid levels of --style-loss pyramid (default 4)", "N"),
         new("--quality", Arity.One, "JPEG quality 1-100 (default 95)", "N"),
         new("--bit-depth", Arity.One, "8 or 16 (PNG)", "N"),
         new("--keep-alpha", Arity.Flag, "re-apply the content's alpha channel to the result"),
@@ -236,6 +243,22 @@ public static class StylizeCommand
         if (a.Flag("--normalize-gradients")) o = o with { NormalizeGradients = true };
         if (a.Int("--save-every", 0) is { } se) o = o with { SaveEvery = se };
         if (a.Int("--print-every", 0) is { } pe) o = o with { PrintEvery = pe };
+        if (a.Int("--scales", 1, 32) is { } sc) o = o with { Scales = sc };
+        if (a.Int("--min-size", 16, 16384) is { } ms) o = o with { MinSize = ms };
+        if (a.Double("--scale-factor", 1) is { } sf)
+        {
+            if (sf <= 1.01) throw new UsageException("Option --scale-factor must be greater than 1.");
+            o = o with { ScaleFactor = sf };
+        }
+        if (a.Int("--initial-iterations", 0) is { } ii) o = o with { InitialIterations = ii };
+        if (a.Double("--average", 0) is { } av)
+        {
+            if (av >= 1) throw new UsageException("Option --average must be below 1 (e.g. 0.99).");
+            o = o with { Average = av > 0 ? av : null };
+        }
+        if (a.Choice("--style-loss", new Dictionary<string, StyleLossKind> { ["gram"] = StyleLossKind.Gram, ["pyramid"] = StyleLossKind.Pyramid }) is { } sk)
+            o = o with { StyleLoss = sk };
+        if (a.Int("--octaves", 1, 12) is { } oc) o = o with { StyleOctaves = oc };
         return o;
     }
 

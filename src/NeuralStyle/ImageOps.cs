@@ -9,8 +9,8 @@ public static class ImageOps
     public static Image LoadRgb(string path) => ImageIO.ToRgb(ImageIO.Load(path));
 
     /// <summary>Resized to exactly w×h (antialiased); the same object when it already has that size.</summary>
-    public static Image Resize(Image image, int width, int height)
-        => image.Width == width && image.Height == height ? image : Resampler.Resize(image, width, height);
+    public static Image Resize(Image image, int width, int height, ResampleFilter filter = ResampleFilter.Lanczos3)
+        => image.Width == width && image.Height == height ? image : Resampler.Resize(image, width, height, filter);
 
     /// <summary>Resized so that its long edge is n; unchanged when it already is.</summary>
     public static Image ResizeToLongEdge(Image image, int n)

@@ -39,6 +39,8 @@ public static class MemoryEstimate
             ? pixels * 3 * (2L * o.LbfgsHistory + 8)
             : pixels * 3 * 4;
         // the style target pass (forward only) at the style size, released before optimising, overlaps little
+        if (o.StyleLoss == StyleLossKind.Pyramid) graphFloats += graphFloats / 3; // the coarser levels add ≤ 1/3
+        if (o.Average is not null) optimizerFloats += pixels * 3;
         return BaseBytes + 4 * (graphFloats + optimizerFloats);
     }
 

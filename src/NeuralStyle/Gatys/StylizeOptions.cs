@@ -56,6 +56,9 @@ public enum TvScheme
     Keras,
 }
 
+/// <summary>The style term: Gram matrices of the image, or of every level of its Gaussian pyramid (spec §4).</summary>
+public enum StyleLossKind { Gram, Pyramid }
+
 public enum SizeRuleKind
 {
     /// <summary>The output's long edge is A.</summary>
@@ -148,6 +151,20 @@ public sealed record StylizeOptions
     public bool StrongWolfe { get; init; }
     /// <summary>Optimise the [0,1] pixel image (clamped after each step) instead of the backbone's input space.</summary>
     public bool PixelSpace { get; init; }
+
+    // multi-scale
+    /// <summary>Number of coarse-to-fine scales (1: single scale). With MinSize, the scales run from MinSize up.</summary>
+    public int Scales { get; init; } = 1;
+    /// <summary>Long edge of the first scale of a coarse-to-fine run (default 128 when Scales &gt; 1).</summary>
+    public int? MinSize { get; init; }
+    public double ScaleFactor { get; init; } = Math.Sqrt(2);
+    /// <summary>Iterations at the first scale (default: Iterations).</summary>
+    public int? InitialIterations { get; init; }
+    /// <summary>Exponential average of the iterates (e.g. 0.99); null: off.</summary>
+    public double? Average { get; init; }
+    public StyleLossKind StyleLoss { get; init; } = StyleLossKind.Gram;
+    /// <summary>Pyramid levels of the pyramid style loss.</summary>
+    public int StyleOctaves { get; init; } = 4;
 
     // output
     public bool OriginalColors { get; init; }

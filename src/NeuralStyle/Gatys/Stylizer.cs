@@ -1,16 +1,16 @@
-using System.Diagnostics;
 using NeuralStyle.Imaging;
 using NeuralStyle.Losses;
 using NeuralStyle.Models;
 using NeuralStyle.Models.Vgg;
+using NeuralStyle.Optimization;
 using NeuralStyle.Tensors;
-using NeuralStyle.Tensors.Optim;
+using NeuralStyle.Tensors.Autograd;
 
 namespace NeuralStyle.Gatys;
 
 /// <summary>
-/// Gatys et al.'s optimisation-based style transfer (spec §2): builds the loss graph once, then lets L-BFGS or Adam
-/// move the image. Reports every evaluation as a <see cref="ProgressRecord"/>.
+/// Gatys et al.'s optimisation-based style transfer (spec §2): builds the loss graph once per scale, then lets
+/// L-BFGS or Adam move the image; coarse-to-fine runs start each scale from the upsampled previous result.
 /// </summary>
 public sealed class Stylizer
 {
@@ -32,130 +32,199 @@ public sealed class Stylizer
     /// <summary>The output size for a content image of the given size.</summary>
     public (int Width, int Height) OutputSize(int contentWidth, int contentHeight) => _o.Size.Apply(contentWidth, contentHeight);
 
+    /// <summary>The (width, height) of every scale, coarse to fine; one entry for a single-scale run.</summary>
+    public IReadOnlyList<(int Width, int Height)> Schedule(int contentWidth, int contentHeight)
+    {
+        (int w, int h) = OutputSize(contentWidth, contentHeight);
+        int final = Math.Max(w, h);
+        if (_o.Scales <= 1 && _o.MinSize is null) return [(w, h)];
+        if (!(_o.ScaleFactor > 1)) throw new ArgumentException("--scale-factor must be greater than 1.");
+        var edges = new List<int>();
+        if (_o.Scales > 1 && _o.MinSize is null)
+        {
+            for (int k = _o.Scales - 1; k >= 0; k--) edges.Add((int)Math.Round(final / Math.Pow(_o.ScaleFactor, k)));
+        }
+        else
+        {
+            double e = Math.Min(_o.MinSize ?? 128, final);
+            while (e < final - 0.5)
+            {
+                edges.Add((int)Math.Round(e));
+                e *= _o.ScaleFactor;
+            }
+            edges.Add(final);
+        }
+        return edges.Distinct().Where(e => e >= 16).Select(e =>
+            (Math.Max(1, (int)Math.Round((double)w * e / final)), Math.Max(1, (int)Math.Round((double)h * e / final)))).ToList();
+    }
+
     /// <summary>Runs the whole stylisation. Content and styles are RGB images in [0,1] (alpha already composited).</summary>
     public StylizeResult Run(Image content, IReadOnlyList<Image> styles, CancellationToken cancel = default)
     {
-        Problem p = Prepare(content, styles);
-        return Optimize(p, cancel);
+        var schedule = Schedule(content.Width, content.Height);
+        int[] iterations = schedule.Select((_, k) => k == 0 ? _o.InitialIterations ?? _o.Iterations : _o.Iterations).ToArray();
+        int totalRows = iterations.Sum();
+        Image? previous = null;
+        int offset = 0;
+        double seconds = 0;
+        for (int k = 0; k < schedule.Count; k++)
+        {
+            (int w, int h) = schedule[k];
+            Problem p = Prepare(content, styles, (w, h), previous);
+            string stage = schedule.Count > 1 ? $"scale {k + 1}/{schedule.Count} {w}×{h}" : "";
+            OptimizeOutcome r = ImageOptimizer.Run(p, Settings(iterations[k]), Progress,
+                (i, x) => Snapshot?.Invoke(i, Finish(p.ToImage(x), p)), cancel, stage, offset, totalRows, seconds);
+            offset += r.Iterations;
+            seconds += r.Seconds;
+            previous = p.ToImage(r.Result);
+            if (r.Failure is not null || r.Cancelled || k == schedule.Count - 1)
+                return new StylizeResult(Finish(previous, p), offset, seconds, r.Cancelled, r.Failure);
+        }
+        throw new InvalidOperationException("unreachable");
+    }
+
+    private OptimizerSettings Settings(int iterations) => new()
+    {
+        Kind = _o.Optimizer,
+        Iterations = iterations,
+        LearningRate = _o.LearningRate,
+        LbfgsHistory = _o.LbfgsHistory,
+        LbfgsRounds = Math.Min(_o.LbfgsRounds, Math.Max(1, iterations)),
+        StrongWolfe = _o.StrongWolfe,
+        Clamp01 = _o.PixelSpace,
+        SaveEvery = _o.SaveEvery,
+        AverageDecay = _o.Average,
+        BlowUpHint = _o.Optimizer == OptimizerKind.Adam ? "--learning-rate (or --style-weight)" : "--style-weight (or --tv-weight)",
+    };
+
+    private Image Finish(Image img, Problem p) => _o.OriginalColors ? ImageOps.KeepColors(img, p.ContentRgb) : img;
+
+    /// <summary>Runs the optimiser on a prepared problem (one scale).</summary>
+    public StylizeResult Optimize(Problem p, CancellationToken cancel = default)
+    {
+        OptimizeOutcome r = ImageOptimizer.Run(p, Settings(_o.Iterations), Progress,
+            (i, x) => Snapshot?.Invoke(i, Finish(p.ToImage(x), p)), cancel);
+        if (!ReferenceEquals(r.Result, p.X.Data)) r.Result.CopyTo(p.X.Data, 0);
+        return new StylizeResult(Finish(p.ToImage(r.Result), p), r.Iterations, r.Seconds, r.Cancelled, r.Failure);
     }
 
     // ---- setting up -----------------------------------------------------------------------------------------------
 
-    /// <summary>The built loss graph and everything the optimiser needs.</summary>
-    public sealed class Problem
+    /// <summary>The built loss graph of one scale and what it takes to turn X back into an image.</summary>
+    public sealed class Problem(Graph graph, Value x, Value total, IReadOnlyList<Value> terms, int width, int height,
+        FlavorTransform transform, float[] contentRgb, bool pixelSpace) : LossProblem(graph, x, total, terms)
     {
-        internal Problem(Graph graph, Value x, Value total, IReadOnlyList<Value> terms, int width, int height,
-            FlavorTransform transform, float[] contentRgb, bool pixelSpace)
-        {
-            Graph = graph; X = x; Total = total; Terms = terms; Width = width; Height = height;
-            Transform = transform; ContentRgb = contentRgb; PixelSpace = pixelSpace;
-        }
-
-        public Graph Graph { get; }
-        /// <summary>The optimised variable (1,H,W,3): input space, or [0,1] pixels when <see cref="PixelSpace"/>.</summary>
-        public Value X { get; }
-        public Value Total { get; }
-        public IReadOnlyList<Value> Terms { get; }
-        public int Width { get; }
-        public int Height { get; }
-        public FlavorTransform Transform { get; }
-        public float[] ContentRgb { get; }
-        public bool PixelSpace { get; }
-
-        /// <summary>Recomputes the loss at the current X and returns the row of terms.</summary>
-        public (double Loss, double Content, double Style, double Tv, Dictionary<string, double> Terms) Evaluate(bool withGradient)
-        {
-            Graph.Forward();
-            if (withGradient) Graph.Backward(Total);
-            return ReadTerms();
-        }
-
-        public (double Loss, double Content, double Style, double Tv, Dictionary<string, double> Terms) ReadTerms()
-        {
-            var d = new Dictionary<string, double>(Terms.Count);
-            double c = 0, s = 0, tv = 0;
-            foreach (Value t in Terms)
-            {
-                double v = t.Data[0];
-                d[t.Name!] = v;
-                if (t.Name!.StartsWith("content:", StringComparison.Ordinal)) c += v;
-                else if (t.Name.StartsWith("style:", StringComparison.Ordinal)) s += v;
-                else tv += v;
-            }
-            return (Total.Data[0], c, s, tv, d);
-        }
+        public int Width { get; } = width;
+        public int Height { get; } = height;
+        public FlavorTransform Transform { get; } = transform;
+        public float[] ContentRgb { get; } = contentRgb;
+        /// <summary>X is the [0,1] pixel image (else the backbone's input space).</summary>
+        public bool PixelSpace { get; } = pixelSpace;
 
         /// <summary>The current image as RGB pixels in [0,1].</summary>
         public Image CurrentImage() => ToImage(X.Data);
 
-        internal Image ToImage(float[] x)
+        public Image ToImage(float[] x)
         {
             if (PixelSpace) return ImageTensors.FromRgb(x, Width, Height);
             var rgb = new float[x.Length];
             Transform.Inverse(x, rgb);
             return ImageTensors.FromRgb(rgb, Width, Height);
         }
+
+        internal float[] FromPixels(float[] rgb)
+        {
+            if (PixelSpace) return rgb;
+            var v = new float[rgb.Length];
+            Transform.Forward(rgb, v);
+            return v;
+        }
     }
 
-    /// <summary>Resizes the inputs, computes the targets and builds the loss graph.</summary>
-    public Problem Prepare(Image content, IReadOnlyList<Image> styles)
+    /// <summary>Resizes the inputs to the output size, computes the targets and builds the loss graph.</summary>
+    public Problem Prepare(Image content, IReadOnlyList<Image> styles) => Prepare(content, styles, OutputSize(content.Width, content.Height), null);
+
+    /// <summary>As <see cref="Prepare(Image, IReadOnlyList{Image})"/> at the given size, optionally starting from an image.</summary>
+    public Problem Prepare(Image content, IReadOnlyList<Image> styles, (int Width, int Height) size, Image? start)
     {
         if (styles.Count == 0) throw new ArgumentException("At least one style image is needed.");
         double[] blend = NormalizedBlend(styles.Count);
         VggNet net = _backbone.Net;
         FlavorTransform tf = FlavorTransform.For(_backbone.Flavor);
-
-        (int w, int h) = OutputSize(content.Width, content.Height);
+        (int w, int h) = size;
         Image contentSized = ImageOps.Resize(content, w, h);
         float[] contentRgb = ImageTensors.Rgb(contentSized);
 
         LayerRef[] contentRefs = _o.ContentLayers.Select(net.Layers.Resolve).ToArray();
         LayerRef[] styleRefs = _o.StyleLayers.Select(net.Layers.Resolve).ToArray();
         double[] layerWeights = _o.EffectiveStyleLayerWeights();
+        int levels = _o.StyleLoss == StyleLossKind.Pyramid ? Math.Max(1, _o.StyleOctaves) : 1;
+        int deepestStyle = styleRefs.Max(r => r.Index);
 
-        // Targets: content features, blended style Grams (each in the scheme's normalisation).
-        Dictionary<string, float[]> contentTargets = Features(contentRgb, w, h, contentRefs, tf, gram: false);
-        var styleTargets = styleRefs.ToDictionary(r => r.Name, _ => (float[]?)null);
+        // Targets: content features at level 0; blended style Grams per pyramid level (in the scheme's normalisation).
+        Dictionary<string, float[]> contentTargets = TargetFeatures(contentRgb, w, h, contentRefs, tf, levels: 1, gram: false)[0];
+        var styleTargets = new List<Dictionary<string, float[]>>();
         for (int k = 0; k < styles.Count; k++)
         {
             Image s = StyleSized(styles[k], w, h);
-            Dictionary<string, float[]> grams = Features(ImageTensors.Rgb(s), s.Width, s.Height, styleRefs, tf, gram: true);
-            foreach (LayerRef r in styleRefs)
+            var perLevel = TargetFeatures(ImageTensors.Rgb(s), s.Width, s.Height, styleRefs, tf, levels, gram: true);
+            for (int l = 0; l < perLevel.Count; l++)
             {
-                float[] gk = grams[r.Name];
-                float[] acc = styleTargets[r.Name] ??= new float[gk.Length];
-                float bk = (float)blend[k];
-                for (int i = 0; i < gk.Length; i++) acc[i] += bk * gk[i];
+                if (styleTargets.Count <= l) styleTargets.Add(styleRefs.ToDictionary(r => r.Name, r => new float[perLevel[l][r.Name].Length]));
+                foreach (LayerRef r in styleRefs)
+                {
+                    float[] acc = styleTargets[l][r.Name], gk = perLevel[l][r.Name];
+                    System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(gk, (float)blend[k], acc, acc);
+                }
             }
         }
 
         var g = new Graph();
         Value x = g.Input([1, h, w, 3], requiresGrad: true, name: "x");
         Value input = _o.PixelSpace ? g.ChannelAffine(x, tf.Permutation, tf.Scale, tf.Shift, "input") : x;
-        Dictionary<string, Value> feats = net.Build(g, input, contentRefs.Concat(styleRefs).Distinct(), _o.Pooling);
         var terms = new List<Value>();
-        foreach (LayerRef r in contentRefs)
+        Value level = input;
+        for (int l = 0; l < levels; l++)
         {
-            if (_o.ContentWeight == 0) continue;
-            terms.Add(new ContentLoss(r.Name, _o.ContentWeight, _o.ContentScheme, contentTargets[r.Name], _o.NormalizeGradients)
-                .Build(g, feats[r.Name]));
-        }
-        for (int i = 0; i < styleRefs.Length; i++)
-        {
-            double wgt = _o.StyleWeight * layerWeights[i];
-            if (wgt == 0) continue;
-            LayerRef r = styleRefs[i];
-            terms.Add(new StyleLoss(r.Name, wgt, _o.StyleScheme, styleTargets[r.Name]!, w * h, _o.NormalizeGradients)
-                .Build(g, feats[r.Name]));
+            if (l > 0)
+            {
+                if (!CanReach(level.Shape[1] / 2 + 1, level.Shape[2] / 2 + 1, deepestStyle)) break;
+                level = g.PyramidReduce(level, PyramidBorder.Reflect, name: $"level{l}");
+            }
+            IEnumerable<LayerRef> wanted = l == 0 ? contentRefs.Concat(styleRefs).Distinct() : styleRefs;
+            Dictionary<string, Value> feats = net.Build(g, level, wanted, _o.Pooling);
+            if (l == 0)
+            {
+                foreach (LayerRef r in contentRefs.Where(_ => _o.ContentWeight != 0))
+                    terms.Add(new ContentLoss(r.Name, _o.ContentWeight, _o.ContentScheme, contentTargets[r.Name], _o.NormalizeGradients).Build(g, feats[r.Name]));
+            }
+            if (l >= styleTargets.Count) break;
+            for (int i = 0; i < styleRefs.Length; i++)
+            {
+                double wgt = _o.StyleWeight * layerWeights[i];
+                if (wgt == 0) continue;
+                LayerRef r = styleRefs[i];
+                string layerName = levels > 1 ? $"{l}:{r.Name}" : r.Name;
+                terms.Add(new StyleLoss(layerName, wgt, _o.StyleScheme, styleTargets[l][r.Name], level.Shape[1] * level.Shape[2], _o.NormalizeGradients)
+                    .Build(g, feats[r.Name]));
+            }
         }
         if (_o.TvWeight != 0) terms.Add(new TvLoss(_o.TvWeight, _o.TvScheme).Build(g, input));
-        if (terms.Count == 0) throw new ArgumentException("Every loss weight is zero: there is nothing to optimise.");
-        Value total = terms[0];
-        for (int i = 1; i < terms.Count; i++) total = g.Add(total, terms[i]);
+        Value total = LossProblem.SumTerms(g, terms);
 
         var problem = new Problem(g, x, total, terms, w, h, tf, contentRgb, _o.PixelSpace);
-        Initialize(problem, contentSized, styles);
+        if (start is not null)
+            problem.FromPixels(ImageTensors.Rgb(ImageOps.Resize(start, w, h, ResampleFilter.Bicubic))).CopyTo(x.Data, 0);
+        else
+            Initialize(problem, styles);
         return problem;
+    }
+
+    /// <summary>True when an image of h×w still has features at module <paramref name="deepest"/>.</summary>
+    private bool CanReach(int h, int w, int deepest)
+    {
+        int pools = _backbone.Net.Layers.Modules.Take(deepest + 1).Count(m => m.Kind == LayerKind.Pool);
+        return Math.Min(h, w) >> pools >= 1 && Math.Min(h, w) >= 2 << Math.Max(0, pools - 1);
     }
 
     private double[] NormalizedBlend(int count)
@@ -177,59 +246,60 @@ public sealed class Stylizer
         return ImageOps.ResizeToLongEdge(style, longEdge);
     }
 
-    /// <summary>Features (or Grams, in the style scheme's normalisation) of an RGB image at the given layers.</summary>
-    private Dictionary<string, float[]> Features(float[] rgb, int w, int h, LayerRef[] refs, FlavorTransform tf, bool gram)
+    /// <summary>
+    /// Features (or Grams, in the style scheme's normalisation) of an RGB image at the given layers, for each of
+    /// up to <paramref name="levels"/> pyramid levels (fewer when the image gets too small).
+    /// </summary>
+    private List<Dictionary<string, float[]>> TargetFeatures(float[] rgb, int w, int h, LayerRef[] refs, FlavorTransform tf, int levels, bool gram)
     {
         var g = new Graph();
         var inputData = new float[rgb.Length];
         tf.Forward(rgb, inputData);
-        Value input = g.Constant(inputData, [1, h, w, 3], "input");
-        Dictionary<string, Value> feats = _backbone.Net.Build(g, input, refs, _o.Pooling);
-        var result = new Dictionary<string, float[]>();
-        foreach (LayerRef r in refs)
+        Value level = g.Constant(inputData, [1, h, w, 3], "input");
+        int deepest = refs.Max(r => r.Index);
+        var result = new List<Dictionary<string, float[]>>();
+        for (int l = 0; l < levels; l++)
         {
-            Value f = feats[r.Name];
-            if (!gram)
+            if (l > 0)
             {
-                result[r.Name] = (float[])f.Data.Clone();
-                continue;
+                if (!CanReach(level.Shape[1] / 2 + 1, level.Shape[2] / 2 + 1, deepest)) break;
+                level = g.PyramidReduce(level, PyramidBorder.Reflect);
             }
-            Value gv = g.Gram(f, StyleLoss.GramAlpha(_o.StyleScheme, f.Shape[3], f.Shape[1], f.Shape[2]));
-            result[r.Name] = gv.Data;
+            Dictionary<string, Value> feats = _backbone.Net.Build(g, level, refs, _o.Pooling);
+            var d = new Dictionary<string, float[]>();
+            foreach (LayerRef r in refs)
+            {
+                Value f = feats[r.Name];
+                d[r.Name] = gram ? g.Gram(f, StyleLoss.GramAlpha(_o.StyleScheme, f.Shape[3], f.Shape[1], f.Shape[2])).Data : (float[])f.Data.Clone();
+            }
+            result.Add(d);
         }
         return result;
     }
 
-    private void Initialize(Problem p, Image contentSized, IReadOnlyList<Image> styles)
+    private void Initialize(Problem p, IReadOnlyList<Image> styles)
     {
         float[] x = p.X.Data;
         var rng = new Rng(_o.Seed);
-        float[] FromPixels(float[] rgb)
-        {
-            if (p.PixelSpace) return rgb;
-            var v = new float[rgb.Length];
-            p.Transform.Forward(rgb, v);
-            return v;
-        }
         switch (_o.Init)
         {
             case InitKind.Image:
-                FromPixels(p.ContentRgb).CopyTo(x, 0);
+                p.FromPixels(p.ContentRgb).CopyTo(x, 0);
                 break;
             case InitKind.Style:
-                FromPixels(ImageTensors.Rgb(ImageOps.Resize(styles[0], p.Width, p.Height))).CopyTo(x, 0);
+                p.FromPixels(ImageTensors.Rgb(ImageOps.Resize(styles[0], p.Width, p.Height))).CopyTo(x, 0);
                 break;
             case InitKind.File:
             {
                 if (_o.InitPath is null) throw new ArgumentException("--init needs a file path.");
                 Image init = ImageOps.Resize(ImageOps.LoadRgb(_o.InitPath), p.Width, p.Height);
-                FromPixels(ImageTensors.Rgb(init)).CopyTo(x, 0);
+                p.FromPixels(ImageTensors.Rgb(init)).CopyTo(x, 0);
                 break;
             }
             case InitKind.Noise:
             {
                 // 0.6·U(−20, 20) + 0.4·content in input space (gatys-tf); in pixel space the range is scaled to pixels.
-                float[] c = FromPixels(p.ContentRgb);
+                float[] c = p.FromPixels(p.ContentRgb);
                 float range = p.PixelSpace ? 20f / 255f : 20f;
                 for (int i = 0; i < x.Length; i++)
                     x[i] = 0.6f * (float)(-range + 2 * range * rng.NextDouble()) + 0.4f * c[i];
@@ -240,103 +310,6 @@ public sealed class Stylizer
                 if (p.PixelSpace) rng.FillUniform(x, 0, 1);
                 else rng.FillGaussian(x, 0, 0.001);
                 break;
-        }
-    }
-
-    // ---- optimising -----------------------------------------------------------------------------------------------
-
-    private sealed class NonFiniteLossException() : Exception("non-finite loss");
-
-    /// <summary>Runs the optimiser on a prepared problem.</summary>
-    public StylizeResult Optimize(Problem p, CancellationToken cancel = default)
-    {
-        int total = _o.Iterations;
-        var clock = Stopwatch.StartNew();
-        float[] x = p.X.Data;
-        float[] lastFinite = (float[])x.Clone();
-        int evaluations = 0;
-        string? failure = null;
-
-        void Report(int k, (double Loss, double Content, double Style, double Tv, Dictionary<string, double> Terms) r)
-            => Progress?.Invoke(new ProgressRecord(k, total, clock.Elapsed.TotalSeconds, r.Loss, r.Content, r.Style, r.Tv, r.Terms));
-
-        void MaybeSnapshot(int k)
-        {
-            if (_o.SaveEvery > 0 && k > 0 && k % _o.SaveEvery == 0 && k < total) Snapshot?.Invoke(k, p.ToImage(x));
-        }
-
-        // One evaluation at the optimiser's current point x (which is the graph's input buffer): row `evaluations`.
-        double Objective(float[] xs, float[] grad)
-        {
-            if (!ReferenceEquals(xs, x)) Array.Copy(xs, x, x.Length);
-            var r = p.Evaluate(withGradient: true);
-            if (!double.IsFinite(r.Loss)) throw new NonFiniteLossException();
-            Array.Copy(x, lastFinite, x.Length);
-            Array.Copy(p.X.Grad!, grad, grad.Length);
-            Report(evaluations, r);
-            MaybeSnapshot(evaluations);
-            evaluations++;
-            return r.Loss;
-        }
-
-        try
-        {
-            if (total > 0)
-            {
-                if (_o.Optimizer == OptimizerKind.Adam) RunAdam(p, Objective, total, cancel, ref evaluations);
-                else RunLbfgs(x, Objective, total, cancel);
-            }
-            if (!cancel.IsCancellationRequested || evaluations == 0)
-            {
-                // The final row: the loss of the image after the last step.
-                var r = p.Evaluate(withGradient: false);
-                if (!double.IsFinite(r.Loss)) throw new NonFiniteLossException();
-                Report(evaluations, r);
-            }
-        }
-        catch (NonFiniteLossException)
-        {
-            Array.Copy(lastFinite, x, x.Length);
-            failure = $"The loss became NaN or infinite at iteration {evaluations}; the last finite image was kept. " +
-                      $"Lower {(_o.Optimizer == OptimizerKind.Adam ? "--learning-rate" : "--style-weight")} (or --tv-weight) and try again.";
-        }
-        return new StylizeResult(p.ToImage(x) is var img && _o.OriginalColors ? ImageOps.KeepColors(img, p.ContentRgb) : img,
-            evaluations, clock.Elapsed.TotalSeconds, cancel.IsCancellationRequested, failure);
-    }
-
-    private void RunAdam(Problem p, Objective f, int steps, CancellationToken cancel, ref int evaluations)
-    {
-        float[] x = p.X.Data;
-        var grad = new float[x.Length];
-        var adam = new Adam(x.Length, _o.LearningRate);
-        for (int k = 0; k < steps && !cancel.IsCancellationRequested; k++)
-        {
-            f(x, grad);
-            adam.Step(x, grad);
-            if (p.PixelSpace) Clamp01(x);
-        }
-    }
-
-    private void RunLbfgs(float[] x, Objective f, int evaluations, CancellationToken cancel)
-    {
-        int rounds = Math.Max(1, _o.LbfgsRounds);
-        int perRound = Math.Max(1, evaluations / rounds);
-        int done = 0;
-        for (int r = 0; r < rounds && done < evaluations && !cancel.IsCancellationRequested; r++)
-        {
-            int n = r == rounds - 1 ? evaluations - done : perRound;
-            var lbfgs = new Lbfgs(x.Length, new LbfgsOptions
-            {
-                LearningRate = _o.LearningRate,
-                MaxIterations = n,
-                MaxEvaluations = _o.StrongWolfe ? null : n,
-                HistorySize = _o.LbfgsHistory,
-                ToleranceGrad = -1,
-                ToleranceChange = -1,
-                StrongWolfe = _o.StrongWolfe,
-            });
-            lbfgs.Minimize(x, f, cancel);
-            done += n;
         }
     }
 

@@ -1,0 +1,165 @@
+using System.Diagnostics;
+using NeuralStyle.Gatys;
+using NeuralStyle.Tensors.Optim;
+
+namespace NeuralStyle.Optimization;
+
+/// <summary>How an image is optimised (one scale of a run).</summary>
+public sealed record OptimizerSettings
+{
+    public OptimizerKind Kind { get; init; } = OptimizerKind.Lbfgs;
+    public int Iterations { get; init; }
+    public double LearningRate { get; init; } = 1;
+    public int LbfgsHistory { get; init; } = 100;
+    /// <summary>L-BFGS restarted this many times over the iterations (keras's scipy loop); 1 = one run.</summary>
+    public int LbfgsRounds { get; init; } = 1;
+    public bool StrongWolfe { get; init; }
+    /// <summary>Stop when the largest gradient component falls to this (−1: never).</summary>
+    public double ToleranceGrad { get; init; } = -1;
+    /// <summary>Clamp X to [0,1] after every Adam step (pixel-space optimisation).</summary>
+    public bool Clamp01 { get; init; }
+    public int SaveEvery { get; init; }
+    /// <summary>Exponential average of the iterates (bias-corrected); null: the last iterate is the result.</summary>
+    public double? AverageDecay { get; init; }
+    /// <summary>Which option to lower when the loss blows up (for the message).</summary>
+    public string BlowUpHint { get; init; } = "--style-weight";
+}
+
+/// <summary>What one optimisation ended with. <see cref="Result"/> is the image to keep (the average when enabled).</summary>
+public sealed record OptimizeOutcome(float[] Result, int Iterations, double Seconds, bool Cancelled, string? Failure);
+
+/// <summary>
+/// Runs L-BFGS or Adam on a <see cref="LossProblem"/>, reporting one <see cref="ProgressRecord"/> per evaluation
+/// (row k = the image after k steps, plus a final row), keeping the last finite image when the loss blows up, and
+/// stopping cleanly on cancellation.
+/// </summary>
+public static class ImageOptimizer
+{
+    private sealed class NonFiniteLossException() : Exception("non-finite loss");
+
+    /// <param name="snapshot">Called every SaveEvery iterations with the current X (or its running average).</param>
+    /// <param name="rowOffset">Added to row numbers (coarse-to-fine runs number their rows continuously).</param>
+    /// <param name="secondsBefore">Time already spent by earlier scales (rows report time since the run began).</param>
+    public static OptimizeOutcome Run(LossProblem p, OptimizerSettings s, Action<ProgressRecord>? progress,
+        Action<int, float[]>? snapshot, CancellationToken cancel, string stage = "", int rowOffset = 0, int totalRows = -1,
+        double secondsBefore = 0)
+    {
+        int total = s.Iterations;
+        int shownTotal = totalRows < 0 ? total : totalRows;
+        var clock = Stopwatch.StartNew();
+        float[] x = p.X.Data;
+        float[] lastFinite = (float[])x.Clone();
+        float[]? avg = s.AverageDecay is null ? null : new float[x.Length];
+        int averaged = 0;
+        int evaluations = 0;
+        string? failure = null;
+
+        void Report(int k, LossRow r) => progress?.Invoke(new ProgressRecord(rowOffset + k, shownTotal,
+            secondsBefore + clock.Elapsed.TotalSeconds, r.Loss, r.Content, r.Style, r.Tv, r.Terms, stage));
+
+        float[] Current() => avg is null ? x : Averaged(avg, averaged, s.AverageDecay!.Value);
+
+        void AfterStep()
+        {
+            if (avg is null) return;
+            averaged++;
+            float d = (float)s.AverageDecay!.Value;
+            for (int i = 0; i < x.Length; i++) avg[i] = d * avg[i] + (1 - d) * x[i];
+        }
+
+        double Objective(float[] xs, float[] grad)
+        {
+            if (!ReferenceEquals(xs, x)) Array.Copy(xs, x, x.Length);
+            LossRow r = p.Evaluate(withGradient: true);
+            if (!double.IsFinite(r.Loss)) throw new NonFiniteLossException();
+            Array.Copy(x, lastFinite, x.Length);
+            Array.Copy(p.X.Grad!, grad, grad.Length);
+            Report(evaluations, r);
+            if (s.SaveEvery > 0 && evaluations > 0 && evaluations % s.SaveEvery == 0 && evaluations < total)
+                snapshot?.Invoke(rowOffset + evaluations, Current());
+            evaluations++;
+            return r.Loss;
+        }
+
+        try
+        {
+            if (total > 0)
+            {
+                if (s.Kind == OptimizerKind.Adam) RunAdam(x, s, Objective, AfterStep, cancel);
+                else RunLbfgs(x, s, Objective, AfterStep, cancel);
+            }
+            if (!cancel.IsCancellationRequested || evaluations == 0)
+            {
+                LossRow r = p.Evaluate(withGradient: false);
+                if (!double.IsFinite(r.Loss)) throw new NonFiniteLossException();
+                Report(evaluations, r);
+            }
+        }
+        catch (NonFiniteLossException)
+        {
+            Array.Copy(lastFinite, x, x.Length);
+            avg = null;
+            failure = $"The loss became NaN or infinite at iteration {rowOffset + evaluations}; the last finite image was kept. " +
+                      $"Lower {s.BlowUpHint} and try again.";
+        }
+        return new OptimizeOutcome((float[])Current().Clone(), evaluations, clock.Elapsed.TotalSeconds, cancel.IsCancellationRequested, failure);
+    }
+
+    private static float[] Averaged(float[] avg, int count, double decay)
+    {
+        if (count == 0) return avg;
+        float k = (float)(1 / (1 - Math.Pow(decay, count)));
+        var r = new float[avg.Length];
+        System.Numerics.Tensors.TensorPrimitives.Multiply(avg, k, r);
+        return r;
+    }
+
+    private static void RunAdam(float[] x, OptimizerSettings s, Objective f, Action afterStep, CancellationToken cancel)
+    {
+        var grad = new float[x.Length];
+        var adam = new Adam(x.Length, s.LearningRate);
+        for (int k = 0; k < s.Iterations && !cancel.IsCancellationRequested; k++)
+        {
+            f(x, grad);
+            adam.Step(x, grad);
+            if (s.Clamp01)
+            {
+                System.Numerics.Tensors.TensorPrimitives.Max(x, 0f, x);
+                System.Numerics.Tensors.TensorPrimitives.Min(x, 1f, x);
+            }
+            afterStep();
+        }
+    }
+
+    private static void RunLbfgs(float[] x, OptimizerSettings s, Objective f, Action afterStep, CancellationToken cancel)
+    {
+        int rounds = Math.Max(1, s.LbfgsRounds);
+        int perRound = Math.Max(1, s.Iterations / rounds);
+        int done = 0;
+        // Every evaluation after the first of a round is a new iterate: average there.
+        bool first = true;
+        double Wrapped(float[] xs, float[] g)
+        {
+            if (!first) afterStep();
+            first = false;
+            return f(xs, g);
+        }
+        for (int r = 0; r < rounds && done < s.Iterations && !cancel.IsCancellationRequested; r++)
+        {
+            int n = r == rounds - 1 ? s.Iterations - done : perRound;
+            var lbfgs = new Lbfgs(x.Length, new LbfgsOptions
+            {
+                LearningRate = s.LearningRate,
+                MaxIterations = n,
+                MaxEvaluations = s.StrongWolfe ? null : n,
+                HistorySize = s.LbfgsHistory,
+                ToleranceGrad = s.ToleranceGrad,
+                ToleranceChange = -1,
+                StrongWolfe = s.StrongWolfe,
+            });
+            lbfgs.Minimize(x, Wrapped, cancel);
+            done += n;
+        }
+        afterStep();
+    }
+}
