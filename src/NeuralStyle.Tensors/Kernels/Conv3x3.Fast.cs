@@ -6,6 +6,8 @@
 // extra zero columns so every row is a whole number of 8-pixel tiles); the Tile8x32 microkernel then runs
 // without any border test. Backward-weights runs the MulAcc tile over pixels: one 8-ci × 32-co block of one
 // tap per tile, accumulated in a packed scratch and added to dw (OIHW) at the end.
+// Backward-input with Ci ≤ 16 (the first layer) instead multiplies dy by a (Co × 9·Ci) weight matrix with Gemm and
+// gathers the 9 shifted taps, so the 32-wide tile is not mostly padding.
 using System.Buffers;
 
 namespace NeuralStyle.Tensors.Kernels;
@@ -285,8 +287,12 @@ public static unsafe partial class Conv3x3
         int ciBlocks = ci8 / 8, coBlocks = co32 / 32;
         int units = 9 * ciBlocks * coBlocks;
         int slabWidth = wo + 2;
-        int rowStride = slabWidth * ci8;
-        bool copyDy = co != co32;
+        // Pixel strides that are multiples of 128 bytes make every pixel of a row fall into the same few L1 sets:
+        // pad them by 32 bytes (x) and 64 bytes (dy) in the scratch copies.
+        int xStride = ci8 % 32 == 0 ? ci8 + 8 : ci8;
+        int dyStride = co32 % 32 == 0 && co32 >= 64 ? co32 + 16 : co32;
+        int rowStride = slabWidth * xStride;
+        bool copyDy = co != dyStride;
         const int band = 8;
 
         float[] packed = ArrayPool<float>.Shared.Rent(units * 256);
@@ -298,7 +304,7 @@ public static unsafe partial class Conv3x3
             KernelThreading.For(units, minUnits, (u0, u1) =>
             {
                 float[] slab = ArrayPool<float>.Shared.Rent((band + 2) * rowStride);
-                float[]? dyBuf = copyDy ? ArrayPool<float>.Shared.Rent(band * wo * co32) : null;
+                float[]? dyBuf = copyDy ? ArrayPool<float>.Shared.Rent(band * wo * dyStride) : null;
                 try
                 {
                     if (dyBuf is not null)
@@ -313,24 +319,21 @@ public static unsafe partial class Conv3x3
                             for (int oy0 = 0; oy0 < ho; oy0 += band)
                             {
                                 int count = Math.Min(band, ho - oy0);
-                                FillSlab(x, b, h, w, ci, ci8, oy0 - pad, count + 2, pad, slabWidth, circular, slabPtr);
+                                FillSlab(x, b, h, w, ci, xStride, oy0 - pad, count + 2, pad, slabWidth, circular, slabPtr);
                                 float* dyBand;
-                                int dyStride;
                                 if (copyDy)
                                 {
                                     for (int p = 0; p < count * wo; p++)
                                     {
                                         long src = (((long)b * ho * wo) + ((long)oy0 * wo) + p) * co;
-                                        new ReadOnlySpan<float>(dyPtr + src, co).CopyTo(new Span<float>(bufPtr + ((long)p * co32), co));
+                                        new ReadOnlySpan<float>(dyPtr + src, co).CopyTo(new Span<float>(bufPtr + ((long)p * dyStride), co));
                                     }
 
                                     dyBand = bufPtr;
-                                    dyStride = co32;
                                 }
                                 else
                                 {
                                     dyBand = dyPtr + ((((long)b * ho) + oy0) * wo * co);
-                                    dyStride = co;
                                 }
 
                                 for (int u = u0; u < u1; u++)
@@ -338,8 +341,8 @@ public static unsafe partial class Conv3x3
                                     int t = u % 9, rest = u / 9;
                                     int ib = rest % ciBlocks, cb = rest / ciBlocks;
                                     int ky = t / 3, kx = t % 3;
-                                    float* a = slabPtr + ((long)ky * rowStride) + ((long)kx * ci8) + (ib * 8);
-                                    Tile8x32.MulAcc(a, ci8, 1, rowStride, dyBand + (cb * 32), dyStride, (nint)wo * dyStride, wo, count, accPtr + ((long)u * 256));
+                                    float* a = slabPtr + ((long)ky * rowStride) + ((long)kx * xStride) + (ib * 8);
+                                    Tile8x32.MulAcc(a, xStride, 1, rowStride, dyBand + (cb * 32), dyStride, (nint)wo * dyStride, wo, count, accPtr + ((long)u * 256));
                                 }
                             }
                         }
@@ -356,20 +359,28 @@ public static unsafe partial class Conv3x3
                 }
             });
 
-            for (int o = 0; o < co; o++)
+            // Add the tiles to dw: per (co block, ci block) the 9 tap tiles (9 KB) are read from L1 and
+            // written as 32 contiguous runs of 8·9 floats of dw.
+            KernelThreading.For(ciBlocks * coBlocks, 64, (p0, p1) =>
             {
-                int cb = o / 32, ol = o % 32;
-                for (int i = 0; i < ci; i++)
+                for (int pair = p0; pair < p1; pair++)
                 {
-                    int ib = i / 8, il = i % 8;
-                    int dwBase = ((o * ci) + i) * 9;
-                    for (int t = 0; t < 9; t++)
+                    int cb = pair / ciBlocks, ib = pair % ciBlocks;
+                    int oCount = Math.Min(32, co - (cb * 32)), iCount = Math.Min(8, ci - (ib * 8));
+                    int tiles = pair * 9 * 256;
+                    for (int ol = 0; ol < oCount; ol++)
                     {
-                        int u = (((cb * ciBlocks) + ib) * 9) + t;
-                        dw[dwBase + t] += packed[(u * 256) + (il * 32) + ol];
+                        int dwBase = ((((cb * 32) + ol) * ci) + (ib * 8)) * 9;
+                        for (int il = 0; il < iCount; il++)
+                        {
+                            for (int t = 0; t < 9; t++)
+                            {
+                                dw[dwBase + (il * 9) + t] += packed[tiles + (t * 256) + (il * 32) + ol];
+                            }
+                        }
                     }
                 }
-            }
+            });
         }
         finally
         {
