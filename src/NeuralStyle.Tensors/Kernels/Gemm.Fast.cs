@@ -37,7 +37,7 @@ public static unsafe partial class Gemm
         int degree = KernelThreading.MaxDegree;
         double flops = 2.0 * m * n * k;
         int rowTiles = (m + 7) / 8, colTiles = (n + 31) / 32;
-        if (degree > 1 && flops > 4e6 && m <= 512 && n <= 512 && k >= 4 * Kc * degree && rowTiles < 8 * degree)
+        if (degree > 1 && flops > 4e6 && m <= 512 && n <= 512 && k >= 4 * Kc * degree)
         {
             SplitK(op, m, n, k, alpha, beta, c, cOffset, ldc, degree);
             return;
