@@ -1,10 +1,11 @@
 // Fast driver of Gemm on the Tile8x32 microkernel (8 rows × 32 columns of C per register tile).
 // For each 256-deep slice of k, every tile of the block accumulates into a per-thread scratch laid out
 // [rowTile][colTile][8][32]; C = alpha·scratch + beta·C is written once at the end (beta = 0 never reads C).
+// When k fits in one slice, full tiles skip the scratch and are written straight to C.
 // Operands are read in place (the tile broadcasts op(A) with any row/k strides; op(B) = B gives 32 contiguous
 // floats per k); op(B) = Bᵀ and the partial edge tiles are packed into [k][32] / [k][8] panels.
-// Threads split the rows of C in blocks of up to 128 rows; when C is small and k is long (the Gram matrix
-// Fᵀ·F of a tall F), they split k instead and the partial sums are added at the end.
+// Threads split the rows of C (blocks of up to 128 rows), or its columns when C has too few rows; when C is at
+// most 512×512 and k is long (the Gram matrix Fᵀ·F of a tall F) they split k and the partial sums are added.
 using System.Buffers;
 using System.Numerics.Tensors;
 
