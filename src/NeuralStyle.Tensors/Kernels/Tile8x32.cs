@@ -15,10 +15,6 @@ internal static unsafe partial class Tile8x32
     public const int Rows = 8;
     public const int Cols = 32;
 
-    /// <summary>Which instruction set the tiles use in this process (for diagnostics and tests).</summary>
-    public static string Isa => Vector512.IsHardwareAccelerated ? "Vector512"
-        : Vector256.IsHardwareAccelerated && Fma.IsSupported ? "Vector256" : "Scalar";
-
     public static void Conv(float* x, nint cin, nint rowStride, float* w, float* bias, float* y, nint yStride, bool relu)
     {
         if (Vector512.IsHardwareAccelerated)
