@@ -8,6 +8,13 @@ using NeuralStyle.Tensors.Tests.Kernels;
 string isa = Vector512.IsHardwareAccelerated ? "Vector512"
     : Vector256.IsHardwareAccelerated && Fma.IsSupported ? "Vector256" : "Scalar";
 Console.WriteLine($"isa: {isa}");
+if (KernelThreading.MaxDegree != Environment.ProcessorCount)
+{
+    // A fresh process must start with the documented default.
+    Console.WriteLine($"MISMATCH: KernelThreading.MaxDegree defaults to {KernelThreading.MaxDegree}, not the processor count {Environment.ProcessorCount}");
+    return 1;
+}
+
 int checkedCount = 0;
 foreach (int degree in new[] { 1, 2 })
 {

@@ -6,6 +6,8 @@
 // extra zero columns so every row is a whole number of 8-pixel tiles); the Tile8x32 microkernel then runs
 // without any border test. Backward-weights runs the MulAcc tile over pixels: one 8-ci × 32-co block of one
 // tap per tile, accumulated in a packed scratch and added to dw (OIHW) at the end.
+// Backward-input with Ci ≤ 16 (the first layer) instead multiplies dy by a (Co × 9·Ci) weight matrix with Gemm and
+// gathers the 9 shifted taps, so the 32-wide tile is not mostly padding.
 using System.Buffers;
 
 namespace NeuralStyle.Tensors.Kernels;
@@ -42,80 +44,95 @@ public static unsafe partial class Conv3x3
     /// </summary>
     private static void BackwardInputNarrow(float[] dy, int n, int h, int w, Conv3x3Weights weights, float[] dx, ConvPadding padding)
     {
-        int ci = weights.InChannels, co = weights.OutChannels, cols = 9 * ci;
+        int ci = weights.InChannels, co = weights.OutChannels, ld = weights.ColumnsStride;
         int ho = KernelChecks.ConvOutSize(h, padding), wo = KernelChecks.ConvOutSize(w, padding);
         int pad = padding == ConvPadding.Valid ? 0 : 1;
         bool circular = padding == ConvPadding.Circular;
         int bandRows = Math.Min(h, Math.Max(8, 16384 / w));
         int bandsPerImage = (h + bandRows - 1) / bandRows;
         float[] columns = weights.Columns;
-        double flopsPerBand = 2.0 * (bandRows + 2) * wo * cols * co;
+        double flopsPerBand = 2.0 * (bandRows + 2) * wo * ld * co;
         int minBands = (int)Math.Clamp(Math.Ceiling(2e6 / flopsPerBand), 1, int.MaxValue);
 
         KernelThreading.For(n * bandsPerImage, minBands, (u0, u1) =>
         {
             int slots = bandRows + 2;
-            float[] col = ArrayPool<float>.Shared.Rent(slots * wo * cols);
-            var valid = new bool[slots];
+            float[] col = ArrayPool<float>.Shared.Rent(slots * wo * ld);
+            Span<bool> valid = stackalloc bool[slots];
             try
             {
-                for (int u = u0; u < u1; u++)
+                fixed (float* colPtr = col, dxPtr = dx)
                 {
-                    int b = u / bandsPerImage;
-                    int iy0 = (u % bandsPerImage) * bandRows, iy1 = Math.Min(h, iy0 + bandRows);
-                    int oyLo = iy0 - 2 + pad;
-                    for (int s = 0; s < (iy1 - iy0) + 2; s++)
+                    for (int u = u0; u < u1; u++)
                     {
-                        int oy = oyLo + s;
-                        if (oy < 0 || oy >= ho)
+                        int b = u / bandsPerImage;
+                        int iy0 = (u % bandsPerImage) * bandRows, iy1 = Math.Min(h, iy0 + bandRows);
+                        int oyLo = iy0 - 2 + pad;
+                        for (int s = 0; s < (iy1 - iy0) + 2; s++)
                         {
-                            if (!circular)
+                            int oy = oyLo + s;
+                            if (oy < 0 || oy >= ho)
                             {
-                                valid[s] = false;
-                                continue;
+                                if (!circular)
+                                {
+                                    valid[s] = false;
+                                    continue;
+                                }
+
+                                oy = ((oy % ho) + ho) % ho;
                             }
 
-                            oy = ((oy % ho) + ho) % ho;
+                            valid[s] = true;
+                            Gemm.SgemmSerial(false, false, wo, ld, co, 1f, dy, ((b * ho) + oy) * wo * co, co,
+                                             columns, 0, ld, 0f, col, s * wo * ld, ld);
                         }
 
-                        valid[s] = true;
-                        Gemm.SgemmSerial(false, false, wo, cols, co, 1f, dy, ((b * ho) + oy) * wo * co, co,
-                                         columns, 0, cols, 0f, col, s * wo * cols, cols);
-                    }
-
-                    for (int iy = iy0; iy < iy1; iy++)
-                    {
-                        var dst = dx.AsSpan(((b * h) + iy) * w * ci, w * ci);
-                        dst.Clear();
-                        for (int ky = 0; ky < 3; ky++)
+                        for (int iy = iy0; iy < iy1; iy++)
                         {
-                            int s = (iy - iy0) + 2 - ky;
-                            if (!valid[s])
+                            float* dst = dxPtr + ((((long)b * h) + iy) * w * ci);
+                            new Span<float>(dst, w * ci).Clear();
+                            for (int ky = 0; ky < 3; ky++)
                             {
-                                continue;
-                            }
-
-                            for (int kx = 0; kx < 3; kx++)
-                            {
-                                int tapOffset = ((ky * 3) + kx) * ci;
-                                for (int ix = 0; ix < w; ix++)
+                                int s = (iy - iy0) + 2 - ky;
+                                if (!valid[s])
                                 {
-                                    int ox = ix - kx + pad;
-                                    if (ox < 0 || ox >= wo)
-                                    {
-                                        if (!circular)
-                                        {
-                                            continue;
-                                        }
+                                    continue;
+                                }
 
-                                        ox = ((ox % wo) + wo) % wo;
+                                float* colRow = colPtr + ((long)s * wo * ld);
+                                for (int kx = 0; kx < 3; kx++)
+                                {
+                                    float* tap = colRow + (((ky * 3) + kx) * ci);
+
+                                    // Columns whose source ox = ix − kx + pad is inside the row.
+                                    int lo = Math.Max(0, kx - pad), hi = Math.Min(w, wo + kx - pad);
+                                    float* sp = tap + ((long)(lo - kx + pad) * ld);
+                                    float* dp = dst + ((long)lo * ci);
+                                    for (int ix = lo; ix < hi; ix++, sp += ld, dp += ci)
+                                    {
+                                        for (int c = 0; c < ci; c++)
+                                        {
+                                            dp[c] += sp[c];
+                                        }
                                     }
 
-                                    var src = col.AsSpan((((s * wo) + ox) * cols) + tapOffset, ci);
-                                    var d = dst.Slice(ix * ci, ci);
-                                    for (int c = 0; c < ci; c++)
+                                    if (circular)
                                     {
-                                        d[c] += src[c];
+                                        for (int ix = 0; ix < w; ix++)
+                                        {
+                                            if (ix >= lo && ix < hi)
+                                            {
+                                                continue;
+                                            }
+
+                                            int ox = ix - kx + pad;
+                                            ox = ((ox % wo) + wo) % wo;
+                                            float* wrapped = tap + ((long)ox * ld);
+                                            for (int c = 0; c < ci; c++)
+                                            {
+                                                dst[(ix * ci) + c] += wrapped[c];
+                                            }
+                                        }
                                     }
                                 }
                             }
@@ -285,8 +302,12 @@ public static unsafe partial class Conv3x3
         int ciBlocks = ci8 / 8, coBlocks = co32 / 32;
         int units = 9 * ciBlocks * coBlocks;
         int slabWidth = wo + 2;
-        int rowStride = slabWidth * ci8;
-        bool copyDy = co != co32;
+        // Pixel strides that are multiples of 128 bytes make every pixel of a row fall into the same few L1 sets:
+        // pad them by 32 bytes (x) and 64 bytes (dy) in the scratch copies.
+        int xStride = ci8 % 32 == 0 ? ci8 + 8 : ci8;
+        int dyStride = co32 % 32 == 0 && co32 >= 64 ? co32 + 16 : co32;
+        int rowStride = slabWidth * xStride;
+        bool copyDy = co != dyStride;
         const int band = 8;
 
         float[] packed = ArrayPool<float>.Shared.Rent(units * 256);
@@ -298,7 +319,7 @@ public static unsafe partial class Conv3x3
             KernelThreading.For(units, minUnits, (u0, u1) =>
             {
                 float[] slab = ArrayPool<float>.Shared.Rent((band + 2) * rowStride);
-                float[]? dyBuf = copyDy ? ArrayPool<float>.Shared.Rent(band * wo * co32) : null;
+                float[]? dyBuf = copyDy ? ArrayPool<float>.Shared.Rent(band * wo * dyStride) : null;
                 try
                 {
                     if (dyBuf is not null)
@@ -313,24 +334,21 @@ public static unsafe partial class Conv3x3
                             for (int oy0 = 0; oy0 < ho; oy0 += band)
                             {
                                 int count = Math.Min(band, ho - oy0);
-                                FillSlab(x, b, h, w, ci, ci8, oy0 - pad, count + 2, pad, slabWidth, circular, slabPtr);
+                                FillSlab(x, b, h, w, ci, xStride, oy0 - pad, count + 2, pad, slabWidth, circular, slabPtr);
                                 float* dyBand;
-                                int dyStride;
                                 if (copyDy)
                                 {
                                     for (int p = 0; p < count * wo; p++)
                                     {
                                         long src = (((long)b * ho * wo) + ((long)oy0 * wo) + p) * co;
-                                        new ReadOnlySpan<float>(dyPtr + src, co).CopyTo(new Span<float>(bufPtr + ((long)p * co32), co));
+                                        new ReadOnlySpan<float>(dyPtr + src, co).CopyTo(new Span<float>(bufPtr + ((long)p * dyStride), co));
                                     }
 
                                     dyBand = bufPtr;
-                                    dyStride = co32;
                                 }
                                 else
                                 {
                                     dyBand = dyPtr + ((((long)b * ho) + oy0) * wo * co);
-                                    dyStride = co;
                                 }
 
                                 for (int u = u0; u < u1; u++)
@@ -338,8 +356,8 @@ public static unsafe partial class Conv3x3
                                     int t = u % 9, rest = u / 9;
                                     int ib = rest % ciBlocks, cb = rest / ciBlocks;
                                     int ky = t / 3, kx = t % 3;
-                                    float* a = slabPtr + ((long)ky * rowStride) + ((long)kx * ci8) + (ib * 8);
-                                    Tile8x32.MulAcc(a, ci8, 1, rowStride, dyBand + (cb * 32), dyStride, (nint)wo * dyStride, wo, count, accPtr + ((long)u * 256));
+                                    float* a = slabPtr + ((long)ky * rowStride) + ((long)kx * xStride) + (ib * 8);
+                                    Tile8x32.MulAcc(a, xStride, 1, rowStride, dyBand + (cb * 32), dyStride, (nint)wo * dyStride, wo, count, accPtr + ((long)u * 256));
                                 }
                             }
                         }
@@ -356,20 +374,28 @@ public static unsafe partial class Conv3x3
                 }
             });
 
-            for (int o = 0; o < co; o++)
+            // Add the tiles to dw: per (co block, ci block) the 9 tap tiles (9 KB) are read from L1 and
+            // written as 32 contiguous runs of 8·9 floats of dw.
+            KernelThreading.For(ciBlocks * coBlocks, 64, (p0, p1) =>
             {
-                int cb = o / 32, ol = o % 32;
-                for (int i = 0; i < ci; i++)
+                for (int pair = p0; pair < p1; pair++)
                 {
-                    int ib = i / 8, il = i % 8;
-                    int dwBase = ((o * ci) + i) * 9;
-                    for (int t = 0; t < 9; t++)
+                    int cb = pair / ciBlocks, ib = pair % ciBlocks;
+                    int oCount = Math.Min(32, co - (cb * 32)), iCount = Math.Min(8, ci - (ib * 8));
+                    int tiles = pair * 9 * 256;
+                    for (int ol = 0; ol < oCount; ol++)
                     {
-                        int u = (((cb * ciBlocks) + ib) * 9) + t;
-                        dw[dwBase + t] += packed[(u * 256) + (il * 32) + ol];
+                        int dwBase = ((((cb * 32) + ol) * ci) + (ib * 8)) * 9;
+                        for (int il = 0; il < iCount; il++)
+                        {
+                            for (int t = 0; t < 9; t++)
+                            {
+                                dw[dwBase + (il * 9) + t] += packed[tiles + (t * 256) + (il * 32) + ol];
+                            }
+                        }
                     }
                 }
-            }
+            });
         }
         finally
         {
@@ -382,21 +408,32 @@ public static unsafe partial class Conv3x3
         }
     }
 
-    /// <summary>db[o] += Σ_p dy[p, o], summed per row of up to 256 pixels in float, rows summed in double.</summary>
+    /// <summary>db[o] += Σ_p dy[p, o], summed in float over blocks of 256 pixels, the blocks summed in double.</summary>
     private static void BiasGradient(float[] dy, int pixels, int co, float[] db)
     {
-        var total = new double[co];
+        double[] total = new double[co];
         float[] partial = ArrayPool<float>.Shared.Rent(co);
         try
         {
+            var acc = partial.AsSpan(0, co);
+            int vectorEnd = System.Numerics.Vector.IsHardwareAccelerated ? co - (co % System.Numerics.Vector<float>.Count) : 0;
             for (int p0 = 0; p0 < pixels; p0 += 256)
             {
-                var acc = partial.AsSpan(0, co);
                 acc.Clear();
                 int p1 = Math.Min(pixels, p0 + 256);
                 for (int p = p0; p < p1; p++)
                 {
-                    System.Numerics.Tensors.TensorPrimitives.Add(acc, dy.AsSpan(p * co, co), acc);
+                    var row = dy.AsSpan(p * co, co);
+                    int j = 0;
+                    for (; j < vectorEnd; j += System.Numerics.Vector<float>.Count)
+                    {
+                        (new System.Numerics.Vector<float>(acc.Slice(j)) + new System.Numerics.Vector<float>(row.Slice(j))).CopyTo(acc.Slice(j));
+                    }
+
+                    for (; j < co; j++)
+                    {
+                        acc[j] += row[j];
+                    }
                 }
 
                 for (int o = 0; o < co; o++)

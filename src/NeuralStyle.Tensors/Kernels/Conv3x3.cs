@@ -2,7 +2,7 @@
 // Forward:         x (N,H,W,Ci), w (Co,Ci,3,3), b (Co) -> y (N,Ho,Wo,Co)
 // BackwardInput:   dy (N,Ho,Wo,Co), w (Co,Ci,3,3)     -> dx (N,H,W,Ci)   (overwritten)
 // BackwardWeights: x (N,H,W,Ci), dy (N,Ho,Wo,Co)      -> dw (Co,Ci,3,3), db (Co)   (accumulated)
-// Ho, Wo = H, W for Zero and Circular padding, H−2, W−2 for Valid.
+// Ho, Wo = H, W for Zero and Circular padding, H−2, W−2 for Valid. Inputs and outputs must not overlap.
 namespace NeuralStyle.Tensors.Kernels;
 
 /// <summary>3×3 stride-1 convolution kernels (fast paths and slow references with the same contracts).</summary>

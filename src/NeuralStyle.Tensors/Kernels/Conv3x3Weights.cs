@@ -20,7 +20,7 @@ public sealed class Conv3x3Weights
         Oihw = new float[outChannels * inChannels * 9];
         Forward = new float[RoundUp(outChannels) * 9 * inChannels];
         Backward = new float[RoundUp(inChannels) * 9 * outChannels];
-        Columns = new float[outChannels * 9 * inChannels];
+        Columns = new float[outChannels * ColumnsStride];
     }
 
     public int OutChannels { get; }
@@ -36,8 +36,11 @@ public sealed class Conv3x3Weights
     /// <summary>[ci/32][ky][kx][co][32], flipped in space.</summary>
     internal float[] Backward { get; }
 
-    /// <summary>[co][ky][kx][ci]: a (Co × 9·Ci) matrix for backward-input through a GEMM when Ci is small.</summary>
+    /// <summary>[co][ky][kx][ci]: a (Co × 9·Ci) matrix, rows padded with zeros to <see cref="ColumnsStride"/>, for backward-input through a GEMM when Ci is small.</summary>
     internal float[] Columns { get; }
+
+    /// <summary>Row stride of <see cref="Columns"/>: 9·Ci rounded up to a multiple of 32.</summary>
+    internal int ColumnsStride => RoundUp(9 * InChannels);
 
     /// <summary>Packs weights given as (Co, Ci, 3, 3).</summary>
     public void Pack(ReadOnlySpan<float> weightOihw)
@@ -51,6 +54,7 @@ public sealed class Conv3x3Weights
         weightOihw.CopyTo(Oihw);
         Array.Clear(Forward);
         Array.Clear(Backward);
+        Array.Clear(Columns);
         for (int o = 0; o < co; o++)
         {
             int ob = o / Block, ol = o % Block;
@@ -63,7 +67,7 @@ public sealed class Conv3x3Weights
                     Forward[((((ob * 9) + t) * ci) + i) * Block + ol] = v;
                     int flipped = 8 - t; // (2−ky)*3 + (2−kx)
                     Backward[((((ib * 9) + flipped) * co) + o) * Block + il] = v;
-                    Columns[(((o * 9) + t) * ci) + i] = v;
+                    Columns[(o * ColumnsStride) + (t * ci) + i] = v;
                 }
             }
         }

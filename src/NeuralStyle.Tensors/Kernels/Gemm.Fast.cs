@@ -1,10 +1,11 @@
 // Fast driver of Gemm on the Tile8x32 microkernel (8 rows × 32 columns of C per register tile).
 // For each 256-deep slice of k, every tile of the block accumulates into a per-thread scratch laid out
 // [rowTile][colTile][8][32]; C = alpha·scratch + beta·C is written once at the end (beta = 0 never reads C).
+// When k fits in one slice, full tiles skip the scratch and are written straight to C.
 // Operands are read in place (the tile broadcasts op(A) with any row/k strides; op(B) = B gives 32 contiguous
 // floats per k); op(B) = Bᵀ and the partial edge tiles are packed into [k][32] / [k][8] panels.
-// Threads split the rows of C in blocks of up to 128 rows; when C is small and k is long (the Gram matrix
-// Fᵀ·F of a tall F), they split k instead and the partial sums are added at the end.
+// Threads split the rows of C (blocks of up to 128 rows), or its columns when C has too few rows; when C is at
+// most 512×512 and k is long (the Gram matrix Fᵀ·F of a tall F) they split k and the partial sums are added.
 using System.Buffers;
 using System.Numerics.Tensors;
 
@@ -37,7 +38,7 @@ public static unsafe partial class Gemm
         int degree = KernelThreading.MaxDegree;
         double flops = 2.0 * m * n * k;
         int rowTiles = (m + 7) / 8, colTiles = (n + 31) / 32;
-        if (degree > 1 && flops > 4e6 && m <= 512 && n <= 512 && k >= 4 * Kc * degree && rowTiles < 8 * degree)
+        if (degree > 1 && flops > 4e6 && m <= 512 && n <= 512 && k >= 4 * Kc * degree)
         {
             SplitK(op, m, n, k, alpha, beta, c, cOffset, ldc, degree);
             return;
@@ -82,9 +83,21 @@ public static unsafe partial class Gemm
             for (int ic = i0; ic < i1; ic += Mc)
             {
                 int mc = Math.Min(Mc, i1 - ic);
+                if (k <= Kc)
+                {
+                    // One slice: full tiles are written straight to C, the edge tiles go through acc.
+                    fixed (float* cPtr = c)
+                    {
+                        Accumulate(op, ic, mc, j0, j1 - j0, 0, k, acc, packs, new Direct(cPtr + cOffset + ((long)ic * ldc) + j0, ldc, alpha, beta));
+                    }
+
+                    Store(acc, mc, j1 - j0, alpha, beta, c, cOffset + (ic * ldc) + j0, ldc, edgesOnly: true);
+                    continue;
+                }
+
                 Array.Clear(acc, 0, ((mc + 7) / 8) * colTiles * 256);
-                Accumulate(op, ic, mc, j0, j1 - j0, 0, k, acc, packs);
-                Store(acc, mc, j1 - j0, alpha, beta, c, cOffset + (ic * ldc) + j0, ldc);
+                Accumulate(op, ic, mc, j0, j1 - j0, 0, k, acc, packs, default);
+                Store(acc, mc, j1 - j0, alpha, beta, c, cOffset + (ic * ldc) + j0, ldc, edgesOnly: false);
             }
         }
         finally
@@ -114,7 +127,7 @@ public static unsafe partial class Gemm
                         int k0 = (int)((long)slices * t / chunks) * Kc, k1 = Math.Min(k, (int)((long)slices * (t + 1) / chunks) * Kc);
                         partial[t] = ArrayPool<float>.Shared.Rent(tileFloats);
                         Array.Clear(partial[t], 0, tileFloats);
-                        Accumulate(op, 0, m, 0, n, k0, k1, partial[t], packs);
+                        Accumulate(op, 0, m, 0, n, k0, k1, partial[t], packs, default);
                     }
                 }
                 finally
@@ -128,7 +141,7 @@ public static unsafe partial class Gemm
                 TensorPrimitives.Add(partial[0].AsSpan(0, tileFloats), partial[t].AsSpan(0, tileFloats), partial[0].AsSpan(0, tileFloats));
             }
 
-            Store(partial[0], m, n, alpha, beta, c, cOffset, ldc);
+            Store(partial[0], m, n, alpha, beta, c, cOffset, ldc, edgesOnly: false);
         }
         finally
         {
@@ -143,7 +156,8 @@ public static unsafe partial class Gemm
     }
 
     /// <summary>acc[rowTile][colTile][8][32] += op(A)[i0…i0+mc, k0…k1] · op(B)[k0…k1, j0…j0+nc].</summary>
-    private static void Accumulate(in Operands op, int i0, int mc, int j0, int nc, int k0, int k1, float[] acc, float[] packs)
+    /// <remarks>With <paramref name="direct"/> set (k0 = 0, k1 = k ≤ Kc), full tiles are written to C instead (alpha, beta applied); acc then only holds the edge tiles, zeroed here.</remarks>
+    private static void Accumulate(in Operands op, int i0, int mc, int j0, int nc, int k0, int k1, float[] acc, float[] packs, Direct direct)
     {
         int rowTiles = (mc + 7) / 8, colTiles = (nc + 31) / 32;
         fixed (float* aBase = op.A, bBase = op.B, accPtr = acc, packPtr = packs)
@@ -204,7 +218,20 @@ public static unsafe partial class Gemm
                             aR = op.Lda;
                         }
 
-                        Tile8x32.MulAcc(aPanel, aK, aR, 0, bPanel, bK, 0, kc, 1, accPtr + ((((long)rt * colTiles) + ct) * 256));
+                        float* tile = accPtr + ((((long)rt * colTiles) + ct) * 256);
+                        if (direct.C is null)
+                        {
+                            Tile8x32.MulAcc(aPanel, aK, aR, 0, bPanel, bK, 0, kc, 1, tile);
+                        }
+                        else if (rows == 8 && cols == 32)
+                        {
+                            Tile8x32.MulStore(aPanel, aK, aR, bPanel, bK, kc, direct.C + ((long)rt * 8 * direct.Ldc) + (ct * 32), direct.Ldc, direct.Alpha, direct.Beta);
+                        }
+                        else
+                        {
+                            new Span<float>(tile, 256).Clear();
+                            Tile8x32.MulAcc(aPanel, aK, aR, 0, bPanel, bK, 0, kc, 1, tile);
+                        }
                     }
                 }
             }
@@ -212,9 +239,10 @@ public static unsafe partial class Gemm
     }
 
     /// <summary>C[r, j] = alpha·acc[r, j] + beta·C[r, j] for an mc × nc block (beta = 0: C not read).</summary>
-    private static void Store(float[] acc, int mc, int nc, float alpha, float beta, float[] c, int cStart, int ldc)
+    private static void Store(float[] acc, int mc, int nc, float alpha, float beta, float[] c, int cStart, int ldc, bool edgesOnly)
     {
         int colTiles = (nc + 31) / 32;
+        int fullRows = mc / 8 * 8, fullColTiles = nc / 32;
         fixed (float* accPtr = acc, cPtr = c)
         {
             for (int r = 0; r < mc; r++)
@@ -222,6 +250,11 @@ public static unsafe partial class Gemm
                 int rt = r / 8, rr = r % 8;
                 for (int ct = 0; ct < colTiles; ct++)
                 {
+                    if (edgesOnly && r < fullRows && ct < fullColTiles)
+                    {
+                        continue;
+                    }
+
                     int cols = Math.Min(32, nc - (ct * 32));
                     float* src = accPtr + ((((long)rt * colTiles) + ct) * 256) + (rr * 32);
                     Tile8x32.ScaleStore(src, cPtr + cStart + ((long)r * ldc) + (ct * 32), cols, alpha, beta);
@@ -299,6 +332,17 @@ public static unsafe partial class Gemm
                 dst[(p * 8) + r] = src[p];
             }
         }
+    }
+
+    private readonly struct Direct(float* c, nint ldc, float alpha, float beta)
+    {
+        public float* C { get; } = c;
+
+        public nint Ldc { get; } = ldc;
+
+        public float Alpha { get; } = alpha;
+
+        public float Beta { get; } = beta;
     }
 
     private readonly record struct Operands(bool TransA, bool TransB, float[] A, int AOffset, int Lda, float[] B, int BOffset, int Ldb);

@@ -160,4 +160,90 @@ internal static unsafe partial class Tile8x32
         c70.Store(acc + 224);
         c71.Store(acc + 240);
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void MulStore512(float* a, nint aK, nint aR, float* b, nint bK, nint count, float* c, nint ldc, float alpha, float beta)
+    {
+        Vector512<float> c00 = Vector512<float>.Zero, c01 = Vector512<float>.Zero;
+        Vector512<float> c10 = Vector512<float>.Zero, c11 = Vector512<float>.Zero;
+        Vector512<float> c20 = Vector512<float>.Zero, c21 = Vector512<float>.Zero;
+        Vector512<float> c30 = Vector512<float>.Zero, c31 = Vector512<float>.Zero;
+        Vector512<float> c40 = Vector512<float>.Zero, c41 = Vector512<float>.Zero;
+        Vector512<float> c50 = Vector512<float>.Zero, c51 = Vector512<float>.Zero;
+        Vector512<float> c60 = Vector512<float>.Zero, c61 = Vector512<float>.Zero;
+        Vector512<float> c70 = Vector512<float>.Zero, c71 = Vector512<float>.Zero;
+        nint s2 = 2 * aR, s3 = 3 * aR, s4 = 4 * aR, s5 = 5 * aR, s6 = 6 * aR, s7 = 7 * aR;
+        float* ap = a;
+        float* bp = b;
+        for (nint p = 0; p < count; p++, ap += aK, bp += bK)
+        {
+            Vector512<float> w0 = Vector512.Load(bp), w1 = Vector512.Load(bp + 16);
+            Vector512<float> v;
+            v = Vector512.Create(ap[0]);
+            c00 = Vector512.FusedMultiplyAdd(v, w0, c00);
+            c01 = Vector512.FusedMultiplyAdd(v, w1, c01);
+            v = Vector512.Create(ap[aR]);
+            c10 = Vector512.FusedMultiplyAdd(v, w0, c10);
+            c11 = Vector512.FusedMultiplyAdd(v, w1, c11);
+            v = Vector512.Create(ap[s2]);
+            c20 = Vector512.FusedMultiplyAdd(v, w0, c20);
+            c21 = Vector512.FusedMultiplyAdd(v, w1, c21);
+            v = Vector512.Create(ap[s3]);
+            c30 = Vector512.FusedMultiplyAdd(v, w0, c30);
+            c31 = Vector512.FusedMultiplyAdd(v, w1, c31);
+            v = Vector512.Create(ap[s4]);
+            c40 = Vector512.FusedMultiplyAdd(v, w0, c40);
+            c41 = Vector512.FusedMultiplyAdd(v, w1, c41);
+            v = Vector512.Create(ap[s5]);
+            c50 = Vector512.FusedMultiplyAdd(v, w0, c50);
+            c51 = Vector512.FusedMultiplyAdd(v, w1, c51);
+            v = Vector512.Create(ap[s6]);
+            c60 = Vector512.FusedMultiplyAdd(v, w0, c60);
+            c61 = Vector512.FusedMultiplyAdd(v, w1, c61);
+            v = Vector512.Create(ap[s7]);
+            c70 = Vector512.FusedMultiplyAdd(v, w0, c70);
+            c71 = Vector512.FusedMultiplyAdd(v, w1, c71);
+        }
+
+        var va = Vector512.Create(alpha);
+        if (beta == 0f)
+        {
+            (c00 * va).Store(c + (0 * ldc));
+            (c01 * va).Store(c + (0 * ldc) + 16);
+            (c10 * va).Store(c + (1 * ldc));
+            (c11 * va).Store(c + (1 * ldc) + 16);
+            (c20 * va).Store(c + (2 * ldc));
+            (c21 * va).Store(c + (2 * ldc) + 16);
+            (c30 * va).Store(c + (3 * ldc));
+            (c31 * va).Store(c + (3 * ldc) + 16);
+            (c40 * va).Store(c + (4 * ldc));
+            (c41 * va).Store(c + (4 * ldc) + 16);
+            (c50 * va).Store(c + (5 * ldc));
+            (c51 * va).Store(c + (5 * ldc) + 16);
+            (c60 * va).Store(c + (6 * ldc));
+            (c61 * va).Store(c + (6 * ldc) + 16);
+            (c70 * va).Store(c + (7 * ldc));
+            (c71 * va).Store(c + (7 * ldc) + 16);
+        }
+        else
+        {
+            var vb = Vector512.Create(beta);
+            ((c00 * va) + (Vector512.Load(c + (0 * ldc)) * vb)).Store(c + (0 * ldc));
+            ((c01 * va) + (Vector512.Load(c + (0 * ldc) + 16) * vb)).Store(c + (0 * ldc) + 16);
+            ((c10 * va) + (Vector512.Load(c + (1 * ldc)) * vb)).Store(c + (1 * ldc));
+            ((c11 * va) + (Vector512.Load(c + (1 * ldc) + 16) * vb)).Store(c + (1 * ldc) + 16);
+            ((c20 * va) + (Vector512.Load(c + (2 * ldc)) * vb)).Store(c + (2 * ldc));
+            ((c21 * va) + (Vector512.Load(c + (2 * ldc) + 16) * vb)).Store(c + (2 * ldc) + 16);
+            ((c30 * va) + (Vector512.Load(c + (3 * ldc)) * vb)).Store(c + (3 * ldc));
+            ((c31 * va) + (Vector512.Load(c + (3 * ldc) + 16) * vb)).Store(c + (3 * ldc) + 16);
+            ((c40 * va) + (Vector512.Load(c + (4 * ldc)) * vb)).Store(c + (4 * ldc));
+            ((c41 * va) + (Vector512.Load(c + (4 * ldc) + 16) * vb)).Store(c + (4 * ldc) + 16);
+            ((c50 * va) + (Vector512.Load(c + (5 * ldc)) * vb)).Store(c + (5 * ldc));
+            ((c51 * va) + (Vector512.Load(c + (5 * ldc) + 16) * vb)).Store(c + (5 * ldc) + 16);
+            ((c60 * va) + (Vector512.Load(c + (6 * ldc)) * vb)).Store(c + (6 * ldc));
+            ((c61 * va) + (Vector512.Load(c + (6 * ldc) + 16) * vb)).Store(c + (6 * ldc) + 16);
+            ((c70 * va) + (Vector512.Load(c + (7 * ldc)) * vb)).Store(c + (7 * ldc));
+            ((c71 * va) + (Vector512.Load(c + (7 * ldc) + 16) * vb)).Store(c + (7 * ldc) + 16);
+        }
+    }
 }

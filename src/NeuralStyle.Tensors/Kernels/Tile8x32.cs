@@ -3,6 +3,7 @@
 //         (x: 3 padded NHWC rows, w: one packed [3][3][cin][32] block; relu fused)
 // MulAcc: acc[r, c] += Σ_{row<rows} Σ_{k<count} a[row·aRow + k·aK + r·aR] · b[row·bRow + k·bK + c]   (r < 8, c < 32)
 //         (acc: 8×32 floats in memory, loaded once and stored once per call)
+// MulStore: the same from zero over one run of k, written straight to C as alpha·acc + beta·C.
 // Dispatch: Vector512 (AVX-512), else Vector256 + FMA (AVX2), else scalar.
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -13,10 +14,6 @@ internal static unsafe partial class Tile8x32
 {
     public const int Rows = 8;
     public const int Cols = 32;
-
-    /// <summary>Which instruction set the tiles use in this process (for diagnostics and tests).</summary>
-    public static string Isa => Vector512.IsHardwareAccelerated ? "Vector512"
-        : Vector256.IsHardwareAccelerated && Fma.IsSupported ? "Vector256" : "Scalar";
 
     public static void Conv(float* x, nint cin, nint rowStride, float* w, float* bias, float* y, nint yStride, bool relu)
     {
@@ -47,6 +44,27 @@ internal static unsafe partial class Tile8x32
         else
         {
             MulAccScalar(a, aK, aR, aRow, b, bK, bRow, count, rows, acc);
+        }
+    }
+
+    /// <summary>
+    /// c[r·ldc + j] = alpha·Σ_{k&lt;count} a[k·aK + r·aR]·b[k·bK + j] + beta·c[r·ldc + j] for a full 8×32 tile
+    /// (beta = 0: c is not read).
+    /// </summary>
+    public static void MulStore(float* a, nint aK, nint aR, float* b, nint bK, nint count, float* c, nint ldc, float alpha, float beta)
+    {
+        if (Vector512.IsHardwareAccelerated)
+        {
+            MulStore512(a, aK, aR, b, bK, count, c, ldc, alpha, beta);
+            return;
+        }
+
+        float* acc = stackalloc float[Rows * Cols];
+        new Span<float>(acc, Rows * Cols).Clear();
+        MulAcc(a, aK, aR, 0, b, bK, 0, count, 1, acc);
+        for (int r = 0; r < Rows; r++)
+        {
+            ScaleStore(acc + (r * Cols), c + (r * ldc), Cols, alpha, beta);
         }
     }
 

@@ -47,7 +47,7 @@ public class GemmTests
 
     [Theory]
     [InlineData(64, 3000)]
-    [InlineData(65, 1100)]
+    [InlineData(65, 2200)] // k split between threads, edge tiles in both directions
     [InlineData(130, 700)]
     public void Sgemm_GramOfTallMatrix_MatchesReference(int channels, int pixels)
     {
