@@ -23,6 +23,7 @@ public static class CliApp
             return args[0] switch
             {
                 "stylize" => StylizeCommand.Run(rest, ctx),
+                "texture" => TextureCommand.Run(rest, ctx),
                 "weights" => WeightsCommand.Run(rest, ctx),
                 "--version" => Version(ctx),
                 _ => throw new UsageException($"Unknown command '{args[0]}'; run 'neuralstyle --help'."),
@@ -65,6 +66,7 @@ public static class CliApp
 
         Commands:
           stylize   turn a photo into a painting in the style of other images (Gatys et al.)
+          texture   synthesise a texture from one or more source images (multi-scale Gram matching)
           weights   list or download pretrained feature networks
 
         Run 'neuralstyle COMMAND --help' for the options of a command.

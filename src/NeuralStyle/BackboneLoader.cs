@@ -36,25 +36,27 @@ public sealed class BackboneLoader
         _ => throw new ArgumentException($"Unknown model '{model}'; use vgg19, vgg16 or random."),
     };
 
+    public Backbone Load(StylizeOptions o, bool weightsExplicit) => Load(o.Model, o.Weights, o.Flavor, weightsExplicit);
+
     /// <param name="weightsExplicit">The user named the weights (no silent fallback then).</param>
-    public Backbone Load(StylizeOptions o, bool weightsExplicit)
+    public Backbone Load(string model, string? weights, InputFlavor? flavor, bool weightsExplicit)
     {
         FellBack = false;
-        if (o.Model.Equals("random", StringComparison.OrdinalIgnoreCase))
+        if (model.Equals("random", StringComparison.OrdinalIgnoreCase))
         {
-            if (o.Weights is not null) throw new ArgumentException("--model random takes no --weights.");
-            return Backbone.Random() with { Flavor = o.Flavor ?? InputFlavor.Torchvision };
+            if (weights is not null) throw new ArgumentException("--model random takes no --weights.");
+            return Backbone.Random() with { Flavor = flavor ?? InputFlavor.Torchvision };
         }
-        VggArchitecture arch = ParseArchitecture(o.Model);
+        VggArchitecture arch = ParseArchitecture(model);
         string archName = arch == VggArchitecture.Vgg19 ? "vgg19" : "vgg16";
 
-        if (o.Weights is { } w && (File.Exists(w) || w.Contains('/') || w.Contains('\\') || Path.HasExtension(w)))
+        if (weights is { } w && (File.Exists(w) || w.Contains('/') || w.Contains('\\') || Path.HasExtension(w)))
         {
             if (!File.Exists(w)) throw new WeightsUnavailableException($"The weights file '{w}' does not exist.");
-            return FromFile(w, arch, o.Flavor, registryEntry: null, cacheFeaturesTo: null);
+            return FromFile(w, arch, flavor, registryEntry: null, cacheFeaturesTo: null);
         }
 
-        string name = o.Weights ?? (arch == VggArchitecture.Vgg19 ? ModelRegistry.DefaultName : "vgg16-caffe");
+        string name = weights ?? (arch == VggArchitecture.Vgg19 ? ModelRegistry.DefaultName : "vgg16-caffe");
         ModelEntry entry = ModelRegistry.Find(name) ?? throw new WeightsUnavailableException(
             $"'{name}' is neither a file nor a known weights name; see 'neuralstyle weights list'.");
         if (!entry.Architecture.Equals(archName, StringComparison.OrdinalIgnoreCase))
@@ -65,7 +67,7 @@ public sealed class BackboneLoader
         {
             try
             {
-                return FromFile(features, arch, o.Flavor, entry, cacheFeaturesTo: null);
+                return FromFile(features, arch, flavor, entry, cacheFeaturesTo: null);
             }
             catch (WeightsUnavailableException)
             {
@@ -86,12 +88,12 @@ public sealed class BackboneLoader
             catch (Exception e) when (!weightsExplicit && e is DownloadException or HttpRequestException or IOException or TaskCanceledException)
             {
                 Info?.Invoke($"No pretrained weights ({entry.Name} is not cached and could not be downloaded: {e.Message.TrimEnd('.')}); " +
-                             "using the embedded random VGG-19 with preset random-features instead.");
+                             "using the embedded random VGG-19 instead.");
                 FellBack = true;
                 return Backbone.Random();
             }
         }
-        return FromFile(path, arch, o.Flavor, entry, cacheFeaturesTo: features);
+        return FromFile(path, arch, flavor, entry, cacheFeaturesTo: features);
     }
 
     private Backbone FromFile(string path, VggArchitecture arch, InputFlavor? flavorOverride, ModelEntry? registryEntry, string? cacheFeaturesTo)

@@ -44,6 +44,33 @@ public static class MemoryEstimate
         return BaseBytes + 4 * (graphFloats + optimizerFloats);
     }
 
+    /// <summary>Bytes for a texture synthesis: every pyramid level through the network, with gradients, for every frame.</summary>
+    public static long Texture(NeuralStyle.Texture.TextureOptions o, VggNet net)
+    {
+        var refs = o.Layers.Select(net.Layers.Resolve).ToList();
+        int deepest = refs.Max(r => r.Index);
+        long floats = 0;
+        long w = o.Width, h = o.OutputHeight;
+        for (int l = 0; l < o.Octaves; l++)
+        {
+            long hh = h, ww = w;
+            foreach (VggModule m in net.Layers.Modules)
+            {
+                if (m.Index > deepest) break;
+                if (m.Kind == LayerKind.Pool) { hh /= 2; ww /= 2; }
+                if (m.Kind == LayerKind.Relu) continue; // fused into the convolution
+                floats += 2 * hh * ww * net.ChannelsAt(m.Index);
+            }
+            floats += 4 * hh * ww * 3; // the level itself and the reduce buffers
+            w = (w + 1) / 2;
+            h = (h + 1) / 2;
+        }
+        long pixels = (long)o.Width * o.OutputHeight * 3 * o.Count;
+        floats = floats * o.Count + pixels * (2L * o.LbfgsHistory + 8);
+        if (o.Count > 1) floats += pixels * 4 * o.IfOrder;
+        return BaseBytes + 4 * floats;
+    }
+
     private static long FeatureSize(VggNet net, int index, int w, int h)
     {
         long hh = h, ww = w;

@@ -16,6 +16,8 @@ public sealed record OptimizerSettings
     public bool StrongWolfe { get; init; }
     /// <summary>Stop when the largest gradient component falls to this (−1: never).</summary>
     public double ToleranceGrad { get; init; } = -1;
+    /// <summary>Stop when the loss changes by less than this between iterations (−1: never).</summary>
+    public double ToleranceChange { get; init; } = -1;
     /// <summary>Clamp X to [0,1] after every Adam step (pixel-space optimisation).</summary>
     public bool Clamp01 { get; init; }
     public int SaveEvery { get; init; }
@@ -154,7 +156,7 @@ public static class ImageOptimizer
                 MaxEvaluations = s.StrongWolfe ? null : n,
                 HistorySize = s.LbfgsHistory,
                 ToleranceGrad = s.ToleranceGrad,
-                ToleranceChange = -1,
+                ToleranceChange = s.ToleranceChange,
                 StrongWolfe = s.StrongWolfe,
             });
             lbfgs.Minimize(x, Wrapped, cancel);

@@ -1,0 +1,305 @@
+using NeuralStyle.Gatys;
+using NeuralStyle.Imaging;
+using NeuralStyle.Models;
+using NeuralStyle.Models.Vgg;
+using NeuralStyle.Optimization;
+using NeuralStyle.Tensors;
+using NeuralStyle.Tensors.Autograd;
+using NeuralStyle.Tensors.Kernels;
+
+namespace NeuralStyle.Texture;
+
+/// <summary>What a synthesis ended with: one image per frame.</summary>
+public sealed record TextureResult(IReadOnlyList<Image> Frames, int Iterations, double Seconds, bool Cancelled, string? Failure);
+
+/// <summary>
+/// Multi-scale neural texture synthesis (spec §4; Snelgrove 2017): matches normalised Gram matrices of a feature
+/// network on every level of a Gaussian pyramid of the output to those of the sources.
+/// </summary>
+public sealed class TextureSynthesizer
+{
+    private readonly TextureOptions _o;
+    private readonly Backbone _backbone;
+    private readonly FlavorTransform _tf;
+
+    public TextureSynthesizer(TextureOptions options, Backbone backbone)
+    {
+        if (options.Octaves < 1) throw new ArgumentException("--octaves must be at least 1.");
+        if (options.Count < 1) throw new ArgumentException("--count must be at least 1.");
+        _o = options;
+        _backbone = backbone;
+        _tf = FlavorTransform.For(backbone.Flavor);
+    }
+
+    public Action<ProgressRecord>? Progress { get; set; }
+
+    /// <summary>Called every SaveEvery iterations with the current frames.</summary>
+    public Action<int, IReadOnlyList<Image>>? Snapshot { get; set; }
+
+    private PyramidBorder Border => _o.Padding switch
+    {
+        TexturePadding.Valid => PyramidBorder.Valid,
+        TexturePadding.Circular => PyramidBorder.Wrap,
+        _ => PyramidBorder.Reflect,
+    };
+
+    private ConvPadding Conv => _o.Padding switch
+    {
+        TexturePadding.Valid => ConvPadding.Valid,
+        TexturePadding.Circular => ConvPadding.Circular,
+        _ => ConvPadding.Zero,
+    };
+
+    public TextureResult Run(IReadOnlyList<Image> sources, CancellationToken cancel = default)
+    {
+        LossProblem p = Prepare(sources);
+        var settings = new OptimizerSettings
+        {
+            Kind = OptimizerKind.Lbfgs,
+            Iterations = _o.Iterations,
+            LbfgsHistory = _o.LbfgsHistory,
+            StrongWolfe = _o.StrongWolfe,
+            ToleranceGrad = _o.Tol,
+            ToleranceChange = _o.Tol,
+            SaveEvery = _o.SaveEvery,
+            BlowUpHint = "--mul (or use fewer --octaves)",
+        };
+        OptimizeOutcome r = ImageOptimizer.Run(p, settings, Progress, (k, x) => Snapshot?.Invoke(k, Frames(x)), cancel);
+        return new TextureResult(Frames(r.Result), r.Iterations, r.Seconds, r.Cancelled, r.Failure);
+    }
+
+    /// <summary>Splits the optimised batch (count,H,W,3) in input space into RGB frames.</summary>
+    public IReadOnlyList<Image> Frames(float[] x)
+    {
+        int w = _o.Width, h = _o.OutputHeight, per = w * h * 3;
+        var frames = new List<Image>();
+        var rgb = new float[per];
+        for (int f = 0; f < _o.Count; f++)
+        {
+            _tf.Inverse(x.AsSpan(f * per, per), rgb);
+            frames.Add(ImageTensors.FromRgb(rgb, w, h));
+        }
+        return frames;
+    }
+
+    /// <summary>Sources resized as asked (--source-width / --source-scale, Lanczos) and made RGB.</summary>
+    public IReadOnlyList<Image> PrepareSources(IReadOnlyList<Image> sources) => sources.Select(s =>
+    {
+        Image rgb = s.Channels == 3 ? s : ImageIO.ToRgb(s);
+        if (_o.SourceWidth is { } sw) return ImageOps.Resize(rgb, sw, Math.Max(1, (int)((long)sw * rgb.Height / rgb.Width)));
+        if (_o.SourceScale is { } sc) return ImageOps.Resize(rgb, Math.Max(1, (int)(rgb.Width * sc)), Math.Max(1, (int)(rgb.Height * sc)));
+        return rgb;
+    }).ToList();
+
+    /// <summary>Builds the loss graph; the optimised X is (count, H, W, 3) in the backbone's input space.</summary>
+    public LossProblem Prepare(IReadOnlyList<Image> rawSources)
+    {
+        if (rawSources.Count == 0) throw new ArgumentException("At least one source image is needed.");
+        IReadOnlyList<Image> sources = PrepareSources(rawSources);
+        LayerRef[] layers = _o.Layers.Select(_backbone.Net.Layers.Resolve).ToArray();
+        int w = _o.Width, h = _o.OutputHeight, n = _o.Count;
+
+        // Targets: each source's normalised Grams on each level, joined.
+        var targets = new float[_o.Octaves][][];
+        for (int k = 0; k < sources.Count; k++)
+        {
+            float[][][] grams = SourceGrams(sources[k], layers, $"source {k + 1} ({sources[k].Width}×{sources[k].Height})");
+            for (int l = 0; l < _o.Octaves; l++)
+            {
+                targets[l] ??= new float[layers.Length][];
+                for (int i = 0; i < layers.Length; i++)
+                {
+                    float[] gk = grams[l][i];
+                    if (targets[l][i] is not { } acc) { targets[l][i] = (float[])gk.Clone(); continue; }
+                    if (_o.Join == JoinMode.Max) System.Numerics.Tensors.TensorPrimitives.Max(acc, gk, acc);
+                    else System.Numerics.Tensors.TensorPrimitives.Add(acc, gk, acc);
+                }
+            }
+        }
+        float scale = (float)(_o.Mul * (_o.Join == JoinMode.Average ? 1.0 / sources.Count : 1.0));
+        foreach (float[][] level in targets)
+            foreach (float[] t in level) System.Numerics.Tensors.TensorPrimitives.Multiply(t, scale, t);
+
+        var g = new Graph();
+        Value x = g.Input([n, h, w, 3], requiresGrad: true, name: "x");
+        List<Value> levels = Pyramid(g, x, "the output");
+        var terms = new List<Value>();
+        for (int l = 0; l < levels.Count; l++)
+        {
+            Dictionary<string, Value> feats = Features(g, levels[l], layers, $"level {l} of the output");
+            for (int i = 0; i < layers.Length; i++)
+                terms.Add(GramTerm(g, feats[layers[i].Name], targets[l][i], $"style:{l}:{layers[i].Name}"));
+        }
+        if (n > 1 && _o.IfWeight != 0 && _o.Octaves > 1)
+        {
+            double target = sources.Average(s => ShiftDistance(s, _o.IfShift));
+            terms.Add(InterframeLoss(g, levels, target));
+        }
+        var problem = new LossProblem(g, x, LossProblem.SumTerms(g, terms), terms);
+        Initialize(x.Data, n, h, w);
+        return problem;
+    }
+
+    private List<Value> Pyramid(Graph g, Value x, string what)
+    {
+        var levels = new List<Value> { x };
+        for (int l = 1; l < _o.Octaves; l++)
+        {
+            Value prev = levels[^1];
+            try
+            {
+                levels.Add(g.PyramidReduce(prev, Border, name: $"level{l}"));
+            }
+            catch (ArgumentException)
+            {
+                throw new ArgumentException($"{what} is too small for {_o.Octaves} octaves ({prev.Shape[2]}×{prev.Shape[1]} at level {l - 1}); use fewer --octaves or a larger size.");
+            }
+        }
+        return levels;
+    }
+
+    private Dictionary<string, Value> Features(Graph g, Value input, LayerRef[] layers, string what)
+    {
+        try
+        {
+            return _backbone.Net.Build(g, input, layers, _o.Pooling, Conv);
+        }
+        catch (ArgumentException e) when (e.Message.Contains("too small", StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"{what} ({input.Shape[2]}×{input.Shape[1]}) is too small for layer {layers.MaxBy(r => r.Index).Name} " +
+                                        $"with --padding {_o.Padding.ToString().ToLowerInvariant()}; use fewer --octaves, shallower --layers or a larger size.");
+        }
+    }
+
+    /// <summary>Σ over frames of sum((Ĝ − Â)²), Ĝ = FᵀF/(M·C); divided by Σ Â² when normalising.</summary>
+    private Value GramTerm(Graph g, Value f, float[] target, string name)
+    {
+        int n = f.Shape[0], c = f.Shape[3];
+        float alpha = 1f / ((float)f.Shape[1] * f.Shape[2] * c);
+        var tiled = new float[n * c * c];
+        for (int k = 0; k < n; k++) target.CopyTo(tiled, k * c * c);
+        Value d = g.Sub(g.Gram(f, alpha), g.Constant(tiled, [n, c, c], $"target:{name}"));
+        double norm = 1;
+        if (_o.NormalizeTerms)
+        {
+            double s = 0;
+            foreach (float v in target) s += (double)v * v;
+            norm = Math.Max(s, 1e-30);
+        }
+        return g.Scale(g.Sum(g.Square(d)), (float)(1 / norm), name);
+    }
+
+    /// <summary>Normalised Grams of one source on every level: [level][layer].</summary>
+    private float[][][] SourceGrams(Image source, LayerRef[] layers, string what)
+    {
+        var g = new Graph();
+        float[] data = new float[source.Width * source.Height * 3];
+        _tf.Forward(source.Data, data);
+        List<Value> levels = Pyramid(g, g.Constant(data, [1, source.Height, source.Width, 3]), what);
+        var result = new float[levels.Count][][];
+        for (int l = 0; l < levels.Count; l++)
+        {
+            Dictionary<string, Value> feats = Features(g, levels[l], layers, $"level {l} of {what}");
+            result[l] = layers.Select(r =>
+            {
+                Value f = feats[r.Name];
+                return g.Gram(f, 1f / ((float)f.Shape[1] * f.Shape[2] * f.Shape[3])).Data;
+            }).ToArray();
+        }
+        return result;
+    }
+
+    // ---- the inter-frame loss of looping animations ---------------------------------------------------------------
+
+    /// <summary>Per frame f: mean over all Laplacian samples of |lapᵢ(f) − lapᵢ(f+s)|·2^−(i−1). Shape (N).</summary>
+    private Value Lap1Distance(Graph g, List<Value> gaussian, int step)
+    {
+        Value? sum = null;
+        long count = 0;
+        for (int i = 0; i + 1 < gaussian.Count; i++)
+        {
+            Value gi = gaussian[i];
+            Value lap = g.Sub(gi, g.PyramidExpand(gaussian[i + 1], gi.Shape[1], gi.Shape[2], Border));
+            Value diff = g.Abs(g.Sub(lap, g.RollBatch(lap, step)));
+            Value s = g.Scale(g.SumPerSample(diff), MathF.Pow(2f, -(i - 1)));
+            sum = sum is null ? s : g.Add(sum, s);
+            count += lap.Length / lap.Shape[0];
+        }
+        return g.Scale(sum!, 1f / count);
+    }
+
+    private Value InterframeLoss(Graph g, List<Value> levels, double target)
+    {
+        int n = levels[0].Shape[0];
+        Value? loss = null;
+        for (int s = 1; s <= _o.IfOrder; s++)
+        {
+            Value d = Lap1Distance(g, levels, s);
+            var t = new float[n];
+            Array.Fill(t, (float)(target * s));
+            Value e = g.Mean(g.Square(g.Sub(d, g.Constant(t, [n]))));
+            loss = loss is null ? e : g.Add(loss, e);
+        }
+        return g.Scale(loss!, (float)_o.IfWeight, "interframe");
+    }
+
+    /// <summary>The lap-1 distance between a source and itself rolled by <paramref name="shift"/> px (interpolated).</summary>
+    public double ShiftDistance(Image source, double shift)
+    {
+        int fl = (int)Math.Floor(shift);
+        double a = IntegerShiftDistance(source, fl);
+        if (fl == shift) return a;
+        double b = IntegerShiftDistance(source, fl + 1);
+        double t = shift - fl;
+        return a * (1 - t) + b * t;
+    }
+
+    private double IntegerShiftDistance(Image source, int shift)
+    {
+        int w = source.Width, h = source.Height, per = w * h * 3;
+        var stack = new float[2 * per];
+        _tf.Forward(source.Data, stack.AsSpan(0, per));
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+            {
+                int sy = ((y - shift) % h + h) % h, sx = ((x - shift) % w + w) % w;
+                Array.Copy(stack, (sy * w + sx) * 3, stack, per + (y * w + x) * 3, 3);
+            }
+        var g = new Graph();
+        List<Value> levels = Pyramid(g, g.Constant(stack, [2, h, w, 3]), "a source");
+        return Lap1Distance(g, levels, 1).Data[0];
+    }
+
+    // ---- initialisation ---------------------------------------------------------------------------------------
+
+    private static readonly float[] CaffeMeanRgb = [123.68f, 116.779f, 103.939f];
+
+    private void Initialize(float[] x, int n, int h, int w)
+    {
+        var rng = new Rng(_o.Seed);
+        int per = w * h * 3;
+        var pixels = new float[per];
+        for (int f = 0; f < n; f++)
+        {
+            if (_o.Init == TextureInit.Symmetric)
+            {
+                // n + flip(n) vertically and horizontally, blurred (σ 50) and scaled, plus N(0, 2): caffe units around the mean.
+                var noise = new Image(w, h, 3);
+                rng.FillGaussian(noise.Data);
+                var sym = new Image(w, h, 3);
+                for (int y = 0; y < h; y++)
+                    for (int xx = 0; xx < w; xx++)
+                        for (int c = 0; c < 3; c++)
+                            sym[xx, y, c] = noise[xx, y, c] + noise[xx, h - 1 - y, c] + noise[w - 1 - xx, y, c] + noise[w - 1 - xx, h - 1 - y, c];
+                Image blurred = GaussianBlur.Apply(sym, Math.Min(50f, Math.Max(w, h) / 4f), _o.Padding == TexturePadding.Circular ? BorderMode.Wrap : BorderMode.Reflect);
+                for (int i = 0; i < per; i++)
+                    pixels[i] = (blurred.Data[i] * 2500f + 2f * (float)rng.NextGaussian() + CaffeMeanRgb[i % 3]) / 255f;
+            }
+            else
+            {
+                for (int i = 0; i < per; i++) pixels[i] = (10f + (float)rng.NextGaussian()) / 255f;
+            }
+            _tf.Forward(pixels, x.AsSpan(f * per, per));
+        }
+    }
+}
