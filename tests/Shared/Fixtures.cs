@@ -19,6 +19,12 @@ public static class Fixtures
 
     public static IReadOnlyDictionary<string, WeightTensor> Tensors(string file) => SafeTensors.Read(Gatys(file));
 
+    public static string TextureFile(string file) => Path.Combine(RepoRoot, "tests", "fixtures", "texture", file);
+
+    public static IReadOnlyDictionary<string, WeightTensor> TextureTensors(string file) => SafeTensors.Read(TextureFile(file));
+
+    public static JsonElement TextureJson(string file) => JsonDocument.Parse(File.ReadAllText(TextureFile(file))).RootElement;
+
     public static JsonElement Json(string file) => JsonDocument.Parse(File.ReadAllText(Gatys(file))).RootElement;
 
     /// <summary>(N,C,H,W) -> (N,H,W,C).</summary>
