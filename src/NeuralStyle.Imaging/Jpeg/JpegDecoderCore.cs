@@ -216,13 +216,13 @@ internal sealed partial class JpegDecoderCore
             int tc = seg[p] >> 4, th = seg[p] & 15;
             p++;
             if (tc > 1 || th > 3) JpegThrowHelper.ThrowInvalid($"Huffman table class {tc} / id {th} is out of range.");
-            if (p + 16 > seg.Length) JpegThrowHelper.ThrowInvalid("a DHT segment is shorter than its code-length counts.");
+            if (p + 16 > seg.Length) JpegThrowHelper.ThrowInvalid("a Huffman table (DHT segment) is shorter than its code-length counts.");
             ReadOnlySpan<byte> counts = seg.Slice(p, 16);
             p += 16;
             int total = 0;
             foreach (byte c in counts) total += c;
             if (total > 256) JpegThrowHelper.ThrowInvalid("a Huffman table has more than 256 symbols.");
-            if (p + total > seg.Length) JpegThrowHelper.ThrowInvalid("a DHT segment is shorter than its symbol list.");
+            if (p + total > seg.Length) JpegThrowHelper.ThrowInvalid("a Huffman table (DHT segment) is shorter than its symbol list.");
             var table = new JpegHuffmanTable(counts, seg.Slice(p, total));
             p += total;
             if (tc == 0) _dcTables[th] = table;

@@ -28,6 +28,8 @@ internal sealed class JpegHuffmanTable
                 ValOffset[len] = k - code;
                 for (int i = 0; i < n; i++, k++, code++)
                 {
+                    // A code of length len must fit in len bits.
+                    if (code >= (1 << len)) JpegThrowHelper.ThrowInvalid("a Huffman table defines more codes than its code lengths allow.");
                     if (len <= LookupBits)
                     {
                         int shift = LookupBits - len;
@@ -38,7 +40,7 @@ internal sealed class JpegHuffmanTable
                 }
                 MaxCode[len] = code - 1;
             }
-            // A code of length len must fit in len bits: more codes than that space is a corrupt table.
+            // As in libjpeg, the all-ones code of a length is not allowed either.
             if (code >= (1 << len) && n > 0) JpegThrowHelper.ThrowInvalid("a Huffman table defines more codes than its code lengths allow.");
             code <<= 1;
         }
