@@ -20,75 +20,89 @@ internal sealed partial class JpegDecoderCore
         return t;
     }
 
-    private byte[] ConvertToOutput(out int channels)
+    private delegate void RowSink(int y, ReadOnlySpan<byte> row);
+
+    /// <summary>
+    /// Produces the output rows (upsampled, colour-converted, interleaved 8-bit) and hands each to the sink. Rows are
+    /// independent, so large images are converted in parallel bands; each sink call writes a disjoint region.
+    /// </summary>
+    private void EmitRows(RowSink sink)
     {
         if (_progressive) InverseTransformAll();
+        int h = _height;
+        const int band = 32;
+        int bands = (h + band - 1) / band;
+        if ((long)_width * h >= 1 << 20 && Environment.ProcessorCount > 1)
+            Parallel.For(0, bands, b => EmitBand(sink, b * band, Math.Min(h, (b + 1) * band)));
+        else
+            EmitBand(sink, 0, h);
+    }
 
-        int w = _width, h = _height, n = _components.Length;
-        var full = new byte[n][];
-        for (int i = 0; i < n; i++) full[i] = Upsample(_components[i]);
+    private void EmitBand(RowSink sink, int y0, int y1)
+    {
+        int w = _width, n = _components.Length;
+        int channels = n == 1 ? 1 : 3;
+        var rowBufs = new byte[n][];
+        for (int i = 0; i < n; i++) rowBufs[i] = new byte[2 * _components[i].Stride + 16];
+        var tmp = new int[2 * _components.Max(c => c.Stride) + 16];
+        var outRow = new byte[w * channels];
+        var cmyk = n == 4 ? new byte[w * 3] : null;
+        var rows = new byte[n][];
+        var offs = new int[n];
+        bool isRgb = n == 3 && !_jfif && (_adobe ? _adobeTransform == 0 : _components[0].Id == 'R' && _components[1].Id == 'G' && _components[2].Id == 'B');
 
-        int pixels = w * h;
-        if (n == 1)
+        for (int y = y0; y < y1; y++)
         {
-            channels = 1;
-            return full[0];
-        }
-
-        channels = 3;
-        var rgb = new byte[pixels * 3];
-        if (n == 3)
-        {
-            bool isRgb = !_jfif && (_adobe ? _adobeTransform == 0 : _components[0].Id == 'R' && _components[1].Id == 'G' && _components[2].Id == 'B');
-            byte[] c0 = full[0], c1 = full[1], c2 = full[2];
-            if (isRgb)
+            for (int i = 0; i < n; i++) (rows[i], offs[i]) = UpsampleRow(_components[i], y, rowBufs[i], tmp);
+            if (n == 1)
             {
-                for (int i = 0, o = 0; i < pixels; i++, o += 3)
+                sink(y, rows[0].AsSpan(offs[0], w));
+                continue;
+            }
+            ReadOnlySpan<byte> c0 = rows[0].AsSpan(offs[0], w), c1 = rows[1].AsSpan(offs[1], w), c2 = rows[2].AsSpan(offs[2], w);
+            if (n == 3)
+            {
+                if (isRgb)
+                    for (int x = 0, o = 0; x < w; x++, o += 3) (outRow[o], outRow[o + 1], outRow[o + 2]) = (c0[x], c1[x], c2[x]);
+                else
+                    YccToRgb(c0, c1, c2, outRow);
+                sink(y, outRow);
+                continue;
+            }
+
+            // Four components: CMYK, or YCCK when the Adobe marker says transform 2. Values are taken as Adobe-style
+            // inverted CMYK (what Photoshop and PIL write), so RGB = stored C × stored K / 255, as djpeg's CMYK→RGB does.
+            ReadOnlySpan<byte> k = rows[3].AsSpan(offs[3], w);
+            if (_adobe && _adobeTransform == 2)
+            {
+                YccToRgb(c0, c1, c2, cmyk);
+                for (int x = 0; x < 3 * w; x++) cmyk![x] = (byte)(255 - cmyk[x]);
+                for (int x = 0, o = 0; x < w; x++, o += 3)
                 {
-                    rgb[o] = c0[i];
-                    rgb[o + 1] = c1[i];
-                    rgb[o + 2] = c2[i];
+                    int kk = k[x];
+                    outRow[o] = (byte)((2 * cmyk![o] * kk + 255) / 510);
+                    outRow[o + 1] = (byte)((2 * cmyk[o + 1] * kk + 255) / 510);
+                    outRow[o + 2] = (byte)((2 * cmyk[o + 2] * kk + 255) / 510);
                 }
             }
             else
             {
-                YccToRgb(c0, c1, c2, rgb, pixels);
+                for (int x = 0, o = 0; x < w; x++, o += 3)
+                {
+                    int kk = k[x];
+                    outRow[o] = (byte)((2 * c0[x] * kk + 255) / 510);
+                    outRow[o + 1] = (byte)((2 * c1[x] * kk + 255) / 510);
+                    outRow[o + 2] = (byte)((2 * c2[x] * kk + 255) / 510);
+                }
             }
-            return rgb;
+            sink(y, outRow);
         }
-
-        // Four components: CMYK, or YCCK when the Adobe marker says transform 2. Values are taken as Adobe-style
-        // inverted CMYK (what Photoshop and PIL write), so RGB = stored C × stored K / 255, as djpeg's CMYK→RGB does.
-        byte[] k = full[3];
-        byte[] cc = full[0], mm = full[1], yy = full[2];
-        if (_adobe && _adobeTransform == 2)
-        {
-            var tmp = new byte[pixels * 3];
-            YccToRgb(full[0], full[1], full[2], tmp, pixels);
-            cc = new byte[pixels];
-            mm = new byte[pixels];
-            yy = new byte[pixels];
-            for (int i = 0; i < pixels; i++)
-            {
-                cc[i] = (byte)(255 - tmp[3 * i]);
-                mm[i] = (byte)(255 - tmp[3 * i + 1]);
-                yy[i] = (byte)(255 - tmp[3 * i + 2]);
-            }
-        }
-        for (int i = 0, o = 0; i < pixels; i++, o += 3)
-        {
-            int kk = k[i];
-            rgb[o] = (byte)((2 * cc[i] * kk + 255) / 510);
-            rgb[o + 1] = (byte)((2 * mm[i] * kk + 255) / 510);
-            rgb[o + 2] = (byte)((2 * yy[i] * kk + 255) / 510);
-        }
-        return rgb;
     }
 
-    private static void YccToRgb(byte[] y, byte[] cb, byte[] cr, byte[] rgb, int pixels)
+    private static void YccToRgb(ReadOnlySpan<byte> y, ReadOnlySpan<byte> cb, ReadOnlySpan<byte> cr, Span<byte> rgb)
     {
         int[] crR = CrR, cbB = CbB, crG = CrG, cbG = CbG;
-        for (int i = 0, o = 0; i < pixels; i++, o += 3)
+        for (int i = 0, o = 0; i < y.Length; i++, o += 3)
         {
             int yv = y[i], cbv = cb[i], crv = cr[i];
             rgb[o] = Clamp(yv + crR[crv]);
@@ -116,103 +130,84 @@ internal sealed partial class JpegDecoderCore
     }
 
     /// <summary>
-    /// Upsamples one component to the full image size exactly as libjpeg-turbo's jdsample.c does by default:
+    /// One full-width row of a component, upsampled exactly as libjpeg-turbo's jdsample.c does by default:
     /// h2v1/h2v2 "fancy" (triangular) when the downsampled width exceeds 2, else replication; h1v2 always fancy.
     /// Rows above the first and below the last real row repeat the edge row (jdmainct.c context rows).
+    /// Returns the array and offset where the row starts (the plane itself when no upsampling is needed).
     /// </summary>
-    private byte[] Upsample(JpegComponent c)
+    private (byte[] Row, int Offset) UpsampleRow(JpegComponent c, int y, byte[] buf, int[] tmp)
     {
-        int w = _width, h = _height;
+        int w = _width;
         int fx = _hMax / c.H, fy = _vMax / c.V;
         byte[] src = c.Plane;
         int stride = c.Stride;
         int dw = c.Width, dh = c.Height;
-        var dst = new byte[w * h];
+        bool fancyH = fx == 2 && dw > 2; // libjpeg falls back to replication for narrow components
 
-        if (fx == 1 && fy == 1)
+        if (fy == 1)
         {
-            for (int y = 0; y < h; y++) Buffer.BlockCopy(src, y * stride, dst, y * w, w);
-            return dst;
+            int srcOff = y * stride;
+            if (fx == 1) return (src, srcOff);
+            if (fancyH) H2V1Row(src, srcOff, dw, buf);
+            else for (int x = 0; x < w; x++) buf[x] = src[srcOff + (x >> 1)];
+            return (buf, 0);
         }
 
-        // Horizontal fancy needs dw > 2 (libjpeg falls back to replication otherwise).
-        bool fancyH = fx == 2 && dw > 2;
-        var rowBuf = new int[2 * Math.Max(dw, 1) + 2];
+        // fy == 2: output row y comes from input row r = y/2, paired with the row above (even y) or below (odd y).
+        int r = y >> 1;
+        bool upper = (y & 1) == 0;
+        int nr = upper ? r - 1 : r + 1;
+        nr = nr < 0 ? 0 : nr > dh - 1 ? dh - 1 : nr;
+        int r0 = Math.Min(r, dh - 1);
+        int off0 = r0 * stride, off1 = nr * stride;
 
-        for (int y = 0; y < h; y++)
+        if (fx == 1)
         {
-            int outRow = y;
-            int dstOff = y * w;
-            if (fy == 1)
-            {
-                int srcOff = outRow * stride;
-                if (fancyH) H2V1Row(src, srcOff, dw, dst, dstOff, w);
-                else for (int x = 0; x < w; x++) dst[dstOff + x] = src[srcOff + x / fx];
-                continue;
-            }
-
-            // fy == 2: output row y comes from input row r = y/2, paired with the row above (even y) or below (odd y).
-            int r = y >> 1;
-            bool upper = (y & 1) == 0;
-            int nr = upper ? r - 1 : r + 1;
-            nr = nr < 0 ? 0 : nr > dh - 1 ? dh - 1 : nr;
-            int r0 = Math.Min(r, dh - 1);
-            int off0 = r0 * stride, off1 = nr * stride;
-
-            if (fx == 1)
-            {
-                // h1v2 fancy: (3*near + far + bias) >> 2, bias 1 for the upper output row and 2 for the lower.
-                int bias = upper ? 1 : 2;
-                for (int x = 0; x < w; x++) dst[dstOff + x] = (byte)((3 * src[off0 + x] + src[off1 + x] + bias) >> 2);
-            }
-            else if (fancyH)
-            {
-                // h2v2 fancy: vertical 3:1 column sums, then horizontal 3:1 with biases 8 and 7, >> 4.
-                int this0 = src[off0] * 3 + src[off1];
-                int next = src[off0 + 1] * 3 + src[off1 + 1];
-                var tmp = rowBuf;
-                tmp[0] = (this0 * 4 + 8) >> 4;
-                tmp[1] = (this0 * 3 + next + 7) >> 4;
-                int last = this0, cur = next, o = 2;
-                for (int col = 2; col < dw; col++)
-                {
-                    next = src[off0 + col] * 3 + src[off1 + col];
-                    tmp[o++] = (cur * 3 + last + 8) >> 4;
-                    tmp[o++] = (cur * 3 + next + 7) >> 4;
-                    last = cur;
-                    cur = next;
-                }
-                tmp[o++] = (cur * 3 + last + 8) >> 4;
-                tmp[o] = (cur * 4 + 7) >> 4;
-                for (int x = 0; x < w; x++) dst[dstOff + x] = (byte)tmp[x];
-            }
-            else
-            {
-                // Plain h2v2 replication (narrow components).
-                for (int x = 0; x < w; x++) dst[dstOff + x] = src[off0 + (x >> 1)];
-            }
+            // h1v2 fancy: (3*near + far + bias) >> 2, bias 1 for the upper output row and 2 for the lower.
+            int bias = upper ? 1 : 2;
+            for (int x = 0; x < w; x++) buf[x] = (byte)((3 * src[off0 + x] + src[off1 + x] + bias) >> 2);
         }
-        return dst;
+        else if (fancyH)
+        {
+            // h2v2 fancy: vertical 3:1 column sums, then horizontal 3:1 with biases 8 and 7, >> 4.
+            ReadOnlySpan<byte> s0 = src.AsSpan(off0, dw), s1 = src.AsSpan(off1, dw);
+            Span<int> sums = tmp.AsSpan(0, dw);
+            for (int x = 0; x < dw; x++) sums[x] = s0[x] * 3 + s1[x];
+            buf[0] = (byte)((sums[0] * 4 + 8) >> 4);
+            buf[1] = (byte)((sums[0] * 3 + sums[1] + 7) >> 4);
+            int o = 2;
+            for (int col = 1; col < dw - 1; col++, o += 2)
+            {
+                int cur = sums[col] * 3;
+                buf[o] = (byte)((cur + sums[col - 1] + 8) >> 4);
+                buf[o + 1] = (byte)((cur + sums[col + 1] + 7) >> 4);
+            }
+            buf[o] = (byte)((sums[dw - 1] * 3 + sums[dw - 2] + 8) >> 4);
+            buf[o + 1] = (byte)((sums[dw - 1] * 4 + 7) >> 4);
+        }
+        else
+        {
+            for (int x = 0; x < w; x++) buf[x] = src[off0 + (x >> 1)]; // plain h2v2 replication (narrow components)
+        }
+        return (buf, 0);
     }
 
-    private static void H2V1Row(byte[] src, int off, int dw, byte[] dst, int dstOff, int w)
+    private static void H2V1Row(byte[] src, int off, int dw, byte[] dst)
     {
         // libjpeg h2v1_fancy_upsample: first column replicated, then 3:1 with biases 1 and 2, last column replicated.
-        Span<byte> tmp = dw * 2 <= 4096 ? stackalloc byte[dw * 2] : new byte[dw * 2];
         int v = src[off];
-        tmp[0] = (byte)v;
-        tmp[1] = (byte)((v * 3 + src[off + 1] + 2) >> 2);
+        dst[0] = (byte)v;
+        dst[1] = (byte)((v * 3 + src[off + 1] + 2) >> 2);
         int o = 2;
-        for (int col = 1; col < dw - 1; col++)
+        for (int col = 1; col < dw - 1; col++, o += 2)
         {
             v = src[off + col] * 3;
-            tmp[o++] = (byte)((v + src[off + col - 1] + 1) >> 2);
-            tmp[o++] = (byte)((v + src[off + col + 1] + 2) >> 2);
+            dst[o] = (byte)((v + src[off + col - 1] + 1) >> 2);
+            dst[o + 1] = (byte)((v + src[off + col + 1] + 2) >> 2);
         }
         v = src[off + dw - 1];
-        tmp[o++] = (byte)((v * 3 + src[off + dw - 2] + 1) >> 2);
-        tmp[o] = (byte)v;
-        tmp[..w].CopyTo(dst.AsSpan(dstOff, w));
+        dst[o] = (byte)((v * 3 + src[off + dw - 2] + 1) >> 2);
+        dst[o + 1] = (byte)v;
     }
 
     /// <summary>Applies EXIF orientation 1-8 so the result is upright (same mapping as PIL's exif_transpose).</summary>

@@ -57,11 +57,20 @@ internal sealed partial class JpegDecoderCore
 
     public Image Decode(ReadOnlySpan<byte> data)
     {
-        byte[] bytes = DecodeBytes(data, out int width, out int height, out int channels);
-        var image = new Image(width, height, channels);
+        _data = data.ToArray();
+        ParseAndDecode();
+        int channels = _components.Length == 1 ? 1 : 3;
+        if (_orientation is >= 2 and <= 8)
+        {
+            byte[] pixels = ApplyOrientation(ConvertToBytes(), _width, _height, channels, _orientation, out int w, out int h);
+            var oriented = new Image(w, h, channels);
+            JpegSampleConverter.BytesToUnitFloats(pixels, oriented.Data);
+            return oriented;
+        }
+        var image = new Image(_width, _height, channels);
         float[] dst = image.Data;
-        const float scale = 1f / 255f;
-        for (int i = 0; i < bytes.Length; i++) dst[i] = bytes[i] * scale;
+        int rowLength = _width * channels;
+        EmitRows((y, row) => JpegSampleConverter.BytesToUnitFloats(row, dst.AsSpan(y * rowLength, rowLength)));
         return image;
     }
 
@@ -69,8 +78,17 @@ internal sealed partial class JpegDecoderCore
     {
         _data = data.ToArray();
         ParseAndDecode();
-        byte[] pixels = ConvertToOutput(out channels);
-        return ApplyOrientation(pixels, _width, _height, channels, _orientation, out width, out height);
+        channels = _components.Length == 1 ? 1 : 3;
+        return ApplyOrientation(ConvertToBytes(), _width, _height, channels, _orientation, out width, out height);
+    }
+
+    private byte[] ConvertToBytes()
+    {
+        int channels = _components.Length == 1 ? 1 : 3;
+        int rowLength = _width * channels;
+        var pixels = new byte[rowLength * _height];
+        EmitRows((y, row) => row.CopyTo(pixels.AsSpan(y * rowLength, rowLength)));
+        return pixels;
     }
 
     // ---------------------------------------------------------------- markers
