@@ -16,14 +16,18 @@ public sealed class Graph
 
     public IReadOnlyList<Value> Nodes => _nodes;
 
-    /// <summary>Bytes held by this graph's data and gradient buffers.</summary>
+    /// <summary>Bytes of the data and gradient buffers this graph allocated (not the arrays handed to Constant/Parameter).</summary>
     public long BufferBytes { get; private set; }
 
     // ---- leaves ----------------------------------------------------------------------------------------------
 
     /// <summary>A leaf whose data the caller sets (the optimised image, a batch of inputs).</summary>
     public Value Input(int[] shape, bool requiresGrad = true, string? name = null)
-        => Leaf(shape, new float[Value.Numel(shape)], requiresGrad, name);
+    {
+        Value v = Leaf(shape, new float[Value.Numel(shape)], requiresGrad, name);
+        BufferBytes += 4L * v.Length;
+        return v;
+    }
 
     /// <summary>A leaf over existing data (weights, targets). The array is used, not copied.</summary>
     public Value Constant(float[] data, int[] shape, string? name = null) => Leaf(shape, data, false, name);
@@ -110,7 +114,7 @@ public sealed class Graph
 
     private Value Add(Value v)
     {
-        if (v.Op?.AliasInput is null) BufferBytes += 4L * v.Length;
+        if (v.Op is not null && v.Op.AliasInput is null) BufferBytes += 4L * v.Length;
         if (v.RequiresGrad)
         {
             v.Grad = new float[v.Length];

@@ -33,6 +33,15 @@ public sealed class VggNet
     /// <summary>Output channels of module <paramref name="index"/> (conv, relu or pool).</summary>
     public int ChannelsAt(int index) => _outChannels[index];
 
+    /// <summary>Weights and biases of the convolutions up to module <paramref name="deepest"/>.</summary>
+    public long ParameterCount(int deepest)
+    {
+        long n = 0;
+        for (int i = 0; i <= deepest && i < _weights.Length; i++)
+            n += (_weights[i]?.LongLength ?? 0) + (_biases[i]?.LongLength ?? 0);
+        return n;
+    }
+
     /// <summary>Multiply-adds per output pixel … per input pixel up to and including module <paramref name="deepest"/>.</summary>
     public double MacsPerInputPixel(int deepest)
     {

@@ -27,6 +27,13 @@ public static class MemoryEstimate
             graphFloats += 2 * n; // data + gradient
             maxNode = Math.Max(maxNode, n);
         }
+        // the weights, and per style layer its Gram, target, difference and square (C×C, most with gradients)
+        graphFloats += net.ParameterCount(deepest);
+        foreach (string layer in o.StyleLayers)
+        {
+            long c = net.ChannelsAt(net.Layers.Resolve(layer).Index);
+            graphFloats += 7 * c * c;
+        }
         // content terms: target, difference, square (data + gradient each)
         foreach (string layer in o.ContentLayers)
         {
