@@ -71,9 +71,8 @@ public static class StylizeCommand
         string content = a.String("--content") ?? throw new UsageException("Missing --content PATH (the photo to stylise).");
         IReadOnlyList<string> styles = a.Strings("--style") ?? throw new UsageException("Missing --style PATH (one or more style images).");
         string output = a.String("--output") ?? throw new UsageException("Missing -o/--output PATH (where to write the result).");
+        CommandSupport.CheckOutput(output);
         string ext = Path.GetExtension(output).ToLowerInvariant();
-        if (ext is not (".png" or ".jpg" or ".jpeg"))
-            throw new UsageException($"The output '{output}' must end in .png, .jpg or .jpeg.");
         foreach (string f in styles.Prepend(content))
             if (!File.Exists(f)) throw new UsageException($"The image '{f}' does not exist.");
 
@@ -107,48 +106,14 @@ public static class StylizeCommand
         CheckMemory(o, backbone.Net, w, h);
         ctx.Info($"{o.Preset}: {w}×{h}, {backbone.Description}, {o.Optimizer.ToString().ToLowerInvariant()} × {o.Iterations}");
 
-        var rows = new List<ProgressRecord>();
-        var bar = new ProgressBar(ctx.Err, ctx.Interactive, a.Int("--print-every", 0) ?? o.PrintEvery);
-        using JsonLog? log = a.String("--log") is { } logPath ? new JsonLog(logPath) : null;
-        stylizer.Progress = r =>
+        StylizeResult result = CommandSupport.RunWithProgress(a, ctx, o.PrintEvery, $"{o.Preset}: loss", p => stylizer.Progress = p, token =>
         {
-            rows.Add(r);
-            log?.Write(r);
-            bar.Report(r);
-        };
-        stylizer.Snapshot = (k, img) => Save(Finish(img, contentAlpha, a), IntermediatePath(output, k), save);
-
-        using var cts = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) =>
-        {
-            e.Cancel = true;
-            cts.Cancel();
-        };
-        Console.CancelKeyPress += onCancel;
-        StylizeResult result;
-        try
-        {
-            result = stylizer.Run(contentRgb, styleImages, cts.Token);
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCancel;
-            bar.Finish();
-        }
-        Save(Finish(result.Image, contentAlpha, a), output, save);
-        if (a.String("--plot") is { } plot) AtomicFile.WriteAllText(plot, SvgPlot.Render(rows, $"{o.Preset}: loss"));
-        if (result.Failure is not null)
-        {
-            ctx.Error(result.Failure + $" ({output})");
-            return 1;
-        }
-        if (result.Cancelled)
-        {
-            ctx.Info($"Interrupted after {result.Iterations} iterations; the current image was written to {output}.");
-            return 130;
-        }
-        ctx.Info(string.Create(CultureInfo.InvariantCulture, $"Wrote {output} ({result.Iterations} iterations in {result.Seconds:F1} s)."));
-        return 0;
+            stylizer.Snapshot = (k, img) => Save(Finish(img, contentAlpha, a), IntermediatePath(output, k), save);
+            StylizeResult r = stylizer.Run(contentRgb, styleImages, token);
+            Save(Finish(r.Image, contentAlpha, a), output, save);
+            return r;
+        });
+        return CommandSupport.Finish(ctx, result.Failure, result.Cancelled, result.Iterations, result.Seconds, output);
     }
 
     private static Image Finish(Image img, Image? alpha, ParsedArgs a)
@@ -179,18 +144,9 @@ public static class StylizeCommand
     /// <summary>Applies every given option on top of the preset's options.</summary>
     public static StylizeOptions Bind(ParsedArgs a, StylizeOptions o)
     {
-        if (a.String("--model") is { } model)
-        {
-            string m = model.ToLowerInvariant();
-            if (m is not ("vgg19" or "vgg16" or "random")) throw new UsageException($"Unknown --model '{model}'; use vgg19, vgg16 or random.");
-            o = o with { Model = m };
-        }
+        if (CommandSupport.Model(a) is { } model) o = o with { Model = model };
         if (a.String("--weights") is { } weights) o = o with { Weights = weights };
-        if (a.String("--input-flavor") is { } flavor)
-        {
-            try { o = o with { Flavor = InputFlavors.Parse(flavor) }; }
-            catch (ArgumentException e) { throw new UsageException(e.Message); }
-        }
+        if (CommandSupport.Flavor(a) is { } flavor) o = o with { Flavor = flavor };
         if (a.Int("--size", 16, 16384) is { } size) o = o with { Size = new SizeRule(SizeRuleKind.LongEdge, size) };
         if (a.Double("--style-scale", 0) is { } ss) o = o with { StyleScale = ss, StyleToOutputSize = false };
         if (a.Doubles("--style-blend") is { } blend)
@@ -221,12 +177,7 @@ public static class StylizeCommand
                     : throw new UsageException($"--init must be random, noise, image, style or an existing image file; '{init}' is none of these."),
             };
         }
-        if (a.String("--seed") is { } seed)
-        {
-            if (!ulong.TryParse(seed, NumberStyles.Integer, CultureInfo.InvariantCulture, out ulong sv))
-                throw new UsageException($"Option --seed expects a non-negative whole number, got '{seed}'.");
-            o = o with { Seed = sv };
-        }
+        if (CommandSupport.Seed(a) is { } seed) o = o with { Seed = seed };
         if (a.Choice("--optimizer", new Dictionary<string, OptimizerKind> { ["lbfgs"] = OptimizerKind.Lbfgs, ["adam"] = OptimizerKind.Adam }) is { } opt)
             o = o with { Optimizer = opt, LbfgsRounds = opt == OptimizerKind.Lbfgs ? o.LbfgsRounds : 1 };
         if (a.Int("--iterations", 0, 10_000_000) is { } it) o = o with { Iterations = it, LbfgsRounds = Math.Min(o.LbfgsRounds, Math.Max(1, it)) };
@@ -237,8 +188,7 @@ public static class StylizeCommand
         }
         if (a.Int("--lbfgs-history", 1, 10_000) is { } hist) o = o with { LbfgsHistory = hist };
         if (a.Flag("--line-search")) o = o with { StrongWolfe = true };
-        if (a.Choice("--pooling", new Dictionary<string, PoolingKind> { ["max"] = PoolingKind.Max, ["avg"] = PoolingKind.Avg }) is { } pool)
-            o = o with { Pooling = pool };
+        if (CommandSupport.Pooling(a) is { } pool) o = o with { Pooling = pool };
         if (a.Flag("--original-colors")) o = o with { OriginalColors = true };
         if (a.Flag("--normalize-gradients")) o = o with { NormalizeGradients = true };
         if (a.Int("--save-every", 0) is { } se) o = o with { SaveEvery = se };
@@ -264,19 +214,10 @@ public static class StylizeCommand
 
     public static string Help()
     {
-        var sb = new System.Text.StringBuilder();
-        sb.AppendLine("Usage: neuralstyle stylize --content PATH --style PATH [PATH…] -o OUT [options]");
-        sb.AppendLine();
-        sb.AppendLine("Gatys et al. style transfer by optimisation. Defaults come from the preset; every option overrides one field.");
-        sb.AppendLine();
-        foreach (OptionSpec s in Options)
-        {
-            string name = s.Alias is null ? s.Name : $"{s.Alias}, {s.Name}";
-            if (s.Meta is not null) name += " " + s.Meta;
-            sb.AppendLine($"  {name,-34} {s.Help}");
-        }
-        sb.AppendLine();
-        sb.AppendLine("Presets:");
+        var sb = new System.Text.StringBuilder(CommandSupport.Help(
+            "Usage: neuralstyle stylize --content PATH --style PATH [PATH…] -o OUT [options]",
+            "Gatys et al. style transfer by optimisation. Defaults come from the preset; every option overrides one field.", Options));
+        sb.AppendLine().AppendLine("Presets:");
         foreach (string p in Presets.Names) sb.AppendLine($"  {p,-18} {Presets.Describe(p)}");
         return sb.ToString();
     }

@@ -57,8 +57,7 @@ public static class TextureCommand
         }
         if (a.Positionals.Count == 0) throw new UsageException("Give one or more source images or folders: neuralstyle texture SOURCE… -o OUT.");
         string output = a.String("--output") ?? throw new UsageException("Missing -o/--output PATH (where to write the texture).");
-        string ext = Path.GetExtension(output).ToLowerInvariant();
-        if (ext is not (".png" or ".jpg" or ".jpeg")) throw new UsageException($"The output '{output}' must end in .png, .jpg or .jpeg.");
+        CommandSupport.CheckOutput(output);
         List<string> files = SourceFiles(a.Positionals);
         TextureOptions o = Bind(a, new TextureOptions());
         if (a.Int("--threads", 1, 256) is { } t) KernelThreading.MaxDegree = t;
@@ -75,47 +74,14 @@ public static class TextureCommand
                 $"A {o.Width}×{o.OutputHeight} texture needs about {need >> 20:N0} MiB but only {avail >> 20:N0} MiB are free; use a smaller --width/--height or fewer --count frames."));
         ctx.Info($"texture: {o.Width}×{o.OutputHeight}{(o.Count > 1 ? $" × {o.Count} frames" : "")} from {files.Count} source(s), {o.Octaves} octaves, layers {string.Join(",", o.Layers)}, {backbone.Description}");
 
-        var rows = new List<ProgressRecord>();
-        var bar = new ProgressBar(ctx.Err, ctx.Interactive, a.Int("--print-every", 0) ?? 50);
-        using JsonLog? log = a.String("--log") is { } logPath ? new JsonLog(logPath) : null;
-        synth.Progress = r =>
+        TextureResult result = CommandSupport.RunWithProgress(a, ctx, 50, "texture: loss", p => synth.Progress = p, token =>
         {
-            rows.Add(r);
-            log?.Write(r);
-            bar.Report(r);
-        };
-        synth.Snapshot = (k, frames) => Save(frames, StylizeCommand.IntermediatePath(output, k));
-        using var cts = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) =>
-        {
-            e.Cancel = true;
-            cts.Cancel();
-        };
-        Console.CancelKeyPress += onCancel;
-        TextureResult result;
-        try
-        {
-            result = synth.Run(sources, cts.Token);
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCancel;
-            bar.Finish();
-        }
-        Save(result.Frames, output);
-        if (a.String("--plot") is { } plot) AtomicFile.WriteAllText(plot, SvgPlot.Render(rows, "texture: loss"));
-        if (result.Failure is not null)
-        {
-            ctx.Error(result.Failure);
-            return 1;
-        }
-        if (result.Cancelled)
-        {
-            ctx.Info($"Interrupted after {result.Iterations} iterations; the current texture was written to {output}.");
-            return 130;
-        }
-        ctx.Info(string.Create(CultureInfo.InvariantCulture, $"Wrote {output} ({result.Iterations} iterations in {result.Seconds:F1} s)."));
-        return 0;
+            synth.Snapshot = (k, frames) => Save(frames, StylizeCommand.IntermediatePath(output, k));
+            TextureResult r = synth.Run(sources, token);
+            Save(r.Frames, output);
+            return r;
+        });
+        return CommandSupport.Finish(ctx, result.Failure, result.Cancelled, result.Iterations, result.Seconds, output);
     }
 
     /// <summary>OUT for one frame; OUT_000, OUT_001 … for an animation.</summary>
@@ -163,12 +129,7 @@ public static class TextureCommand
         if (a.Double("--tol", 0) is { } tol) o = o with { Tol = tol };
         if (a.Choice("--init", new Dictionary<string, TextureInit> { ["random"] = TextureInit.Random, ["symmetric"] = TextureInit.Symmetric }) is { } init)
             o = o with { Init = init };
-        if (a.String("--seed") is { } seed)
-        {
-            if (!ulong.TryParse(seed, NumberStyles.Integer, CultureInfo.InvariantCulture, out ulong sv))
-                throw new UsageException($"Option --seed expects a non-negative whole number, got '{seed}'.");
-            o = o with { Seed = sv };
-        }
+        if (CommandSupport.Seed(a) is { } seed) o = o with { Seed = seed };
         if (a.Has("--source-scale") && a.Has("--source-width")) throw new UsageException("Give --source-scale or --source-width, not both.");
         if (a.Double("--source-scale", 0) is { } ss)
         {
@@ -185,38 +146,16 @@ public static class TextureCommand
         if (a.Double("--if-shift", 0) is { } ifs) o = o with { IfShift = ifs };
         if (a.Int("--if-order", 1, 100) is { } ifo) o = o with { IfOrder = ifo };
         if (a.Int("--save-every", 0) is { } se) o = o with { SaveEvery = se };
-        if (a.String("--model") is { } model)
-        {
-            string m = model.ToLowerInvariant();
-            if (m is not ("vgg19" or "vgg16" or "random")) throw new UsageException($"Unknown --model '{model}'; use vgg19, vgg16 or random.");
-            o = o with { Model = m };
-        }
+        if (CommandSupport.Model(a) is { } model) o = o with { Model = model };
         if (a.String("--weights") is { } weights) o = o with { Weights = weights };
-        if (a.String("--input-flavor") is { } flavor)
-        {
-            try { o = o with { Flavor = InputFlavors.Parse(flavor) }; }
-            catch (ArgumentException e) { throw new UsageException(e.Message); }
-        }
-        if (a.Choice("--pooling", new Dictionary<string, PoolingKind> { ["max"] = PoolingKind.Max, ["avg"] = PoolingKind.Avg }) is { } pool) o = o with { Pooling = pool };
+        if (CommandSupport.Flavor(a) is { } flavor) o = o with { Flavor = flavor };
+        if (CommandSupport.Pooling(a) is { } pool) o = o with { Pooling = pool };
         if (a.Int("--lbfgs-history", 1, 10_000) is { } hist) o = o with { LbfgsHistory = hist };
         if (a.Flag("--line-search")) o = o with { StrongWolfe = true };
         return o;
     }
 
-    public static string Help()
-    {
-        var sb = new System.Text.StringBuilder();
-        sb.AppendLine("Usage: neuralstyle texture SOURCE… -o OUT [options]");
-        sb.AppendLine();
-        sb.AppendLine("Multi-scale texture synthesis: a new image whose Gram statistics match the sources' on every level of a");
-        sb.AppendLine("Gaussian pyramid. SOURCE may be image files or folders of images (their statistics are averaged).");
-        sb.AppendLine();
-        foreach (OptionSpec s in Options)
-        {
-            string name = s.Alias is null ? s.Name : $"{s.Alias}, {s.Name}";
-            if (s.Meta is not null) name += " " + s.Meta;
-            sb.AppendLine($"  {name,-30} {s.Help}");
-        }
-        return sb.ToString();
-    }
+    public static string Help() => CommandSupport.Help("Usage: neuralstyle texture SOURCE… -o OUT [options]",
+        "Multi-scale texture synthesis: a new image whose Gram statistics match the sources' on every level of a\n" +
+        "Gaussian pyramid. SOURCE may be image files or folders of images (their statistics are averaged).", Options, 30);
 }
