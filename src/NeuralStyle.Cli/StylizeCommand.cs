@@ -103,8 +103,8 @@ public static class StylizeCommand
 
         var stylizer = new Stylizer(o, backbone);
         (int w, int h) = stylizer.OutputSize(contentRgb.Width, contentRgb.Height);
-        CheckMemory(o, backbone.Net, w, h);
-        ctx.Info($"{o.Preset}: {w}×{h}, {backbone.Description}, {o.Optimizer.ToString().ToLowerInvariant()} × {o.Iterations}");
+        long need = CheckMemory(o, backbone.Net, w, h);
+        ctx.Info($"{o.Preset}: {w}×{h}, {backbone.Description}, {o.Optimizer.ToString().ToLowerInvariant()} × {o.Iterations}, about {need >> 20:N0} MiB");
 
         StylizeResult result = CommandSupport.RunWithProgress(a, ctx, o.PrintEvery, $"{o.Preset}: loss", p => stylizer.Progress = p, token =>
         {
@@ -128,7 +128,7 @@ public static class StylizeCommand
         return Path.Combine(dir, $"{Path.GetFileNameWithoutExtension(output)}_{iteration:0000}{Path.GetExtension(output)}");
     }
 
-    private static void CheckMemory(StylizeOptions o, VggNet net, int w, int h)
+    private static long CheckMemory(StylizeOptions o, VggNet net, int w, int h)
     {
         long need = MemoryEstimate.Stylize(o, net, w, h);
         long? avail = MemoryEstimate.AvailableBytes();
@@ -139,6 +139,7 @@ public static class StylizeCommand
             throw new UsageException(string.Create(CultureInfo.InvariantCulture,
                 $"A {w}×{h} stylisation needs about {need / (1 << 20):N0} MiB but only {av / (1 << 20):N0} MiB are free; try --size {fit}{hint}"));
         }
+        return need;
     }
 
     /// <summary>Applies every given option on top of the preset's options.</summary>

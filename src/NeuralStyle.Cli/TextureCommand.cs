@@ -41,7 +41,7 @@ public static class TextureCommand
         new("--weights", Arity.One, "registry name or weights file", "NAME|PATH"),
         new("--input-flavor", Arity.One, "caffe | torchvision", "NAME"),
         new("--pooling", Arity.One, "avg (default) | max", "KIND"),
-        new("--lbfgs-history", Arity.One, "L-BFGS history size (default 100)", "N"),
+        new("--lbfgs-history", Arity.One, "L-BFGS history size (default 10)", "N"),
         new("--line-search", Arity.Flag, "L-BFGS with a strong-Wolfe line search"),
         new("--threads", Arity.One, "worker threads", "N"),
         new("--help", Arity.Flag, "show this help", null, "-h"),
@@ -72,7 +72,8 @@ public static class TextureCommand
         if (MemoryEstimate.AvailableBytes() is { } avail && need > avail)
             throw new UsageException(string.Create(CultureInfo.InvariantCulture,
                 $"A {o.Width}×{o.OutputHeight} texture needs about {need >> 20:N0} MiB but only {avail >> 20:N0} MiB are free; use a smaller --width/--height or fewer --count frames."));
-        ctx.Info($"texture: {o.Width}×{o.OutputHeight}{(o.Count > 1 ? $" × {o.Count} frames" : "")} from {files.Count} source(s), {o.Octaves} octaves, layers {string.Join(",", o.Layers)}, {backbone.Description}");
+        ctx.Info($"texture: {o.Width}×{o.OutputHeight}{(o.Count > 1 ? $" × {o.Count} frames" : "")} from {files.Count} source(s), {o.Octaves} octaves, " +
+                 $"layers {string.Join(",", o.Layers)}, {backbone.Description}, about {need >> 20:N0} MiB");
 
         TextureResult result = CommandSupport.RunWithProgress(a, ctx, 50, "texture: loss", p => synth.Progress = p, token =>
         {

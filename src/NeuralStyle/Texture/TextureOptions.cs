@@ -44,7 +44,8 @@ public sealed record TextureOptions
     public string? Weights { get; init; }
     public InputFlavor? Flavor { get; init; }
     public PoolingKind Pooling { get; init; } = PoolingKind.Avg;
-    public int LbfgsHistory { get; init; } = 100;
+    /// <summary>L-BFGS history; 10 is scipy's L-BFGS-B default, which subjective-functions uses (and keeps 2048² outputs small).</summary>
+    public int LbfgsHistory { get; init; } = 10;
     public bool StrongWolfe { get; init; }
     /// <summary>Divide each term by Σ Â² so every level and layer counts alike (used with the random network).</summary>
     public bool NormalizeTerms { get; init; }
