@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace NeuralStyle.Imaging.Jpeg;
 
 /// <summary>
@@ -248,15 +250,25 @@ internal sealed class JpegEncoderCore
         return (byte)(s <= 0f ? 0 : s >= 255f ? 255 : (int)s); // NaN → 0
     }
 
+    // x (8 rows of 8 samples, level-shifted) -> F = M·X·Mᵀ, quantised, zig-zag. Rows are Vector256<float>; plain
+    // multiply and add (no FMA) so the hardware and software paths of Vector256 give the same bits.
     private static unsafe void ForwardTransform(Plane p, byte[] quant)
     {
         p.Blocks = new short[p.BlocksX * p.BlocksY * 64];
-        float* recip = stackalloc float[64];
-        for (int i = 0; i < 64; i++) recip[i] = 1f / quant[i];
-        float* x = stackalloc float[64];
-        float* tmp = stackalloc float[64];
-        float[] mArr = DctMatrix;
-        fixed (float* m = mArr)
+        // recipT[v] lane u = 1 / quant[u*8 + v]: quantises a column of F.
+        var recipT = new Vector256<float>[8];
+        for (int v = 0; v < 8; v++)
+        {
+            var lanes = new float[8];
+            for (int u = 0; u < 8; u++) lanes[u] = 1f / quant[u * 8 + v];
+            recipT[v] = Vector256.Create(lanes);
+        }
+        float[] m = DctMatrix;
+        var x = new Vector256<float>[8];
+        var t = new Vector256<float>[8];
+        var half = Vector256.Create(0.5f);
+        var level = Vector256.Create(128f);
+        int* q = stackalloc int[8];
         fixed (byte* samples = p.Samples)
         fixed (short* blocks = p.Blocks)
         {
@@ -266,35 +278,43 @@ internal sealed class JpegEncoderCore
                 {
                     byte* s = samples + (by * 8) * p.Width + bx * 8;
                     for (int r = 0; r < 8; r++)
-                        for (int c = 0; c < 8; c++)
-                            x[r * 8 + c] = s[r * p.Width + c] - 128f;
-
-                    // tmp = M · X  (rows u, columns c)
-                    for (int u = 0; u < 8; u++)
                     {
-                        for (int c = 0; c < 8; c++)
-                        {
-                            float acc = 0;
-                            for (int k = 0; k < 8; k++) acc += m[u * 8 + k] * x[k * 8 + c];
-                            tmp[u * 8 + c] = acc;
-                        }
+                        byte* row = s + r * p.Width;
+                        x[r] = Vector256.Create((float)row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7]) - level;
                     }
 
-                    short* dst = blocks + (by * p.BlocksX + bx) * 64;
-                    // F = tmp · Mᵀ, quantised and stored in zig-zag order
+                    // t[u] = Σk M[u,k]·x[k]  (row u of M·X)
                     for (int u = 0; u < 8; u++)
                     {
-                        for (int v = 0; v < 8; v++)
-                        {
-                            float acc = 0;
-                            for (int k = 0; k < 8; k++) acc += tmp[u * 8 + k] * m[v * 8 + k];
-                            int nat = u * 8 + v;
-                            dst[ZigZagInverse[nat]] = (short)MathF.Round(acc * recip[nat], MidpointRounding.AwayFromZero);
-                        }
+                        var acc = Vector256.Create(m[u * 8]) * x[0];
+                        for (int k = 1; k < 8; k++) acc += Vector256.Create(m[u * 8 + k]) * x[k];
+                        t[u] = acc;
+                    }
+                    Transpose(t); // t[k] lane u = (M·X)[u,k]
+
+                    short* dst = blocks + (by * p.BlocksX + bx) * 64;
+                    for (int v = 0; v < 8; v++)
+                    {
+                        // column v of F: lane u = Σk (M·X)[u,k]·M[v,k]
+                        var acc = Vector256.Create(m[v * 8]) * t[0];
+                        for (int k = 1; k < 8; k++) acc += Vector256.Create(m[v * 8 + k]) * t[k];
+                        var scaled = acc * recipT[v];
+                        // round half away from zero
+                        var rounded = Vector256.ConvertToInt32(scaled + Vector256.ConditionalSelect(Vector256.LessThan(scaled, Vector256<float>.Zero), -half, half));
+                        rounded.Store(q);
+                        for (int u = 0; u < 8; u++) dst[ZigZagInverse[u * 8 + v]] = (short)q[u];
                     }
                 }
             }
         }
+    }
+
+    private static void Transpose(Vector256<float>[] r)
+    {
+        Span<float> tmp = stackalloc float[64];
+        for (int i = 0; i < 8; i++) r[i].CopyTo(tmp.Slice(i * 8, 8));
+        for (int i = 0; i < 8; i++)
+            r[i] = Vector256.Create(tmp[i], tmp[8 + i], tmp[16 + i], tmp[24 + i], tmp[32 + i], tmp[40 + i], tmp[48 + i], tmp[56 + i]);
     }
 
     private static readonly byte[] ZigZagInverse = BuildInverse();
