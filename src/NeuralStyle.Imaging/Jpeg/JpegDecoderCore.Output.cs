@@ -38,6 +38,7 @@ internal sealed partial class JpegDecoderCore
             EmitBand(sink, 0, h);
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void EmitBand(RowSink sink, int y0, int y1)
     {
         int w = _width, n = _components.Length;
@@ -113,6 +114,7 @@ internal sealed partial class JpegDecoderCore
 
     private static byte Clamp(int v) => (byte)(v < 0 ? 0 : v > 255 ? 255 : v);
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private unsafe void InverseTransformAll()
     {
         foreach (var c in _components)
@@ -180,6 +182,7 @@ internal sealed partial class JpegDecoderCore
     }
 
     /// <summary>Applies EXIF orientation 1-8 so the result is upright (same mapping as PIL's exif_transpose).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     internal static byte[] ApplyOrientation(byte[] src, int w, int h, int ch, int orientation, out int outW, out int outH)
     {
         if (orientation is < 2 or > 8)

@@ -432,6 +432,7 @@ internal sealed partial class JpegDecoderCore
         _pos = p;
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private unsafe void DecodeScan(JpegComponent[] comps, int ss, int se, int ah, int al)
     {
         int mode = !_progressive ? 0 : ss == 0 ? (ah == 0 ? 1 : 2) : (ah == 0 ? 3 : 4);

@@ -171,6 +171,7 @@ internal sealed class JpegEncoderCore
         return writer.ToArray();
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static Plane[] BuildPlanes(Image image, int pw, int ph, bool colour, bool sub)
     {
         int w = image.Width, h = image.Height, ch = image.Channels;
@@ -252,6 +253,7 @@ internal sealed class JpegEncoderCore
 
     // x (8 rows of 8 samples, level-shifted) -> F = M·X·Mᵀ, quantised, zig-zag. Rows are Vector256<float>; plain
     // multiply and add (no FMA) so the hardware and software paths of Vector256 give the same bits.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static unsafe void ForwardTransform(Plane p, byte[] quant)
     {
         p.Blocks = new short[p.BlocksX * p.BlocksY * 64];
@@ -327,6 +329,7 @@ internal sealed class JpegEncoderCore
     }
 
     /// <summary>Visits blocks in interleaved MCU order, giving each block its DC predictor (the previous DC of its plane).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void ForEachBlock(Plane[] planes, int mcusX, int mcusY, Action<Plane, int, int> visit)
     {
         var pred = new int[planes.Length];
