@@ -345,13 +345,10 @@ internal sealed partial class JpegDecoderCore
             c.BlocksPerColumnAlloc = _mcusY * c.V;
         }
 
-        // Allocation happens only after the pixel limit check above; sizes are bounded by MaxPixels.
         foreach (var c in _components)
         {
             long samples = (long)c.BlocksPerLineAlloc * c.BlocksPerColumnAlloc * 64;
             if (samples > int.MaxValue) JpegThrowHelper.ThrowTooLarge(pixels, _options.MaxPixels);
-            c.Plane = new byte[samples];
-            if (progressive) c.Coefficients = new short[samples];
         }
         _progressive = progressive;
         _frameSeen = true;
@@ -392,6 +389,15 @@ internal sealed partial class JpegDecoderCore
             if (bad) JpegThrowHelper.ThrowInvalid($"progressive scan parameters Ss={ss} Se={se} Ah={ah} Al={al} are inconsistent.");
         }
 
+        // Before anything is allocated, check the scan can be complete: a sequential block needs at least 2 bits
+        // (DC code + EOB), a progressive DC scan 1 bit per block. A tiny file claiming a huge image fails here.
+        long blocksInScan = n == 1 ? (long)comps[0].BlocksPerLine * comps[0].BlocksPerColumn : (long)_mcusX * _mcusY * blocksPerMcu;
+        long minBits = blocksInScan * (!_progressive ? 2 : ss == 0 ? 1 : 0);
+        if (minBits > 8L * (_data.Length - _pos)) JpegThrowHelper.ThrowTruncated();
+        if (_progressive && ss > 0 && comps[0].Quant is null)
+            JpegThrowHelper.ThrowInvalid("a progressive AC scan comes before the DC scan of its component.");
+        AllocateBuffers();
+
         foreach (var c in comps)
         {
             // Latch the quantization table at the component's first scan, as libjpeg does.
@@ -416,6 +422,18 @@ internal sealed partial class JpegDecoderCore
 
         // Skip to the marker that ends the scan's entropy-coded data.
         SeekMarker();
+    }
+
+    /// <summary>Allocates the sample planes (and progressive coefficients) at the first scan; sizes are bounded by MaxPixels.</summary>
+    private void AllocateBuffers()
+    {
+        foreach (var c in _components)
+        {
+            if (c.Plane.Length > 0) continue;
+            int samples = c.BlocksPerLineAlloc * c.BlocksPerColumnAlloc * 64;
+            c.Plane = new byte[samples];
+            if (_progressive) c.Coefficients = new short[samples];
+        }
     }
 
     /// <summary>Moves _pos to the next 0xFF that starts a real marker (not a stuffed zero, not fill).</summary>

@@ -185,6 +185,20 @@ public class JpegRobustnessTests
         AssertRejected(d, "MaxPixels");
     }
 
+    [Fact]
+    public void Decode_SmallFileClaimingHugeImage_RejectedQuicklyWithoutDecoding()
+    {
+        byte[] d = Fixture("s420.jpg");
+        int sof = FindMarker(d, 0xC0);
+        d[sof + 5] = 8000 >> 8; d[sof + 6] = 8000 & 255; // 8000 × 8000: under the default MaxPixels,
+        d[sof + 7] = 8000 >> 8; d[sof + 8] = 8000 & 255; // but a few kB cannot hold a million blocks
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        var sw = Stopwatch.StartNew();
+        AssertRejected(d, "truncated");
+        Assert.True(sw.ElapsedMilliseconds < 1000, $"took {sw.ElapsedMilliseconds} ms");
+        Assert.True(GC.GetTotalAllocatedBytes(precise: true) - before < 1 << 20, "allocated more than 1 MB before refusing");
+    }
+
     [Theory]
     [InlineData(2)]
     [InlineData(5)]
@@ -235,7 +249,8 @@ public class JpegRobustnessTests
         var head = d[..sos].ToList();
         head.AddRange(new byte[] { 0xFF, 0xC4, 0, 3 + 16 + 1, 0x00, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 });
         head.AddRange(d[sos..(sos + 2 + ((d[sos + 2] << 8) | d[sos + 3]))]);
-        head.AddRange(new byte[] { 0xFF, 0x00, 0xFF, 0x00, 0xFF, 0xD9 });
+        for (int i = 0; i < 64; i++) head.AddRange(new byte[] { 0xFF, 0x00 }); // all one-bits: never a valid code
+        head.AddRange(new byte[] { 0xFF, 0xD9 });
         AssertRejected(head.ToArray(), "Huffman code");
     }
 
