@@ -180,29 +180,41 @@ internal sealed class JpegEncoderCore
         var full = new byte[n][];
         for (int i = 0; i < n; i++) full[i] = new byte[pw * ph];
 
-        const int scaleBits = 16;
-        const int half = 1 << (scaleBits - 1);
-        const int cbcrOffset = 128 << scaleBits;
-        for (int y = 0; y < ph; y++)
+        // Rows are independent: convert them in parallel for large images.
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        void ConvertRow(int y)
         {
+            const int scaleBits = 16;
+            const int half = 1 << (scaleBits - 1);
+            const int cbcrOffset = 128 << scaleBits;
             int sy = Math.Min(y, h - 1);
-            for (int x = 0; x < pw; x++)
+            int rowBase = sy * w * ch;
+            int o = y * pw;
+            if (!colour)
             {
-                int sx = Math.Min(x, w - 1);
-                int s = (sy * w + sx) * ch;
-                int o = y * pw + x;
-                if (!colour)
-                {
-                    full[0][o] = ToByte(src[s]);
-                    continue;
-                }
+                byte[] g = full[0];
+                for (int x = 0; x < w; x++) g[o + x] = ToByte(src[rowBase + x * ch]);
+                for (int x = w; x < pw; x++) g[o + x] = g[o + w - 1];
+                return;
+            }
+            byte[] p0 = full[0], p1 = full[1], p2 = full[2];
+            for (int x = 0, s = rowBase; x < w; x++, s += ch)
+            {
                 int r = ToByte(src[s]), g = ToByte(src[s + 1]), b = ToByte(src[s + 2]);
                 // libjpeg jccolor.c rgb_ycc_convert, fixed point.
-                full[0][o] = (byte)((19595 * r + 38470 * g + 7471 * b + half) >> scaleBits);
-                full[1][o] = (byte)((-11059 * r - 21709 * g + 32768 * b + cbcrOffset + half - 1) >> scaleBits);
-                full[2][o] = (byte)((32768 * r - 27439 * g - 5329 * b + cbcrOffset + half - 1) >> scaleBits);
+                p0[o + x] = (byte)((19595 * r + 38470 * g + 7471 * b + half) >> scaleBits);
+                p1[o + x] = (byte)((-11059 * r - 21709 * g + 32768 * b + cbcrOffset + half - 1) >> scaleBits);
+                p2[o + x] = (byte)((32768 * r - 27439 * g - 5329 * b + cbcrOffset + half - 1) >> scaleBits);
+            }
+            for (int x = w; x < pw; x++)
+            {
+                p0[o + x] = p0[o + w - 1];
+                p1[o + x] = p1[o + w - 1];
+                p2[o + x] = p2[o + w - 1];
             }
         }
+        if ((long)pw * ph >= 1 << 20) Parallel.For(0, ph, ConvertRow);
+        else for (int y = 0; y < ph; y++) ConvertRow(y);
 
         var planes = new Plane[n];
         for (int i = 0; i < n; i++)
@@ -254,9 +266,20 @@ internal sealed class JpegEncoderCore
     // x (8 rows of 8 samples, level-shifted) -> F = M·X·Mᵀ, quantised, zig-zag. Rows are Vector256<float>; plain
     // multiply and add (no FMA) so the hardware and software paths of Vector256 give the same bits.
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void ForwardTransform(Plane p, byte[] quant)
+    private static void ForwardTransform(Plane p, byte[] quant)
     {
         p.Blocks = new short[p.BlocksX * p.BlocksY * 64];
+        const int band = 8;
+        int bands = (p.BlocksY + band - 1) / band;
+        if ((long)p.Width * p.Height >= 1 << 20)
+            Parallel.For(0, bands, b => ForwardTransformRows(p, quant, b * band, Math.Min(p.BlocksY, (b + 1) * band)));
+        else
+            ForwardTransformRows(p, quant, 0, p.BlocksY);
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void ForwardTransformRows(Plane p, byte[] quant, int by0, int by1)
+    {
         // recipT[v] lane u = 1 / quant[u*8 + v]: quantises a column of F.
         var recipT = new Vector256<float>[8];
         for (int v = 0; v < 8; v++)
@@ -274,7 +297,7 @@ internal sealed class JpegEncoderCore
         fixed (byte* samples = p.Samples)
         fixed (short* blocks = p.Blocks)
         {
-            for (int by = 0; by < p.BlocksY; by++)
+            for (int by = by0; by < by1; by++)
             {
                 for (int bx = 0; bx < p.BlocksX; bx++)
                 {
@@ -282,7 +305,9 @@ internal sealed class JpegEncoderCore
                     for (int r = 0; r < 8; r++)
                     {
                         byte* row = s + r * p.Width;
-                        x[r] = Vector256.Create((float)row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7]) - level;
+                        x[r] = System.Runtime.Intrinsics.X86.Avx2.IsSupported
+                            ? Vector256.ConvertToSingle(System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32(row)) - level
+                            : Vector256.Create((float)row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7]) - level;
                     }
 
                     // t[u] = Σk M[u,k]·x[k]  (row u of M·X)
@@ -354,27 +379,48 @@ internal sealed class JpegEncoderCore
         return v == 0 ? 0 : 32 - System.Numerics.BitOperations.LeadingZeroCount((uint)v);
     }
 
+    /// <summary>Bit k set when AC coefficient k (zig-zag, 1..63) of the block is non-zero.</summary>
+    private static unsafe ulong NonZeroMask(short[] blocks, int blk)
+    {
+        fixed (short* p = &blocks[blk])
+        {
+            if (Vector256.IsHardwareAccelerated)
+            {
+                ulong m = 0;
+                for (int i = 0; i < 4; i++)
+                {
+                    var v = Vector256.Load(p + 16 * i);
+                    uint bits = ~Vector256.Equals(v, Vector256<short>.Zero).ExtractMostSignificantBits() & 0xFFFF;
+                    m |= (ulong)bits << (16 * i);
+                }
+                return m & ~1UL;
+            }
+            ulong mask = 0;
+            for (int k = 1; k < 64; k++)
+                if (p[k] != 0) mask |= 1UL << k;
+            return mask;
+        }
+    }
+
     private static void CountBlock(short[] blocks, int blk, int pred, long[] dcFreq, long[] acFreq)
     {
         dcFreq[BitLength(blocks[blk] - pred)]++;
-        int run = 0;
-        for (int k = 1; k < 64; k++)
+        ulong mask = NonZeroMask(blocks, blk);
+        int last = 0;
+        while (mask != 0)
         {
-            int v = blocks[blk + k];
-            if (v == 0)
-            {
-                run++;
-                continue;
-            }
+            int k = System.Numerics.BitOperations.TrailingZeroCount(mask);
+            mask &= mask - 1;
+            int run = k - last - 1;
             while (run > 15)
             {
                 acFreq[0xF0]++;
                 run -= 16;
             }
-            acFreq[(run << 4) | BitLength(v)]++;
-            run = 0;
+            acFreq[(run << 4) | BitLength(blocks[blk + k])]++;
+            last = k;
         }
-        if (run > 0) acFreq[0]++;
+        if (last < 63) acFreq[0]++;
     }
 
     private static void EmitBlock(JpegBitWriter wr, short[] blocks, int blk, int pred, (uint Code, int Length)[] dc, (uint Code, int Length)[] ac)
@@ -383,27 +429,26 @@ internal sealed class JpegEncoderCore
         int n = BitLength(diff);
         wr.Write(dc[n].Code, dc[n].Length);
         if (n > 0) wr.Write((uint)(diff < 0 ? diff - 1 : diff) & ((1u << n) - 1), n);
-        int run = 0;
-        for (int k = 1; k < 64; k++)
+        ulong mask = NonZeroMask(blocks, blk);
+        int last = 0;
+        while (mask != 0)
         {
-            int v = blocks[blk + k];
-            if (v == 0)
-            {
-                run++;
-                continue;
-            }
+            int k = System.Numerics.BitOperations.TrailingZeroCount(mask);
+            mask &= mask - 1;
+            int run = k - last - 1;
             while (run > 15)
             {
                 wr.Write(ac[0xF0].Code, ac[0xF0].Length);
                 run -= 16;
             }
+            int v = blocks[blk + k];
             n = BitLength(v);
             int sym = (run << 4) | n;
             wr.Write(ac[sym].Code, ac[sym].Length);
             wr.Write((uint)(v < 0 ? v - 1 : v) & ((1u << n) - 1), n);
-            run = 0;
+            last = k;
         }
-        if (run > 0) wr.Write(ac[0].Code, ac[0].Length);
+        if (last < 63) wr.Write(ac[0].Code, ac[0].Length);
     }
 
     /// <summary>Canonical codes (Annex C) indexed by symbol.</summary>
