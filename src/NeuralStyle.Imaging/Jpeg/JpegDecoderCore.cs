@@ -660,8 +660,21 @@ internal sealed partial class JpegDecoderCore
         }
         c.DcPred += diff;
         block[0] = (short)c.DcPred;
+        int[] fastAc = ac.FastAc;
         for (int k = 1; k < 64;)
         {
+            if (_bitCount < 16) Fill();
+            int fast = fastAc[(int)(_bitBuf >> (64 - JpegHuffmanTable.LookupBits))];
+            if (fast != 0)
+            {
+                int len = fast & 15;
+                k += (fast >> 4) & 15;
+                block[ZigZag[k]] = (short)(fast >> 8);
+                k++;
+                _bitBuf <<= len;
+                _bitCount -= len;
+                continue;
+            }
             int rs = DecodeHuffman(ac);
             int r = rs >> 4;
             s = rs & 15;
