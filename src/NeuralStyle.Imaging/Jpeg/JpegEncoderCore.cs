@@ -198,9 +198,11 @@ internal sealed class JpegEncoderCore
                 return;
             }
             byte[] p0 = full[0], p1 = full[1], p2 = full[2];
-            for (int x = 0, s = rowBase; x < w; x++, s += ch)
+            Span<byte> rowBytes = w * ch <= 16384 ? stackalloc byte[w * ch] : new byte[w * ch];
+            ToBytes(src.AsSpan(rowBase, w * ch), rowBytes);
+            for (int x = 0, s = 0; x < w; x++, s += ch)
             {
-                int r = ToByte(src[s]), g = ToByte(src[s + 1]), b = ToByte(src[s + 2]);
+                int r = rowBytes[s], g = rowBytes[s + 1], b = rowBytes[s + 2];
                 // libjpeg jccolor.c rgb_ycc_convert, fixed point.
                 p0[o + x] = (byte)((19595 * r + 38470 * g + 7471 * b + half) >> scaleBits);
                 p1[o + x] = (byte)((-11059 * r - 21709 * g + 32768 * b + cbcrOffset + half - 1) >> scaleBits);
@@ -255,6 +257,29 @@ internal sealed class JpegEncoderCore
             planes[i] = p;
         }
         return planes;
+    }
+
+    /// <summary>Vectorised <see cref="ToByte"/> over a span: round(clamp(v, 0, 1) × 255), NaN → 0.</summary>
+    private static void ToBytes(ReadOnlySpan<float> src, Span<byte> dst)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var scale = Vector256.Create(255f);
+            var half = Vector256.Create(0.5f);
+            var zero = Vector256<float>.Zero;
+            var max = Vector256.Create(255f);
+            Span<int> tmp = stackalloc int[8];
+            for (; i + 8 <= src.Length; i += 8)
+            {
+                var v = Vector256.Create(src.Slice(i, 8)) * scale + half;
+                v = Vector256.ConditionalSelect(Vector256.Equals(v, v), v, zero); // NaN → 0
+                v = Vector256.Min(Vector256.Max(v, zero), max);
+                Vector256.ConvertToInt32(v).CopyTo(tmp);
+                for (int k = 0; k < 8; k++) dst[i + k] = (byte)tmp[k];
+            }
+        }
+        for (; i < src.Length; i++) dst[i] = ToByte(src[i]);
     }
 
     private static byte ToByte(float v)
@@ -338,6 +363,16 @@ internal sealed class JpegEncoderCore
 
     private static void Transpose(Vector256<float>[] r)
     {
+        if (System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+        {
+            // A transpose only moves 32-bit lanes: reuse the integer one on the same bits.
+            Vector256<int> r0 = r[0].AsInt32(), r1 = r[1].AsInt32(), r2 = r[2].AsInt32(), r3 = r[3].AsInt32();
+            Vector256<int> r4 = r[4].AsInt32(), r5 = r[5].AsInt32(), r6 = r[6].AsInt32(), r7 = r[7].AsInt32();
+            JpegIdct.Transpose(ref r0, ref r1, ref r2, ref r3, ref r4, ref r5, ref r6, ref r7);
+            (r[0], r[1], r[2], r[3]) = (r0.AsSingle(), r1.AsSingle(), r2.AsSingle(), r3.AsSingle());
+            (r[4], r[5], r[6], r[7]) = (r4.AsSingle(), r5.AsSingle(), r6.AsSingle(), r7.AsSingle());
+            return;
+        }
         Span<float> tmp = stackalloc float[64];
         for (int i = 0; i < 8; i++) r[i].CopyTo(tmp.Slice(i * 8, 8));
         for (int i = 0; i < 8; i++)
