@@ -114,20 +114,31 @@ internal sealed partial class JpegDecoderCore
 
     private static byte Clamp(int v) => (byte)(v < 0 ? 0 : v > 255 ? 255 : v);
 
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private unsafe void InverseTransformAll()
+    private void InverseTransformAll()
     {
         foreach (var c in _components)
         {
-            if (c.Quant is null) continue; // the component never appeared in a scan: it stays mid-grey-free zero
-            fixed (short* coef = c.Coefficients)
-            fixed (byte* plane = c.Plane)
-            fixed (ushort* q = c.Quant)
-            {
-                for (int by = 0; by < c.BlocksPerColumn; by++)
-                    for (int bx = 0; bx < c.BlocksPerLine; bx++)
-                        JpegIdct.Transform(coef + ((long)by * c.BlocksPerLineAlloc + bx) * 64, q, plane + (long)by * 8 * c.Stride + bx * 8, c.Stride);
-            }
+            if (c.Quant is null) continue; // the component never appeared in a scan: its plane stays 0
+            // Block rows are independent: transform them in parallel bands for large images.
+            const int band = 8;
+            int bands = (c.BlocksPerColumn + band - 1) / band;
+            if ((long)c.BlocksPerLine * c.BlocksPerColumn >= 16384 && Environment.ProcessorCount > 1)
+                Parallel.For(0, bands, b => InverseTransformRows(c, b * band, Math.Min(c.BlocksPerColumn, (b + 1) * band)));
+            else
+                InverseTransformRows(c, 0, c.BlocksPerColumn);
+        }
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void InverseTransformRows(JpegComponent c, int by0, int by1)
+    {
+        fixed (short* coef = c.Coefficients)
+        fixed (byte* plane = c.Plane)
+        fixed (ushort* q = c.Quant)
+        {
+            for (int by = by0; by < by1; by++)
+                for (int bx = 0; bx < c.BlocksPerLine; bx++)
+                    JpegIdct.Transform(coef + ((long)by * c.BlocksPerLineAlloc + bx) * 64, q, plane + (long)by * 8 * c.Stride + bx * 8, c.Stride);
         }
     }
 
