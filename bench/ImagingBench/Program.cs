@@ -38,7 +38,11 @@ static void Run(string source, int runs, string tmp)
     Console.WriteLine();
     Console.WriteLine($"{"operation",-40} {"ours (ms)",10} {"djpeg/cjpeg",12} {"PIL",10}");
 
-    foreach (var (label, file) in new[] { ("decode 4:2:0 q90", jpeg420), ("decode 4:4:4 q90", jpeg444) })
+    var decodeCases = new List<(string, string)> { ("decode 4:2:0 q90", jpeg420), ("decode 4:4:4 q90", jpeg444) };
+    string progressive = Path.Combine(tmp, "big420p.jpg");
+    if (TryRun("jpegtran", $"-progressive -outfile {progressive} {jpeg420}")) decodeCases.Add(("decode 4:2:0 progressive", progressive));
+    else Console.WriteLine("  (jpegtran missing: no progressive case)");
+    foreach (var (label, file) in decodeCases)
     {
         byte[] data = File.ReadAllBytes(file);
         double ours = Median(runs, () => JpegDecoder.Decode(data));
@@ -99,6 +103,20 @@ static void Row(string label, double ours, double reference, double pil)
     static string F(double v) => double.IsNaN(v) ? "missing" : v.ToString("F1");
     string ratio = double.IsNaN(reference) ? "" : $"  ({ours / reference:F2}x libjpeg-turbo)";
     Console.WriteLine($"{label,-40} {F(ours),10} {F(reference),12} {F(pil),10}{ratio}");
+}
+
+static bool TryRun(string tool, string arguments)
+{
+    try
+    {
+        using var p = Process.Start(new ProcessStartInfo(tool, arguments) { RedirectStandardError = true, UseShellExecute = false })!;
+        p.WaitForExit();
+        return p.ExitCode == 0;
+    }
+    catch (System.ComponentModel.Win32Exception)
+    {
+        return false;
+    }
 }
 
 static double Median(int runs, Action action)
