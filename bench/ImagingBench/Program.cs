@@ -32,18 +32,25 @@ static void Run(string source, int runs, string tmp)
     File.WriteAllBytes(jpeg420, JpegEncoder.EncodeToArray(big, new JpegEncoderOptions { Quality = 90, Subsampling = JpegSubsampling.Yuv420 }));
     File.WriteAllBytes(jpeg444, JpegEncoder.EncodeToArray(big, new JpegEncoderOptions { Quality = 90 }));
     WritePpm(big, ppm);
+    Console.WriteLine($"machine: {Environment.ProcessorCount} cores, load average {LoadAverage()}");
     Console.WriteLine($"input: {width}x{height} ({width * (long)height / 1e6:F1} MP) tiled from {Path.GetFileName(source)}; median of {runs} runs, wall time");
     Console.WriteLine($"  4:2:0 q90 file {new FileInfo(jpeg420).Length / 1e6:F2} MB, 4:4:4 q90 file {new FileInfo(jpeg444).Length / 1e6:F2} MB");
     Console.WriteLine();
-    Console.WriteLine($"{"operation",-36} {"ours (ms)",10} {"djpeg/cjpeg",12} {"PIL",10}");
+    Console.WriteLine($"{"operation",-40} {"ours (ms)",10} {"djpeg/cjpeg",12} {"PIL",10}");
 
-    foreach (var (label, file) in new[] { ("decode 4:2:0 q90", jpeg420), ("decode 4:4:4 q90", jpeg444) })
+    var decodeCases = new List<(string, string)> { ("decode 4:2:0 q90", jpeg420), ("decode 4:4:4 q90", jpeg444) };
+    string progressive = Path.Combine(tmp, "big420p.jpg");
+    if (TryRun("jpegtran", $"-progressive -outfile {progressive} {jpeg420}")) decodeCases.Add(("decode 4:2:0 progressive", progressive));
+    else Console.WriteLine("  (jpegtran missing: no progressive case)");
+    foreach (var (label, file) in decodeCases)
     {
         byte[] data = File.ReadAllBytes(file);
         double ours = Median(runs, () => JpegDecoder.Decode(data));
+        double oursBytes = Median(runs, () => JpegDecoder.DecodeToBytes(data, out _, out _, out _));
         double ref_ = Tool(runs, "djpeg", $"-ppm -outfile /dev/null {file}");
         double pil = Pil(runs, $"from PIL import Image\nim=Image.open('{file}'); im.load()");
-        Row(label, ours, ref_, pil);
+        Row(label + " → float Image", ours, ref_, pil);
+        Row(label + " → 8-bit bytes", oursBytes, ref_, pil);
     }
 
     foreach (var (label, opts, cjpegArgs, pilArgs) in new[]
@@ -95,12 +102,26 @@ static void Row(string label, double ours, double reference, double pil)
 {
     static string F(double v) => double.IsNaN(v) ? "missing" : v.ToString("F1");
     string ratio = double.IsNaN(reference) ? "" : $"  ({ours / reference:F2}x libjpeg-turbo)";
-    Console.WriteLine($"{label,-36} {F(ours),10} {F(reference),12} {F(pil),10}{ratio}");
+    Console.WriteLine($"{label,-40} {F(ours),10} {F(reference),12} {F(pil),10}{ratio}");
+}
+
+static bool TryRun(string tool, string arguments)
+{
+    try
+    {
+        using var p = Process.Start(new ProcessStartInfo(tool, arguments) { RedirectStandardError = true, UseShellExecute = false })!;
+        p.WaitForExit();
+        return p.ExitCode == 0;
+    }
+    catch (System.ComponentModel.Win32Exception)
+    {
+        return false;
+    }
 }
 
 static double Median(int runs, Action action)
 {
-    action(); // warm-up (JIT, tiering)
+    for (int i = 0; i < 2; i++) action(); // warm-up (JIT, tiering)
     var times = new List<double>();
     for (int i = 0; i < runs; i++)
     {
@@ -175,6 +196,18 @@ static void WritePpm(Image image, string path)
     var bytes = new byte[image.Data.Length];
     for (int i = 0; i < bytes.Length; i++) bytes[i] = (byte)Math.Clamp((int)(image.Data[i] * 255f + 0.5f), 0, 255);
     f.Write(bytes);
+}
+
+static string LoadAverage()
+{
+    try
+    {
+        return string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+    }
+    catch (IOException)
+    {
+        return "unknown";
+    }
 }
 
 static string FindSample()

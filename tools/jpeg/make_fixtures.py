@@ -35,8 +35,9 @@ def expected(name, jpeg_bytes, orientation=1):
         b = io.BytesIO()
         im.save(b, format="PPM")
         pnm = b.getvalue()
-    with gzip.open(os.path.join(out, name + ".pnm.gz"), "wb", compresslevel=9) as f:
-        f.write(pnm)
+    with open(os.path.join(out, name + ".pnm.gz"), "wb") as raw:
+        with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=9, mtime=0, filename="") as f:  # reproducible bytes
+            f.write(pnm)
 
 def save(name, jpeg_bytes, orientation=1):
     with open(os.path.join(out, name + ".jpg"), "wb") as f:
@@ -73,6 +74,13 @@ save("s420_q5", run(["cjpeg", "-quality", "5", "-sample", "2x2"], ppm))
 
 # CMYK (Adobe APP14, inverted) written by PIL; djpeg converts CMYK to RGB for PPM output.
 b = io.BytesIO(); crop.convert("CMYK").save(b, format="JPEG", quality=90); save("cmyk", b.getvalue())
+# YCCK: the same 4-component data with the Adobe transform flag set to 2 (djpeg then converts YCC→RGB, inverts to
+# CMY and applies K); the pixels differ from the CMYK file, which is the point of the check.
+cm = bytearray(b.getvalue())
+i = cm.find(b"Adobe")
+assert i > 4 and cm[i - 4:i - 2] == b"\xff\xee" and cm[i + 11] == 0, "expected an Adobe APP14 marker with transform 0"
+cm[i + 11] = 2
+save("ycck", bytes(cm))
 
 # Odd sizes.
 for (w, h) in [(1, 1), (13, 7), (17, 33), (2, 5), (3, 3)]:

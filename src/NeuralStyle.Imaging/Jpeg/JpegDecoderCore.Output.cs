@@ -38,13 +38,14 @@ internal sealed partial class JpegDecoderCore
             EmitBand(sink, 0, h);
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void EmitBand(RowSink sink, int y0, int y1)
     {
         int w = _width, n = _components.Length;
         int channels = n == 1 ? 1 : 3;
         var rowBufs = new byte[n][];
         for (int i = 0; i < n; i++) rowBufs[i] = new byte[2 * _components[i].Stride + 16];
-        var tmp = new int[2 * _components.Max(c => c.Stride) + 16];
+        var tmp = new ushort[_components.Max(c => c.Stride) + 32];
         var outRow = new byte[w * channels];
         var cmyk = n == 4 ? new byte[w * 3] : null;
         var rows = new byte[n][];
@@ -113,19 +114,31 @@ internal sealed partial class JpegDecoderCore
 
     private static byte Clamp(int v) => (byte)(v < 0 ? 0 : v > 255 ? 255 : v);
 
-    private unsafe void InverseTransformAll()
+    private void InverseTransformAll()
     {
         foreach (var c in _components)
         {
-            if (c.Quant is null) continue; // the component never appeared in a scan: it stays mid-grey-free zero
-            fixed (short* coef = c.Coefficients)
-            fixed (byte* plane = c.Plane)
-            fixed (ushort* q = c.Quant)
-            {
-                for (int by = 0; by < c.BlocksPerColumn; by++)
-                    for (int bx = 0; bx < c.BlocksPerLine; bx++)
-                        JpegIdct.Transform(coef + ((long)by * c.BlocksPerLineAlloc + bx) * 64, q, plane + (long)by * 8 * c.Stride + bx * 8, c.Stride);
-            }
+            if (c.Quant is null) continue; // the component never appeared in a scan: its plane stays 0
+            // Block rows are independent: transform them in parallel bands for large images.
+            const int band = 8;
+            int bands = (c.BlocksPerColumn + band - 1) / band;
+            if ((long)c.BlocksPerLine * c.BlocksPerColumn >= 16384 && Environment.ProcessorCount > 1)
+                Parallel.For(0, bands, b => InverseTransformRows(c, b * band, Math.Min(c.BlocksPerColumn, (b + 1) * band)));
+            else
+                InverseTransformRows(c, 0, c.BlocksPerColumn);
+        }
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void InverseTransformRows(JpegComponent c, int by0, int by1)
+    {
+        fixed (short* coef = c.Coefficients)
+        fixed (byte* plane = c.Plane)
+        fixed (ushort* q = c.Quant)
+        {
+            for (int by = by0; by < by1; by++)
+                for (int bx = 0; bx < c.BlocksPerLine; bx++)
+                    JpegIdct.Transform(coef + ((long)by * c.BlocksPerLineAlloc + bx) * 64, q, plane + (long)by * 8 * c.Stride + bx * 8, c.Stride);
         }
     }
 
@@ -135,7 +148,7 @@ internal sealed partial class JpegDecoderCore
     /// Rows above the first and below the last real row repeat the edge row (jdmainct.c context rows).
     /// Returns the array and offset where the row starts (the plane itself when no upsampling is needed).
     /// </summary>
-    private (byte[] Row, int Offset) UpsampleRow(JpegComponent c, int y, byte[] buf, int[] tmp)
+    private (byte[] Row, int Offset) UpsampleRow(JpegComponent c, int y, byte[] buf, ushort[] tmp)
     {
         int w = _width;
         int fx = _hMax / c.H, fy = _vMax / c.V;
@@ -148,7 +161,7 @@ internal sealed partial class JpegDecoderCore
         {
             int srcOff = y * stride;
             if (fx == 1) return (src, srcOff);
-            if (fancyH) H2V1Row(src, srcOff, dw, buf);
+            if (fancyH) JpegUpsampler.H2V1FancyRow(src.AsSpan(srcOff, dw), buf);
             else for (int x = 0; x < w; x++) buf[x] = src[srcOff + (x >> 1)];
             return (buf, 0);
         }
@@ -170,20 +183,7 @@ internal sealed partial class JpegDecoderCore
         else if (fancyH)
         {
             // h2v2 fancy: vertical 3:1 column sums, then horizontal 3:1 with biases 8 and 7, >> 4.
-            ReadOnlySpan<byte> s0 = src.AsSpan(off0, dw), s1 = src.AsSpan(off1, dw);
-            Span<int> sums = tmp.AsSpan(0, dw);
-            for (int x = 0; x < dw; x++) sums[x] = s0[x] * 3 + s1[x];
-            buf[0] = (byte)((sums[0] * 4 + 8) >> 4);
-            buf[1] = (byte)((sums[0] * 3 + sums[1] + 7) >> 4);
-            int o = 2;
-            for (int col = 1; col < dw - 1; col++, o += 2)
-            {
-                int cur = sums[col] * 3;
-                buf[o] = (byte)((cur + sums[col - 1] + 8) >> 4);
-                buf[o + 1] = (byte)((cur + sums[col + 1] + 7) >> 4);
-            }
-            buf[o] = (byte)((sums[dw - 1] * 3 + sums[dw - 2] + 8) >> 4);
-            buf[o + 1] = (byte)((sums[dw - 1] * 4 + 7) >> 4);
+            JpegUpsampler.H2V2FancyRow(src.AsSpan(off0, dw), src.AsSpan(off1, dw), tmp, buf);
         }
         else
         {
@@ -192,25 +192,8 @@ internal sealed partial class JpegDecoderCore
         return (buf, 0);
     }
 
-    private static void H2V1Row(byte[] src, int off, int dw, byte[] dst)
-    {
-        // libjpeg h2v1_fancy_upsample: first column replicated, then 3:1 with biases 1 and 2, last column replicated.
-        int v = src[off];
-        dst[0] = (byte)v;
-        dst[1] = (byte)((v * 3 + src[off + 1] + 2) >> 2);
-        int o = 2;
-        for (int col = 1; col < dw - 1; col++, o += 2)
-        {
-            v = src[off + col] * 3;
-            dst[o] = (byte)((v + src[off + col - 1] + 1) >> 2);
-            dst[o + 1] = (byte)((v + src[off + col + 1] + 2) >> 2);
-        }
-        v = src[off + dw - 1];
-        dst[o] = (byte)((v * 3 + src[off + dw - 2] + 1) >> 2);
-        dst[o + 1] = (byte)v;
-    }
-
     /// <summary>Applies EXIF orientation 1-8 so the result is upright (same mapping as PIL's exif_transpose).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     internal static byte[] ApplyOrientation(byte[] src, int w, int h, int ch, int orientation, out int outW, out int outH)
     {
         if (orientation is < 2 or > 8)

@@ -345,13 +345,10 @@ internal sealed partial class JpegDecoderCore
             c.BlocksPerColumnAlloc = _mcusY * c.V;
         }
 
-        // Allocation happens only after the pixel limit check above; sizes are bounded by MaxPixels.
         foreach (var c in _components)
         {
             long samples = (long)c.BlocksPerLineAlloc * c.BlocksPerColumnAlloc * 64;
             if (samples > int.MaxValue) JpegThrowHelper.ThrowTooLarge(pixels, _options.MaxPixels);
-            c.Plane = new byte[samples];
-            if (progressive) c.Coefficients = new short[samples];
         }
         _progressive = progressive;
         _frameSeen = true;
@@ -392,6 +389,15 @@ internal sealed partial class JpegDecoderCore
             if (bad) JpegThrowHelper.ThrowInvalid($"progressive scan parameters Ss={ss} Se={se} Ah={ah} Al={al} are inconsistent.");
         }
 
+        // Before anything is allocated, check the scan can be complete: a sequential block needs at least 2 bits
+        // (DC code + EOB), a progressive DC scan 1 bit per block. A tiny file claiming a huge image fails here.
+        long blocksInScan = n == 1 ? (long)comps[0].BlocksPerLine * comps[0].BlocksPerColumn : (long)_mcusX * _mcusY * blocksPerMcu;
+        long minBits = blocksInScan * (!_progressive ? 2 : ss == 0 ? 1 : 0);
+        if (minBits > 8L * (_data.Length - _pos)) JpegThrowHelper.ThrowTruncated();
+        if (_progressive && ss > 0 && comps[0].Quant is null)
+            JpegThrowHelper.ThrowInvalid("a progressive AC scan comes before the DC scan of its component.");
+        AllocateBuffers();
+
         foreach (var c in comps)
         {
             // Latch the quantization table at the component's first scan, as libjpeg does.
@@ -418,6 +424,18 @@ internal sealed partial class JpegDecoderCore
         SeekMarker();
     }
 
+    /// <summary>Allocates the sample planes (and progressive coefficients) at the first scan; sizes are bounded by MaxPixels.</summary>
+    private void AllocateBuffers()
+    {
+        foreach (var c in _components)
+        {
+            if (c.Plane.Length > 0) continue;
+            int samples = c.BlocksPerLineAlloc * c.BlocksPerColumnAlloc * 64;
+            c.Plane = new byte[samples];
+            if (_progressive) c.Coefficients = new short[samples];
+        }
+    }
+
     /// <summary>Moves _pos to the next 0xFF that starts a real marker (not a stuffed zero, not fill).</summary>
     private void SeekMarker()
     {
@@ -432,6 +450,7 @@ internal sealed partial class JpegDecoderCore
         _pos = p;
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private unsafe void DecodeScan(JpegComponent[] comps, int ss, int se, int ah, int al)
     {
         int mode = !_progressive ? 0 : ss == 0 ? (ah == 0 ? 1 : 2) : (ah == 0 ? 3 : 4);
@@ -641,8 +660,21 @@ internal sealed partial class JpegDecoderCore
         }
         c.DcPred += diff;
         block[0] = (short)c.DcPred;
+        int[] fastAc = ac.FastAc;
         for (int k = 1; k < 64;)
         {
+            if (_bitCount < 16) Fill();
+            int fast = fastAc[(int)(_bitBuf >> (64 - JpegHuffmanTable.LookupBits))];
+            if (fast != 0)
+            {
+                int len = fast & 15;
+                k += (fast >> 4) & 15;
+                block[ZigZag[k]] = (short)(fast >> 8);
+                k++;
+                _bitBuf <<= len;
+                _bitCount -= len;
+                continue;
+            }
             int rs = DecodeHuffman(ac);
             int r = rs >> 4;
             s = rs & 15;

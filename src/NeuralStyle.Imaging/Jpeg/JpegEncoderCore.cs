@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace NeuralStyle.Imaging.Jpeg;
 
 /// <summary>
@@ -169,6 +171,7 @@ internal sealed class JpegEncoderCore
         return writer.ToArray();
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static Plane[] BuildPlanes(Image image, int pw, int ph, bool colour, bool sub)
     {
         int w = image.Width, h = image.Height, ch = image.Channels;
@@ -177,29 +180,43 @@ internal sealed class JpegEncoderCore
         var full = new byte[n][];
         for (int i = 0; i < n; i++) full[i] = new byte[pw * ph];
 
-        const int scaleBits = 16;
-        const int half = 1 << (scaleBits - 1);
-        const int cbcrOffset = 128 << scaleBits;
-        for (int y = 0; y < ph; y++)
+        // Rows are independent: convert them in parallel for large images.
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        void ConvertRow(int y)
         {
+            const int scaleBits = 16;
+            const int half = 1 << (scaleBits - 1);
+            const int cbcrOffset = 128 << scaleBits;
             int sy = Math.Min(y, h - 1);
-            for (int x = 0; x < pw; x++)
+            int rowBase = sy * w * ch;
+            int o = y * pw;
+            if (!colour)
             {
-                int sx = Math.Min(x, w - 1);
-                int s = (sy * w + sx) * ch;
-                int o = y * pw + x;
-                if (!colour)
-                {
-                    full[0][o] = ToByte(src[s]);
-                    continue;
-                }
-                int r = ToByte(src[s]), g = ToByte(src[s + 1]), b = ToByte(src[s + 2]);
+                byte[] g = full[0];
+                for (int x = 0; x < w; x++) g[o + x] = ToByte(src[rowBase + x * ch]);
+                for (int x = w; x < pw; x++) g[o + x] = g[o + w - 1];
+                return;
+            }
+            byte[] p0 = full[0], p1 = full[1], p2 = full[2];
+            Span<byte> rowBytes = w * ch <= 16384 ? stackalloc byte[w * ch] : new byte[w * ch];
+            ToBytes(src.AsSpan(rowBase, w * ch), rowBytes);
+            for (int x = 0, s = 0; x < w; x++, s += ch)
+            {
+                int r = rowBytes[s], g = rowBytes[s + 1], b = rowBytes[s + 2];
                 // libjpeg jccolor.c rgb_ycc_convert, fixed point.
-                full[0][o] = (byte)((19595 * r + 38470 * g + 7471 * b + half) >> scaleBits);
-                full[1][o] = (byte)((-11059 * r - 21709 * g + 32768 * b + cbcrOffset + half - 1) >> scaleBits);
-                full[2][o] = (byte)((32768 * r - 27439 * g - 5329 * b + cbcrOffset + half - 1) >> scaleBits);
+                p0[o + x] = (byte)((19595 * r + 38470 * g + 7471 * b + half) >> scaleBits);
+                p1[o + x] = (byte)((-11059 * r - 21709 * g + 32768 * b + cbcrOffset + half - 1) >> scaleBits);
+                p2[o + x] = (byte)((32768 * r - 27439 * g - 5329 * b + cbcrOffset + half - 1) >> scaleBits);
+            }
+            for (int x = w; x < pw; x++)
+            {
+                p0[o + x] = p0[o + w - 1];
+                p1[o + x] = p1[o + w - 1];
+                p2[o + x] = p2[o + w - 1];
             }
         }
+        if ((long)pw * ph >= 1 << 20) Parallel.For(0, ph, ConvertRow);
+        else for (int y = 0; y < ph; y++) ConvertRow(y);
 
         var planes = new Plane[n];
         for (int i = 0; i < n; i++)
@@ -242,59 +259,124 @@ internal sealed class JpegEncoderCore
         return planes;
     }
 
+    /// <summary>Vectorised <see cref="ToByte"/> over a span: round(clamp(v, 0, 1) × 255), NaN → 0.</summary>
+    private static void ToBytes(ReadOnlySpan<float> src, Span<byte> dst)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var scale = Vector256.Create(255f);
+            var half = Vector256.Create(0.5f);
+            var zero = Vector256<float>.Zero;
+            var max = Vector256.Create(255f);
+            Span<int> tmp = stackalloc int[8];
+            for (; i + 8 <= src.Length; i += 8)
+            {
+                var v = Vector256.Create(src.Slice(i, 8)) * scale + half;
+                v = Vector256.ConditionalSelect(Vector256.Equals(v, v), v, zero); // NaN → 0
+                v = Vector256.Min(Vector256.Max(v, zero), max);
+                Vector256.ConvertToInt32(v).CopyTo(tmp);
+                for (int k = 0; k < 8; k++) dst[i + k] = (byte)tmp[k];
+            }
+        }
+        for (; i < src.Length; i++) dst[i] = ToByte(src[i]);
+    }
+
     private static byte ToByte(float v)
     {
         float s = v * 255f + 0.5f;
         return (byte)(s <= 0f ? 0 : s >= 255f ? 255 : (int)s); // NaN → 0
     }
 
-    private static unsafe void ForwardTransform(Plane p, byte[] quant)
+    // x (8 rows of 8 samples, level-shifted) -> F = M·X·Mᵀ, quantised, zig-zag. Rows are Vector256<float>; plain
+    // multiply and add (no FMA) so the hardware and software paths of Vector256 give the same bits.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void ForwardTransform(Plane p, byte[] quant)
     {
         p.Blocks = new short[p.BlocksX * p.BlocksY * 64];
-        float* recip = stackalloc float[64];
-        for (int i = 0; i < 64; i++) recip[i] = 1f / quant[i];
-        float* x = stackalloc float[64];
-        float* tmp = stackalloc float[64];
-        float[] mArr = DctMatrix;
-        fixed (float* m = mArr)
+        const int band = 8;
+        int bands = (p.BlocksY + band - 1) / band;
+        if ((long)p.Width * p.Height >= 1 << 20)
+            Parallel.For(0, bands, b => ForwardTransformRows(p, quant, b * band, Math.Min(p.BlocksY, (b + 1) * band)));
+        else
+            ForwardTransformRows(p, quant, 0, p.BlocksY);
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void ForwardTransformRows(Plane p, byte[] quant, int by0, int by1)
+    {
+        // recipT[v] lane u = 1 / quant[u*8 + v]: quantises a column of F.
+        var recipT = new Vector256<float>[8];
+        for (int v = 0; v < 8; v++)
+        {
+            var lanes = new float[8];
+            for (int u = 0; u < 8; u++) lanes[u] = 1f / quant[u * 8 + v];
+            recipT[v] = Vector256.Create(lanes);
+        }
+        float[] m = DctMatrix;
+        var x = new Vector256<float>[8];
+        var t = new Vector256<float>[8];
+        var half = Vector256.Create(0.5f);
+        var level = Vector256.Create(128f);
+        int* q = stackalloc int[8];
         fixed (byte* samples = p.Samples)
         fixed (short* blocks = p.Blocks)
         {
-            for (int by = 0; by < p.BlocksY; by++)
+            for (int by = by0; by < by1; by++)
             {
                 for (int bx = 0; bx < p.BlocksX; bx++)
                 {
                     byte* s = samples + (by * 8) * p.Width + bx * 8;
                     for (int r = 0; r < 8; r++)
-                        for (int c = 0; c < 8; c++)
-                            x[r * 8 + c] = s[r * p.Width + c] - 128f;
-
-                    // tmp = M · X  (rows u, columns c)
-                    for (int u = 0; u < 8; u++)
                     {
-                        for (int c = 0; c < 8; c++)
-                        {
-                            float acc = 0;
-                            for (int k = 0; k < 8; k++) acc += m[u * 8 + k] * x[k * 8 + c];
-                            tmp[u * 8 + c] = acc;
-                        }
+                        byte* row = s + r * p.Width;
+                        x[r] = System.Runtime.Intrinsics.X86.Avx2.IsSupported
+                            ? Vector256.ConvertToSingle(System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32(row)) - level
+                            : Vector256.Create((float)row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7]) - level;
                     }
 
-                    short* dst = blocks + (by * p.BlocksX + bx) * 64;
-                    // F = tmp · Mᵀ, quantised and stored in zig-zag order
+                    // t[u] = Σk M[u,k]·x[k]  (row u of M·X)
                     for (int u = 0; u < 8; u++)
                     {
-                        for (int v = 0; v < 8; v++)
-                        {
-                            float acc = 0;
-                            for (int k = 0; k < 8; k++) acc += tmp[u * 8 + k] * m[v * 8 + k];
-                            int nat = u * 8 + v;
-                            dst[ZigZagInverse[nat]] = (short)MathF.Round(acc * recip[nat], MidpointRounding.AwayFromZero);
-                        }
+                        var acc = Vector256.Create(m[u * 8]) * x[0];
+                        for (int k = 1; k < 8; k++) acc += Vector256.Create(m[u * 8 + k]) * x[k];
+                        t[u] = acc;
+                    }
+                    Transpose(t); // t[k] lane u = (M·X)[u,k]
+
+                    short* dst = blocks + (by * p.BlocksX + bx) * 64;
+                    for (int v = 0; v < 8; v++)
+                    {
+                        // column v of F: lane u = Σk (M·X)[u,k]·M[v,k]
+                        var acc = Vector256.Create(m[v * 8]) * t[0];
+                        for (int k = 1; k < 8; k++) acc += Vector256.Create(m[v * 8 + k]) * t[k];
+                        var scaled = acc * recipT[v];
+                        // round half away from zero
+                        var rounded = Vector256.ConvertToInt32(scaled + Vector256.ConditionalSelect(Vector256.LessThan(scaled, Vector256<float>.Zero), -half, half));
+                        rounded.Store(q);
+                        for (int u = 0; u < 8; u++) dst[ZigZagInverse[u * 8 + v]] = (short)q[u];
                     }
                 }
             }
         }
+    }
+
+    private static void Transpose(Vector256<float>[] r)
+    {
+        if (System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+        {
+            // A transpose only moves 32-bit lanes: reuse the integer one on the same bits.
+            Vector256<int> r0 = r[0].AsInt32(), r1 = r[1].AsInt32(), r2 = r[2].AsInt32(), r3 = r[3].AsInt32();
+            Vector256<int> r4 = r[4].AsInt32(), r5 = r[5].AsInt32(), r6 = r[6].AsInt32(), r7 = r[7].AsInt32();
+            JpegIdct.Transpose(ref r0, ref r1, ref r2, ref r3, ref r4, ref r5, ref r6, ref r7);
+            (r[0], r[1], r[2], r[3]) = (r0.AsSingle(), r1.AsSingle(), r2.AsSingle(), r3.AsSingle());
+            (r[4], r[5], r[6], r[7]) = (r4.AsSingle(), r5.AsSingle(), r6.AsSingle(), r7.AsSingle());
+            return;
+        }
+        Span<float> tmp = stackalloc float[64];
+        for (int i = 0; i < 8; i++) r[i].CopyTo(tmp.Slice(i * 8, 8));
+        for (int i = 0; i < 8; i++)
+            r[i] = Vector256.Create(tmp[i], tmp[8 + i], tmp[16 + i], tmp[24 + i], tmp[32 + i], tmp[40 + i], tmp[48 + i], tmp[56 + i]);
     }
 
     private static readonly byte[] ZigZagInverse = BuildInverse();
@@ -307,6 +389,7 @@ internal sealed class JpegEncoderCore
     }
 
     /// <summary>Visits blocks in interleaved MCU order, giving each block its DC predictor (the previous DC of its plane).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void ForEachBlock(Plane[] planes, int mcusX, int mcusY, Action<Plane, int, int> visit)
     {
         var pred = new int[planes.Length];
@@ -331,27 +414,48 @@ internal sealed class JpegEncoderCore
         return v == 0 ? 0 : 32 - System.Numerics.BitOperations.LeadingZeroCount((uint)v);
     }
 
+    /// <summary>Bit k set when AC coefficient k (zig-zag, 1..63) of the block is non-zero.</summary>
+    private static unsafe ulong NonZeroMask(short[] blocks, int blk)
+    {
+        fixed (short* p = &blocks[blk])
+        {
+            if (Vector256.IsHardwareAccelerated)
+            {
+                ulong m = 0;
+                for (int i = 0; i < 4; i++)
+                {
+                    var v = Vector256.Load(p + 16 * i);
+                    uint bits = ~Vector256.Equals(v, Vector256<short>.Zero).ExtractMostSignificantBits() & 0xFFFF;
+                    m |= (ulong)bits << (16 * i);
+                }
+                return m & ~1UL;
+            }
+            ulong mask = 0;
+            for (int k = 1; k < 64; k++)
+                if (p[k] != 0) mask |= 1UL << k;
+            return mask;
+        }
+    }
+
     private static void CountBlock(short[] blocks, int blk, int pred, long[] dcFreq, long[] acFreq)
     {
         dcFreq[BitLength(blocks[blk] - pred)]++;
-        int run = 0;
-        for (int k = 1; k < 64; k++)
+        ulong mask = NonZeroMask(blocks, blk);
+        int last = 0;
+        while (mask != 0)
         {
-            int v = blocks[blk + k];
-            if (v == 0)
-            {
-                run++;
-                continue;
-            }
+            int k = System.Numerics.BitOperations.TrailingZeroCount(mask);
+            mask &= mask - 1;
+            int run = k - last - 1;
             while (run > 15)
             {
                 acFreq[0xF0]++;
                 run -= 16;
             }
-            acFreq[(run << 4) | BitLength(v)]++;
-            run = 0;
+            acFreq[(run << 4) | BitLength(blocks[blk + k])]++;
+            last = k;
         }
-        if (run > 0) acFreq[0]++;
+        if (last < 63) acFreq[0]++;
     }
 
     private static void EmitBlock(JpegBitWriter wr, short[] blocks, int blk, int pred, (uint Code, int Length)[] dc, (uint Code, int Length)[] ac)
@@ -360,27 +464,26 @@ internal sealed class JpegEncoderCore
         int n = BitLength(diff);
         wr.Write(dc[n].Code, dc[n].Length);
         if (n > 0) wr.Write((uint)(diff < 0 ? diff - 1 : diff) & ((1u << n) - 1), n);
-        int run = 0;
-        for (int k = 1; k < 64; k++)
+        ulong mask = NonZeroMask(blocks, blk);
+        int last = 0;
+        while (mask != 0)
         {
-            int v = blocks[blk + k];
-            if (v == 0)
-            {
-                run++;
-                continue;
-            }
+            int k = System.Numerics.BitOperations.TrailingZeroCount(mask);
+            mask &= mask - 1;
+            int run = k - last - 1;
             while (run > 15)
             {
                 wr.Write(ac[0xF0].Code, ac[0xF0].Length);
                 run -= 16;
             }
+            int v = blocks[blk + k];
             n = BitLength(v);
             int sym = (run << 4) | n;
             wr.Write(ac[sym].Code, ac[sym].Length);
             wr.Write((uint)(v < 0 ? v - 1 : v) & ((1u << n) - 1), n);
-            run = 0;
+            last = k;
         }
-        if (run > 0) wr.Write(ac[0].Code, ac[0].Length);
+        if (last < 63) wr.Write(ac[0].Code, ac[0].Length);
     }
 
     /// <summary>Canonical codes (Annex C) indexed by symbol.</summary>

@@ -11,6 +11,10 @@ internal sealed class JpegHuffmanTable
     public readonly int[] ValOffset = new int[18]; // value index = code + ValOffset[l]
     public readonly byte[] Values = new byte[256];
 
+    // AC fast path (as stb_image / libjpeg-turbo do): when a code and its magnitude bits fit in LookupBits, the entry
+    // holds the decoded coefficient: (value << 8) | (run << 4) | (code length + magnitude bits); 0 = not available.
+    public readonly int[] FastAc = new int[1 << LookupBits];
+
     /// <summary>Builds the table from the 16 code-length counts and the symbol values of a DHT segment.</summary>
     public JpegHuffmanTable(ReadOnlySpan<byte> counts, ReadOnlySpan<byte> values)
     {
@@ -45,5 +49,16 @@ internal sealed class JpegHuffmanTable
             code <<= 1;
         }
         MaxCode[17] = int.MaxValue; // sentinel, never reached because length 17 does not exist
+
+        for (int p = 0; p < (1 << LookupBits); p++)
+        {
+            int e = Lookup[p];
+            if (e == 0) continue;
+            int len = e >> 8, r = (e & 0xFF) >> 4, s = e & 15;
+            if (s == 0 || len + s > LookupBits) continue;
+            int bits = (p >> (LookupBits - len - s)) & ((1 << s) - 1);
+            int v = bits < (1 << (s - 1)) ? bits - (1 << s) + 1 : bits;
+            FastAc[p] = (v << 8) | (r << 4) | (len + s);
+        }
     }
 }

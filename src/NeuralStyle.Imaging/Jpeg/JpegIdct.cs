@@ -4,7 +4,7 @@ namespace NeuralStyle.Imaging.Jpeg;
 /// Accurate integer inverse DCT, the same arithmetic as libjpeg's <c>jpeg_idct_islow</c> (jidctint.c), so the
 /// output is bit-identical to djpeg's default DCT method.
 /// </summary>
-internal static class JpegIdct
+internal static partial class JpegIdct
 {
     private const int ConstBits = 13;
     private const int Pass1Bits = 2;
@@ -21,8 +21,15 @@ internal static class JpegIdct
     private const int Fix2562915447 = 20995;
     private const int Fix3072711026 = 25172;
 
-    /// <summary>coef (64, natural order) × quant (64) -> 8×8 samples written at output[offset + y*stride + x].</summary>
+    /// <summary>coef (64, natural order) × quant (64) -> 8×8 samples written at output[y*stride + x].</summary>
     public static unsafe void Transform(short* coef, ushort* quant, byte* output, int stride)
+    {
+        if (System.Runtime.Intrinsics.X86.Avx2.IsSupported) TransformAvx2(coef, quant, output, stride);
+        else TransformScalar(coef, quant, output, stride);
+    }
+
+    /// <summary>The plain scalar islow IDCT (reference for the vector version, and the fallback).</summary>
+    public static unsafe void TransformScalar(short* coef, ushort* quant, byte* output, int stride)
     {
         int* ws = stackalloc int[64];
         for (int col = 0; col < 8; col++)

@@ -126,6 +126,21 @@ public class JpegEncoderTests
     }
 
     [Fact]
+    public void Encode_OutOfRangeAndNaNSamples_AreClampedLikeInRangeOnes()
+    {
+        var rng = new Random(5);
+        var wild = new Image(37, 9, 3);
+        var tame = new Image(37, 9, 3);
+        for (int i = 0; i < wild.Data.Length; i++)
+        {
+            float v = (i % 7) switch { 0 => float.NaN, 1 => -3f, 2 => 7f, 3 => float.PositiveInfinity, _ => (float)rng.NextDouble() };
+            wild.Data[i] = v;
+            tame.Data[i] = float.IsNaN(v) ? 0f : Math.Clamp(v, 0f, 1f);
+        }
+        Assert.Equal(JpegEncoder.EncodeToArray(tame), JpegEncoder.EncodeToArray(wild));
+    }
+
+    [Fact]
     public void Encode_InvalidQuality_Throws()
     {
         var image = new Image(4, 4, 3);

@@ -95,7 +95,7 @@ public class JpegRobustnessTests
     public async Task Decode_ThousandsOfMutatedFiles_ImageOrImageFormatExceptionWithinTimeBound()
     {
         // NEURALSTYLE_FUZZ_CASES / NEURALSTYLE_FUZZ_SEED allow a longer offline run; the suite uses the fixed defaults.
-        int cases = int.TryParse(Environment.GetEnvironmentVariable("NEURALSTYLE_FUZZ_CASES"), out int c) ? c : 4000;
+        int cases = int.TryParse(Environment.GetEnvironmentVariable("NEURALSTYLE_FUZZ_CASES"), out int c) ? c : 10000;
         int seed = int.TryParse(Environment.GetEnvironmentVariable("NEURALSTYLE_FUZZ_SEED"), out int s) ? s : 20261123;
         var rng = new Random(seed);
         byte[][] seeds = Seeds.Select(JpegFixtures.Read).ToArray();
@@ -126,7 +126,7 @@ public class JpegRobustnessTests
             else images++;
             slowest = Math.Max(slowest, sw.ElapsedMilliseconds);
         }
-        Assert.True(total.Elapsed < TimeSpan.FromSeconds(60.0 * cases / 4000), $"fuzzing took {total.Elapsed}");
+        Assert.True(total.Elapsed < TimeSpan.FromSeconds(60.0 * cases / 10000), $"fuzzing took {total.Elapsed}");
         Assert.True(rejected > cases / 20, $"only {rejected} of {cases} mutations were rejected");
         Assert.True(images > cases / 20, $"only {images} of {cases} mutations decoded");
     }
@@ -185,6 +185,20 @@ public class JpegRobustnessTests
         AssertRejected(d, "MaxPixels");
     }
 
+    [Fact]
+    public void Decode_SmallFileClaimingHugeImage_RejectedQuicklyWithoutDecoding()
+    {
+        byte[] d = Fixture("s420.jpg");
+        int sof = FindMarker(d, 0xC0);
+        d[sof + 5] = 8000 >> 8; d[sof + 6] = 8000 & 255; // 8000 × 8000: under the default MaxPixels,
+        d[sof + 7] = 8000 >> 8; d[sof + 8] = 8000 & 255; // but a few kB cannot hold a million blocks
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        var sw = Stopwatch.StartNew();
+        AssertRejected(d, "truncated");
+        Assert.True(sw.ElapsedMilliseconds < 1000, $"took {sw.ElapsedMilliseconds} ms");
+        Assert.True(GC.GetTotalAllocatedBytes(precise: true) - before < 1 << 20, "allocated more than 1 MB before refusing");
+    }
+
     [Theory]
     [InlineData(2)]
     [InlineData(5)]
@@ -235,7 +249,8 @@ public class JpegRobustnessTests
         var head = d[..sos].ToList();
         head.AddRange(new byte[] { 0xFF, 0xC4, 0, 3 + 16 + 1, 0x00, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 });
         head.AddRange(d[sos..(sos + 2 + ((d[sos + 2] << 8) | d[sos + 3]))]);
-        head.AddRange(new byte[] { 0xFF, 0x00, 0xFF, 0x00, 0xFF, 0xD9 });
+        for (int i = 0; i < 64; i++) head.AddRange(new byte[] { 0xFF, 0x00 }); // all one-bits: never a valid code
+        head.AddRange(new byte[] { 0xFF, 0xD9 });
         AssertRejected(head.ToArray(), "Huffman code");
     }
 
