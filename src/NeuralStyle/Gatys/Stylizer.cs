@@ -179,6 +179,8 @@ public sealed class Stylizer
             }
         }
 
+        // The target passes' activations are garbage now; release them before the big graph is allocated.
+        GC.Collect();
         var g = new Graph();
         Value x = g.Input([1, h, w, 3], requiresGrad: true, name: "x");
         Value input = _o.PixelSpace ? g.ChannelAffine(x, tf.Permutation, tf.Scale, tf.Shift, "input") : x;

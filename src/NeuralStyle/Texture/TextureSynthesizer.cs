@@ -120,6 +120,7 @@ public sealed class TextureSynthesizer
         foreach (float[][] level in targets)
             foreach (float[] t in level) System.Numerics.Tensors.TensorPrimitives.Multiply(t, scale, t);
 
+        GC.Collect(); // release the source passes' activations before the big graph is allocated
         var g = new Graph();
         Value x = g.Input([n, h, w, 3], requiresGrad: true, name: "x");
         List<Value> levels = Pyramid(g, x, "the output");
