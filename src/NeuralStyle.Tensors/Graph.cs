@@ -29,7 +29,10 @@ public sealed class Graph
         return v;
     }
 
-    /// <summary>A leaf over existing data (weights, targets). The array is used, not copied.</summary>
+    /// <summary>
+    /// A leaf over existing data (weights, targets). The array is used, not copied, and must not change afterwards:
+    /// convolution weights given as constants are packed once and the packing is shared by every graph.
+    /// </summary>
     public Value Constant(float[] data, int[] shape, string? name = null) => Leaf(shape, data, false, name);
 
     /// <summary>A leaf over existing data that receives gradients (trainable weights).</summary>

@@ -40,11 +40,28 @@ internal sealed class Conv3x3Op : Op
     private readonly Conv3x3Weights _packed;
     private float[]? _packedFrom;
 
+    // Fixed weights are packed once per weight array and shared by every graph that uses them (a VGG-19 packs to
+    // ~200 MB; the target passes and the loss graph would otherwise each hold a copy).
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<float[], Conv3x3Weights> SharedPacks = new();
+
     public Conv3x3Op(Value x, Value w, Value? b, ConvPadding padding, bool relu)
         : base(OutShape(x, w, padding), b is null ? [x, w] : [x, w, b])
     {
         _x = x; _w = w; _b = b; _padding = padding; _relu = relu;
-        _packed = new Conv3x3Weights(w.Shape[0], w.Shape[1]);
+        if (w.RequiresGrad)
+        {
+            _packed = new Conv3x3Weights(w.Shape[0], w.Shape[1]);
+        }
+        else
+        {
+            _packed = SharedPacks.GetValue(w.Data, data =>
+            {
+                var p = new Conv3x3Weights(w.Shape[0], w.Shape[1]);
+                p.Pack(data);
+                return p;
+            });
+            _packedFrom = w.Data;
+        }
     }
 
     private static int[] OutShape(Value x, Value w, ConvPadding padding)
@@ -97,16 +114,29 @@ internal sealed class ReluOp(Value x) : Op(x.Shape, x)
     {
         if (!x.RequiresGrad) return;
         float[] dx = x.Graph.BeginGrad(x, out bool acc);
-        float[] dy = y.Grad!, yd = y.Data;
-        for (int i = 0; i < dy.Length; i++) dx[i] = yd[i] > 0f ? dy[i] : 0f;
+        Mask(y.Grad!, y.Data, dx.AsSpan(0, y.Length));
         Graph.EndGrad(x, dx, acc);
     }
 
-    /// <summary>g[i] = 0 where the ReLU output y[i] is not positive.</summary>
-    public static void MaskInPlace(float[] g, float[] y)
+    /// <summary>g[i] = 0 where the ReLU output y[i] is not positive (dst may be g).</summary>
+    public static void MaskInPlace(float[] g, float[] y) => Mask(g, y, g);
+
+    /// <summary>dst[i] = y[i] &gt; 0 ? g[i] : 0, vectorised (NaN in y gives 0).</summary>
+    public static void Mask(ReadOnlySpan<float> g, ReadOnlySpan<float> y, Span<float> dst)
     {
-        for (int i = 0; i < g.Length; i++)
-            if (!(y[i] > 0f)) g[i] = 0f;
+        int i = 0;
+        if (System.Numerics.Vector.IsHardwareAccelerated)
+        {
+            int width = System.Numerics.Vector<float>.Count;
+            var zero = System.Numerics.Vector<float>.Zero;
+            for (; i <= g.Length - width; i += width)
+            {
+                var yv = new System.Numerics.Vector<float>(y[i..]);
+                var gv = new System.Numerics.Vector<float>(g[i..]);
+                System.Numerics.Vector.ConditionalSelect(System.Numerics.Vector.GreaterThan(yv, zero), gv, zero).CopyTo(dst[i..]);
+            }
+        }
+        for (; i < g.Length; i++) dst[i] = y[i] > 0f ? g[i] : 0f;
     }
 }
 

@@ -134,3 +134,25 @@ public class GradientCheckTests
         Assert.Equal([7f, 9f, 11f], x.Grad!);
     }
 }
+
+public class ReluMaskTests
+{
+    /// <summary>The vectorised ReLU mask equals the scalar rule at every length and tail, with NaN, ±0 and negatives.</summary>
+    [Fact]
+    public void Mask_AllLengths_EqualsScalarRule()
+    {
+        var rng = new Rng(42);
+        for (int n = 0; n <= 70; n++)
+        {
+            var g = new float[n];
+            var y = new float[n];
+            rng.FillUniform(g, -1, 1);
+            rng.FillUniform(y, -1, 1);
+            for (int i = 0; i < n; i += 7) y[i] = float.NaN;
+            for (int i = 3; i < n; i += 11) y[i] = -0f;
+            var dst = new float[n];
+            NeuralStyle.Tensors.Autograd.ReluOp.Mask(g, y, dst);
+            for (int i = 0; i < n; i++) Assert.Equal(y[i] > 0f ? g[i] : 0f, dst[i]);
+        }
+    }
+}
