@@ -9,7 +9,8 @@ using NeuralStyle.Tensors.Kernels;
 namespace NeuralStyle.Bench;
 
 /// <summary>One timed repetition: wall time, and for whole stylisations the per-iteration time and peak memory.</summary>
-internal sealed record RunResult(double Seconds, long? PeakKb = null, double? PerIteration = null, int? Evaluations = null);
+internal sealed record RunResult(double Seconds, long? PeakKb = null, double? PerIteration = null, int? Evaluations = null,
+    double? AllocatedPerIteration = null);
 
 /// <summary>A benchmark case: our side (set up once, run many times) and the request the PyTorch peer answers.</summary>
 internal abstract class BenchCase
@@ -276,6 +277,17 @@ internal sealed class StylizeCase(int w, int h, int iterations) : BenchCase
     {
         long t0 = Stopwatch.GetTimestamp();
         Stylizer s = NeuralStylePreset.Stylizer(Math.Max(w, h), iterations);
+        long firstBytes = 0, lastBytes = 0;
+        int rows = 0;
+        s.Progress = _ =>
+        {
+            // Managed bytes allocated between the first and the last progress row: the per-iteration allocation.
+            lastBytes = GC.GetTotalAllocatedBytes(precise: false);
+            if (rows++ == 0)
+            {
+                firstBytes = lastBytes;
+            }
+        };
         StylizeResult r = s.Run(Synthetic.Content(w, h), [Synthetic.Style(w, h)]);
         double total = Stopwatch.GetElapsedTime(t0).TotalSeconds;
         if (!r.Succeeded)
@@ -283,7 +295,8 @@ internal sealed class StylizeCase(int w, int h, int iterations) : BenchCase
             throw new InvalidOperationException(r.Failure);
         }
 
-        return new RunResult(total, Memory.PeakKb(), r.Seconds / Math.Max(1, r.Iterations), r.Iterations);
+        double? allocated = rows > 1 ? (lastBytes - firstBytes) / (double)(rows - 1) : null;
+        return new RunResult(total, Memory.PeakKb(), r.Seconds / Math.Max(1, r.Iterations), r.Iterations, allocated);
     }
 }
 
@@ -315,13 +328,14 @@ internal static class ChildProcess
 
         using JsonDocument doc = JsonDocument.Parse(last);
         JsonElement e = doc.RootElement;
+        double allocated = e.GetProperty("allocated_per_iteration").GetDouble();
         return new RunResult(e.GetProperty("seconds").GetDouble(), e.GetProperty("peak_kb").GetInt64(),
-            e.GetProperty("per_iteration").GetDouble(), e.GetProperty("evaluations").GetInt32());
+            e.GetProperty("per_iteration").GetDouble(), e.GetProperty("evaluations").GetInt32(), allocated < 0 ? null : allocated);
     }
 
     public static string ToJson(RunResult r) => JsonSerializer.Serialize(new Dictionary<string, object>
     {
         ["seconds"] = r.Seconds, ["peak_kb"] = r.PeakKb ?? 0, ["per_iteration"] = r.PerIteration ?? 0,
-        ["evaluations"] = r.Evaluations ?? 0,
+        ["evaluations"] = r.Evaluations ?? 0, ["allocated_per_iteration"] = r.AllocatedPerIteration ?? -1,
     });
 }

@@ -89,6 +89,7 @@ foreach (BenchCase c in cases)
     var ours = new List<double>();
     var theirs = new List<double>();
     var oursPerIt = new List<double>();
+    var oursAlloc = new List<double>();
     var theirsPerIt = new List<double>();
     long? oursPeak = null, peerPeak = null;
     var notes = new List<string>();
@@ -136,6 +137,11 @@ foreach (BenchCase c in cases)
                 }
 
                 oursPeak = Math.Max(oursPeak ?? 0, mine.PeakKb ?? 0);
+                if (mine.AllocatedPerIteration is double al)
+                {
+                    oursAlloc.Add(al);
+                }
+
                 PeerRun(() => Peer.RunFresh(peerScript, c), keep: true);
             }
         }
@@ -178,6 +184,11 @@ foreach (BenchCase c in cases)
     {
         notes.Add($"per iteration {Stats.Time(Stats.Median(oursPerIt))} vs {Stats.Time(Stats.Median(theirsPerIt))}" +
                   (oursPerIt.Count > 0 && theirsPerIt.Count > 0 ? $" ({Stats.Median(oursPerIt) / Stats.Median(theirsPerIt):F2}×)" : ""));
+    }
+
+    if (oursAlloc.Count > 0)
+    {
+        notes.Add($"ours allocates {Stats.Median(oursAlloc) / (1 << 20):F1} MB per iteration");
     }
 
     var row = new Row(c.Name, c.Size, Stats.Median(ours), Stats.Median(theirs), c.Flops, oursPeak, peerPeak, string.Join("; ", notes));
