@@ -95,9 +95,17 @@ def caffe(rgb):
 
 
 def gram(f):
+    """G/(C·h·w) with G = F Fᵀ, F the C×(h·w) matrix.
+
+    Debian's torch is built against the reference netlib BLAS (BLAS_INFO=generic), where `m @ m.t()` runs at
+    ~2.5 GFLOP/s (0.43 s forward + 0.57 s backward for relu1_1 at 512×384). The same product as a 1×1 convolution
+    goes through oneDNN and is 8-20× faster, so the peer uses that: input (1, h·w, 1, C) = Fᵀ, weight (C, h·w, 1, 1)
+    = F, output (1, C, 1, C) = F Fᵀ. Autograd flows through both operands.
+    """
     _, c, h, w = f.shape
     m = f.view(c, h * w)
-    return (m @ m.t()) / (c * h * w)
+    g = F.conv2d(m.t().contiguous().view(1, h * w, 1, c), m.view(c, h * w, 1, 1)).view(c, c)
+    return g / (c * h * w)
 
 
 class GatysLoss:
