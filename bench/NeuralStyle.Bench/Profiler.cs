@@ -30,7 +30,7 @@ internal static class Profiler
         GC.Collect();
 
         var rows = new List<(string Layer, string Shape, double Fwd, double Bwd, double Macs)>();
-        double convF = 0, convB = 0, mask = 0, pool = 0;
+        double convF = 0, convB = 0, mask = 0, maskVector = 0, pool = 0;
         int ci = 3, hh = h, ww = w;
         for (int b = 0; b < 5; b++)
         {
@@ -44,6 +44,7 @@ internal static class Profiler
                 double f = Time(runs, () => Conv3x3.Forward(x, 1, hh, ww, weights, bias, y, ConvPadding.Zero, relu: true));
                 double bi = Time(runs, () => Conv3x3.BackwardInput(dy, 1, hh, ww, weights, dx, ConvPadding.Zero));
                 double m = Time(runs, () => MaskLikeReluOp(dy, y));
+                maskVector += Time(runs, () => MaskVectorised(dy, y));
                 rows.Add(($"conv{b + 1}_{k + 1}", $"{ww}×{hh} {ci}→{co}", f, bi, 9.0 * ci * co * hh * ww));
                 convF += f;
                 convB += bi;
@@ -109,6 +110,7 @@ internal static class Profiler
         Line("conv forward (fused bias+ReLU)", convF);
         Line("conv backward-input", convB);
         Line("ReLU mask in backward (scalar loop)", mask);
+        output.WriteLine($"| (the same mask vectorised, the proposed patch: {Stats.Time(maskVector)}) | | |");
         Line("max pooling fwd+bwd", pool);
         Line("Gram matrices + style losses fwd+bwd", style);
         Line("content loss fwd+bwd", content);
@@ -122,6 +124,44 @@ internal static class Profiler
     private static void MaskLikeReluOp(float[] g, float[] y)
     {
         for (int i = 0; i < g.Length; i++)
+        {
+            if (!(y[i] > 0f))
+            {
+                g[i] = 0f;
+            }
+        }
+    }
+
+    /// <summary>The proposed replacement of ReluOp.MaskInPlace: branch-free, 16 or 8 lanes at a time.</summary>
+    internal static void MaskVectorised(float[] g, float[] y)
+    {
+        int n = Math.Min(g.Length, y.Length), i = 0;
+        ref float gr = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(g);
+        ref float yr = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(y);
+        if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+        {
+            for (; i <= n - 16; i += 16)
+            {
+                var yv = System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref yr, (nuint)i);
+                var gv = System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref gr, (nuint)i);
+                System.Runtime.Intrinsics.Vector512.ConditionalSelect(
+                    System.Runtime.Intrinsics.Vector512.GreaterThan(yv, System.Runtime.Intrinsics.Vector512<float>.Zero), gv,
+                    System.Runtime.Intrinsics.Vector512<float>.Zero).StoreUnsafe(ref gr, (nuint)i);
+            }
+        }
+        else if (System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+        {
+            for (; i <= n - 8; i += 8)
+            {
+                var yv = System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref yr, (nuint)i);
+                var gv = System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref gr, (nuint)i);
+                System.Runtime.Intrinsics.Vector256.ConditionalSelect(
+                    System.Runtime.Intrinsics.Vector256.GreaterThan(yv, System.Runtime.Intrinsics.Vector256<float>.Zero), gv,
+                    System.Runtime.Intrinsics.Vector256<float>.Zero).StoreUnsafe(ref gr, (nuint)i);
+            }
+        }
+
+        for (; i < n; i++)
         {
             if (!(y[i] > 0f))
             {

@@ -74,6 +74,7 @@ var header = new StringBuilder();
 header.AppendLine($"NeuralStyle benchmark, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, " +
                   $"KernelThreading.MaxDegree {KernelThreading.MaxDegree}, .NET {Environment.Version}");
 header.AppendLine($"Peer: {peerStatus}");
+string loadAtStart = Stats.LoadAverage();
 header.AppendLine($"Medians of {runs} runs after one warm-up, ours and the peer alternating run by run" +
                   (cases.Any(c => c.FreshProcess) ? "; 'stylize' runs each time in a fresh process on both sides (no warm-up, whole-job peak memory)." : "."));
 Console.Error.Write(header);
@@ -197,6 +198,8 @@ foreach (BenchCase c in cases)
 }
 
 peer?.Dispose();
+header.AppendLine($"Load average (1/5/15 min) at the start: {loadAtStart}; at the end: {Stats.LoadAverage()} " +
+                  "(above ~2 other jobs share the 2 cores: compare ratios, not absolute times).");
 
 string table = Row.Table(rows);
 Console.WriteLine();

@@ -52,4 +52,18 @@ internal static class Stats
 
         return false;
     }
+
+    /// <summary>The first three fields of /proc/loadavg, or "unknown".</summary>
+    public static string LoadAverage()
+    {
+        try
+        {
+            string[] f = File.ReadAllText("/proc/loadavg").Split(' ');
+            return $"{f[0]} {f[1]} {f[2]}";
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or IndexOutOfRangeException)
+        {
+            return "unknown";
+        }
+    }
 }
