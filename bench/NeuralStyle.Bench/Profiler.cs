@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using System.Diagnostics;
 using NeuralStyle.Gatys;
 using NeuralStyle.Losses;
@@ -138,26 +139,26 @@ internal static class Profiler
         int n = Math.Min(g.Length, y.Length), i = 0;
         ref float gr = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(g);
         ref float yr = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(y);
-        if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+        if (Vector512.IsHardwareAccelerated)
         {
             for (; i <= n - 16; i += 16)
             {
-                var yv = System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref yr, (nuint)i);
-                var gv = System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref gr, (nuint)i);
-                System.Runtime.Intrinsics.Vector512.ConditionalSelect(
-                    System.Runtime.Intrinsics.Vector512.GreaterThan(yv, System.Runtime.Intrinsics.Vector512<float>.Zero), gv,
-                    System.Runtime.Intrinsics.Vector512<float>.Zero).StoreUnsafe(ref gr, (nuint)i);
+                var yv = Vector512.LoadUnsafe(ref yr, (nuint)i);
+                var gv = Vector512.LoadUnsafe(ref gr, (nuint)i);
+                Vector512.ConditionalSelect(
+                    Vector512.GreaterThan(yv, Vector512<float>.Zero), gv,
+                    Vector512<float>.Zero).StoreUnsafe(ref gr, (nuint)i);
             }
         }
-        else if (System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+        else if (Vector256.IsHardwareAccelerated)
         {
             for (; i <= n - 8; i += 8)
             {
-                var yv = System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref yr, (nuint)i);
-                var gv = System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref gr, (nuint)i);
-                System.Runtime.Intrinsics.Vector256.ConditionalSelect(
-                    System.Runtime.Intrinsics.Vector256.GreaterThan(yv, System.Runtime.Intrinsics.Vector256<float>.Zero), gv,
-                    System.Runtime.Intrinsics.Vector256<float>.Zero).StoreUnsafe(ref gr, (nuint)i);
+                var yv = Vector256.LoadUnsafe(ref yr, (nuint)i);
+                var gv = Vector256.LoadUnsafe(ref gr, (nuint)i);
+                Vector256.ConditionalSelect(
+                    Vector256.GreaterThan(yv, Vector256<float>.Zero), gv,
+                    Vector256<float>.Zero).StoreUnsafe(ref gr, (nuint)i);
             }
         }
 
