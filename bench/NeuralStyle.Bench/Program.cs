@@ -75,12 +75,12 @@ header.AppendLine($"NeuralStyle benchmark, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UT
                   $"KernelThreading.MaxDegree {KernelThreading.MaxDegree}, .NET {Environment.Version}");
 header.AppendLine($"Peer: {peerStatus}");
 string loadAtStart = Stats.LoadAverage();
-header.AppendLine($"Medians of {runs} runs after one warm-up, ours and the peer alternating run by run" +
+header.AppendLine($"Medians of {runs} runs after one warm-up{(peer is null ? "" : ", ours and the peer alternating run by run")}" +
                   (cases.Any(c => c.FreshProcess) ? "; 'stylize' runs each time in a fresh process on both sides (no warm-up, whole-job peak memory)." : "."));
 Console.Error.Write(header);
 if (peer is null && !o.NoPeer)
 {
-    Console.Error.WriteLine($"*** The PyTorch peer cannot run: {peerStatus}");
+    Console.Error.WriteLine($"*** The PyTorch peer: {peerStatus}");
 }
 
 var rows = new List<Row>();
@@ -199,7 +199,7 @@ foreach (BenchCase c in cases)
 
 peer?.Dispose();
 header.AppendLine($"Load average (1/5/15 min) at the start: {loadAtStart}; at the end: {Stats.LoadAverage()} " +
-                  "(above ~2 other jobs share the 2 cores: compare ratios, not absolute times).");
+                  "(a load above ~2 means other jobs shared the 2 cores: compare ratios, not absolute times).");
 
 string table = Row.Table(rows);
 Console.WriteLine();
