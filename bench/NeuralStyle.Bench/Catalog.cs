@@ -1,0 +1,32 @@
+namespace NeuralStyle.Bench;
+
+/// <summary>The cases of issue 4, full or quick.</summary>
+internal static class Catalog
+{
+    public static List<BenchCase> All(Options o)
+    {
+        var cases = new List<BenchCase>();
+        foreach ((string name, int ci, int co, int res) in VggConvLayers.At512)
+        {
+            // --quick: the same layers at half resolution (a quarter of the work).
+            int r = o.Quick ? res / 2 : res;
+            foreach (ConvDirection d in Enum.GetValues<ConvDirection>())
+            {
+                cases.Add(new ConvCase(name, ci, co, r, d));
+            }
+        }
+
+        int[] vggSizes = o.Quick ? [256] : [256, 512];
+        foreach (bool backward in new[] { false, true })
+        {
+            foreach (int s in vggSizes)
+            {
+                cases.Add(new VggCase(s, backward));
+            }
+        }
+
+        cases.Add(o.Quick ? new GatysIterationCase(256, 192) : new GatysIterationCase(512, 384));
+        cases.Add(o.Quick ? new StylizeCase(256, 192, 5) : new StylizeCase(512, 384, o.StylizeIterations));
+        return cases;
+    }
+}

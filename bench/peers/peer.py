@@ -1,0 +1,262 @@
+#!/usr/bin/python3
+"""The PyTorch peer of the NeuralStyle benchmark harness (bench/NeuralStyle.Bench).
+
+Run with Debian's python3-torch: `/usr/bin/python3 bench/peers/peer.py`. It is a long-lived server: it reads one
+JSON request per line on stdin and answers one JSON line on stdout, so torch's import cost is paid once.
+
+Requests:
+  {"op": "hello"}                         -> {"ok": true, "torch": "1.13.1", "threads": 2, ...}
+  {"op": "begin", "case": {...}}          -> sets the case up (tensors, model, targets), resets the peak-memory mark
+  {"op": "run", "case": {...}}            -> runs the case once: {"ok": true, "seconds": s, "peak_kb": k, ...}
+  {"op": "quit"}                          -> exits
+On any failure: {"ok": false, "error": "..."} (the server keeps running).
+
+Each case computes exactly what the C# case computes (NCHW here, NHWC there):
+  conv_fwd / conv_bwd_input / conv_bwd_weights   one 3x3 conv, stride 1, zero padding 1, with bias
+  vgg_fwd / vgg_fwdbwd                            torchvision vgg19().features[:30] (to relu5_1); loss = mean(out^2)
+  gatys_iter                                      one forward+backward of the neural-style preset's loss
+  stylize                                         a whole neural-style stylisation with torch.optim.LBFGS
+"""
+import json
+import math
+import resource
+import sys
+import time
+
+try:
+    import torch
+    import torch.nn.functional as F
+    import torchvision
+except Exception as e:  # pragma: no cover - reported to the harness
+    sys.stdout.write(json.dumps({"ok": False, "error": f"cannot import torch/torchvision: {e}"}) + "\n")
+    sys.stdout.flush()
+    sys.exit(3)
+
+THREADS = 2
+torch.set_num_threads(THREADS)
+torch.manual_seed(0)
+
+# neural-style preset (spec §2): relu4_2 content ×5 (mean), relu1_1…relu5_1 style ×100 (mean of (G/(C·h·w) − A)²),
+# L1 total variation ×1e-3, caffe input space, L-BFGS history 100, learning rate 1.
+CONTENT_INDEX = 22
+STYLE_INDICES = [1, 6, 11, 20, 29]
+CONTENT_WEIGHT, STYLE_WEIGHT, TV_WEIGHT = 5.0, 100.0, 1e-3
+CAFFE_MEAN_BGR = [103.939, 116.779, 123.68]
+
+
+def reset_peak():
+    """Resets the kernel's peak-RSS mark (VmHWM, which getrusage's ru_maxrss also reads) to the current RSS."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_kb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+
+
+def features_to_relu5_1():
+    # torchvision.models.vgg19().features[:30] without building the unused 548 MB classifier (it would inflate the
+    # peak memory), with the same Kaiming-normal (fan-in) weights and zero biases as our VggNet.Random.
+    net = torchvision.models.vgg.make_layers(torchvision.models.vgg.cfgs["E"])[:30]
+    for m in net:
+        if isinstance(m, torch.nn.Conv2d):
+            torch.nn.init.kaiming_normal_(m.weight, mode="fan_in", nonlinearity="relu")
+            torch.nn.init.zeros_(m.bias)
+    net.eval()
+    for p in net.parameters():
+        p.requires_grad_(False)
+    return net
+
+
+def synthetic_rgb(w, h, kind):
+    """The harness's deterministic test pattern (same formula as Synthetic.cs), RGB in [0,1], shape (3,H,W)."""
+    y = torch.arange(h, dtype=torch.float64).view(h, 1).expand(h, w)
+    x = torch.arange(w, dtype=torch.float64).view(1, w).expand(h, w)
+    if kind == "content":
+        r = 0.5 + 0.5 * torch.sin(x * 0.031 + y * 0.017)
+        g = 0.5 + 0.5 * torch.cos(x * 0.023 - y * 0.029)
+        b = 0.5 + 0.5 * torch.sin((x + y) * 0.011)
+    else:
+        r = 0.5 + 0.5 * torch.sin(x * 0.13) * torch.cos(y * 0.07)
+        g = 0.5 + 0.5 * torch.sin(x * 0.05 + y * 0.11)
+        b = 0.5 + 0.5 * torch.cos(x * 0.09) * torch.sin(y * 0.15)
+    return torch.stack([r, g, b]).float()
+
+
+def caffe(rgb):
+    """RGB [0,1] (3,H,W) -> caffe input space (1,3,H,W): BGR·255 − mean."""
+    bgr = rgb[[2, 1, 0]] * 255.0
+    mean = torch.tensor(CAFFE_MEAN_BGR).view(3, 1, 1)
+    return (bgr - mean).unsqueeze(0).contiguous()
+
+
+def gram(f):
+    """G/(C·h·w) with G = F Fᵀ, F the C×(h·w) matrix.
+
+    Debian's torch is built against the reference netlib BLAS (BLAS_INFO=generic), where `m @ m.t()` runs at
+    ~2.5 GFLOP/s (0.43 s forward + 0.57 s backward for relu1_1 at 512×384). The same product as a 1×1 convolution
+    goes through oneDNN and is 8-20× faster, so the peer uses that: input (1, h·w, 1, C) = Fᵀ, weight (C, h·w, 1, 1)
+    = F, output (1, C, 1, C) = F Fᵀ. Autograd flows through both operands.
+    """
+    _, c, h, w = f.shape
+    m = f.view(c, h * w)
+    g = F.conv2d(m.t().contiguous().view(1, h * w, 1, c), m.view(c, h * w, 1, 1)).view(c, c)
+    return g / (c * h * w)
+
+
+class GatysLoss:
+    """The neural-style loss at one size: targets computed once, __call__(x) -> scalar loss."""
+
+    def __init__(self, w, h):
+        self.net = features_to_relu5_1()
+        with torch.no_grad():
+            cf = self.run(caffe(synthetic_rgb(w, h, "content")))
+            sf = self.run(caffe(synthetic_rgb(w, h, "style")))
+            self.content_target = cf[CONTENT_INDEX].clone()
+            self.style_targets = [gram(sf[i]).clone() for i in STYLE_INDICES]
+
+    def run(self, x):
+        out = {}
+        for i, layer in enumerate(self.net):
+            x = layer(x)
+            if i == CONTENT_INDEX or i in STYLE_INDICES:
+                out[i] = x
+        return out
+
+    def __call__(self, x):
+        f = self.run(x)
+        loss = CONTENT_WEIGHT * F.mse_loss(f[CONTENT_INDEX], self.content_target)
+        for i, t in zip(STYLE_INDICES, self.style_targets):
+            loss = loss + STYLE_WEIGHT * F.mse_loss(gram(f[i]), t)
+        tv = (x[:, :, 1:, :] - x[:, :, :-1, :]).abs().sum() + (x[:, :, :, 1:] - x[:, :, :, :-1]).abs().sum()
+        return loss + TV_WEIGHT * tv
+
+
+class Case:
+    """A set-up case: run() does one timed repetition and returns extra fields for the answer."""
+
+    def __init__(self, spec):
+        self.spec = spec
+        kind = spec["kind"]
+        g = torch.Generator().manual_seed(1234)
+        if kind.startswith("conv_"):
+            ci, co, h, w = spec["ci"], spec["co"], spec["h"], spec["w"]
+            self.x = torch.randn(1, ci, h, w, generator=g)
+            self.w = torch.randn(co, ci, 3, 3, generator=g) * math.sqrt(2.0 / (9 * ci))
+            self.b = torch.randn(co, generator=g) * 0.1
+            self.dy = torch.randn(1, co, h, w, generator=g)
+            if kind == "conv_bwd_input":
+                self.x.requires_grad_(True)
+                self.y = F.conv2d(self.x, self.w, self.b, padding=1)
+            elif kind == "conv_bwd_weights":
+                self.w.requires_grad_(True)
+                self.b.requires_grad_(True)
+                self.y = F.conv2d(self.x, self.w, self.b, padding=1)
+        elif kind in ("vgg_fwd", "vgg_fwdbwd"):
+            self.net = features_to_relu5_1()
+            self.x = torch.randn(1, 3, spec["h"], spec["w"], generator=g)
+            if kind == "vgg_fwdbwd":
+                self.x.requires_grad_(True)
+        elif kind == "gatys_iter":
+            self.loss = GatysLoss(spec["w"], spec["h"])
+            self.x = (torch.randn(1, 3, spec["h"], spec["w"], generator=g) * 0.001).requires_grad_(True)
+        elif kind == "stylize":
+            pass  # everything, including the targets, is inside the timed run
+        else:
+            raise ValueError(f"unknown case kind '{kind}'")
+
+    def run(self):
+        kind = self.spec["kind"]
+        extra = {}
+        t0 = time.perf_counter()
+        if kind == "conv_fwd":
+            with torch.no_grad():
+                F.conv2d(self.x, self.w, self.b, padding=1)
+        elif kind == "conv_bwd_input":
+            torch.autograd.grad(self.y, self.x, self.dy, retain_graph=True)
+        elif kind == "conv_bwd_weights":
+            torch.autograd.grad(self.y, [self.w, self.b], self.dy, retain_graph=True)
+        elif kind == "vgg_fwd":
+            with torch.no_grad():
+                self.net(self.x)
+        elif kind == "vgg_fwdbwd":
+            self.x.grad = None
+            loss = self.net(self.x).pow(2).mean()
+            loss.backward()
+        elif kind == "gatys_iter":
+            self.x.grad = None
+            loss = self.loss(self.x)
+            loss.backward()
+            extra["loss"] = float(loss)
+        elif kind == "stylize":
+            extra = self.stylize()
+        seconds = time.perf_counter() - t0
+        extra["seconds"] = seconds
+        return extra
+
+    def stylize(self):
+        """neural-style: targets, random init 0.001·N(0,1) in input space, LBFGS(max_iter=N) as neural-style-pt."""
+        w, h, iters = self.spec["w"], self.spec["h"], self.spec["iterations"]
+        loss_fn = GatysLoss(w, h)
+        x = (torch.randn(1, 3, h, w) * 0.001).requires_grad_(True)
+        opt = torch.optim.LBFGS([x], lr=1.0, max_iter=iters, tolerance_grad=-1, tolerance_change=-1, history_size=100)
+        evals = [0]
+
+        def closure():
+            opt.zero_grad()
+            loss = loss_fn(x)
+            loss.backward()
+            evals[0] += 1
+            return loss
+
+        t0 = time.perf_counter()
+        opt.step(closure)
+        optimise = time.perf_counter() - t0
+        return {"evaluations": evals[0], "optimize_seconds": optimise, "per_iteration": optimise / max(1, evals[0])}
+
+
+def main():
+    cases = {}
+    out = sys.stdout
+    for line in sys.stdin:
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            req = json.loads(line)
+            op = req.get("op")
+            if op == "quit":
+                break
+            if op == "hello":
+                ans = {"ok": True, "torch": torch.__version__, "torchvision": torchvision.__version__,
+                       "threads": torch.get_num_threads(), "peak_reset": reset_peak()}
+            elif op == "begin":
+                key = json.dumps(req["case"], sort_keys=True)
+                cases.clear()  # one case at a time: free the previous case's tensors before measuring memory
+                import gc
+                gc.collect()
+                reset_peak()
+                cases[key] = Case(req["case"])
+                ans = {"ok": True}
+            elif op == "run":
+                key = json.dumps(req["case"], sort_keys=True)
+                if key not in cases:
+                    cases.clear()
+                    cases[key] = Case(req["case"])
+                ans = cases[key].run()
+                ans["ok"] = True
+                ans["peak_kb"] = peak_kb()
+            else:
+                ans = {"ok": False, "error": f"unknown op '{op}'"}
+        except Exception as e:  # the harness shows the message and goes on without the peer for this case
+            ans = {"ok": False, "error": f"{type(e).__name__}: {e}"}
+        out.write(json.dumps(ans) + "\n")
+        out.flush()
+
+
+if __name__ == "__main__":
+    main()
