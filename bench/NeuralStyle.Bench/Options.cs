@@ -11,6 +11,8 @@ internal sealed record Options
     public bool Profile { get; init; }
     public int StylizeIterations { get; init; } = 20;
     public string? Markdown { get; init; }
+    /// <summary>Issue 5's schedule comparison: single-scale vs coarse-to-fine (writes this SVG), then exit.</summary>
+    public string? ScheduleCompare { get; init; }
 
     // child-process mode (one fresh process per memory case)
     public string? Child { get; init; }
@@ -28,6 +30,8 @@ internal sealed record Options
           --markdown FILE             also write the table to FILE (markdown)
           --profile                   where the time of one Gatys iteration goes (ours only), then exit
           --list                      list the case names and exit
+          --schedule-compare FILE.svg single-scale (500 L-BFGS) vs coarse-to-fine neural-style at 512 px, ours only;
+                                      both loss curves go to FILE.svg (with --quick: 256 px, 100 iterations)
         """;
 
     public static Options Parse(IReadOnlyList<string> args)
@@ -67,6 +71,7 @@ internal sealed record Options
                 "--profile" => o with { Profile = true },
                 "--stylize-iterations" => o with { StylizeIterations = NextInt(1) },
                 "--markdown" => o with { Markdown = Next() },
+                "--schedule-compare" => o with { ScheduleCompare = Next() },
                 "--child" => o with { Child = Next() },
                 "--width" => o with { Width = NextInt(1) },
                 "--height" => o with { Height = NextInt(1) },

@@ -31,6 +31,13 @@ if (o.Child is not null)
     return 0;
 }
 
+if (o.ScheduleCompare is { } svg)
+{
+    return o.Quick
+        ? ScheduleCompare.Run(256, 100, 60, 10, svg, Console.Out)
+        : ScheduleCompare.Run(512, 500, 300, 50, svg, Console.Out);
+}
+
 if (o.Profile)
 {
     (int w, int h) = o.Quick ? (256, 192) : (512, 384);
