@@ -155,34 +155,4 @@ public class CaseTests
 
 public class ProfilerTests
 {
-    [Theory]
-    [InlineData(0)]
-    [InlineData(1)]
-    [InlineData(15)]
-    [InlineData(16)]
-    [InlineData(17)]
-    [InlineData(33)]
-    [InlineData(1000)]
-    public void MaskVectorised_RandomSigns_SameAsScalarMask(int n)
-    {
-        float[] y = Synthetic.Random(n, 21), g = Synthetic.Random(n, 22);
-        if (n > 3)
-        {
-            y[1] = float.NaN;
-            y[2] = 0f;
-            y[3] = -0f;
-        }
-
-        var expected = (float[])g.Clone();
-        for (int i = 0; i < n; i++)
-        {
-            if (!(y[i] > 0f))
-            {
-                expected[i] = 0f;
-            }
-        }
-
-        Profiler.MaskVectorised(g, y);
-        Assert.Equal(expected, g);
-    }
 }

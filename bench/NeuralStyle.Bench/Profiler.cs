@@ -31,7 +31,7 @@ internal static class Profiler
         GC.Collect();
 
         var rows = new List<(string Layer, string Shape, double Fwd, double Bwd, double Macs)>();
-        double convF = 0, convB = 0, mask = 0, maskVector = 0, pool = 0;
+        double convF = 0, convB = 0, mask = 0, maskScalar = 0, pool = 0;
         int ci = 3, hh = h, ww = w;
         for (int b = 0; b < 5; b++)
         {
@@ -44,8 +44,8 @@ internal static class Profiler
                 float[] dy = Synthetic.Random(hh * ww * co, 9), dx = new float[hh * ww * ci];
                 double f = Time(runs, () => Conv3x3.Forward(x, 1, hh, ww, weights, bias, y, ConvPadding.Zero, relu: true));
                 double bi = Time(runs, () => Conv3x3.BackwardInput(dy, 1, hh, ww, weights, dx, ConvPadding.Zero));
-                double m = Time(runs, () => MaskLikeReluOp(dy, y));
-                maskVector += Time(runs, () => MaskVectorised(dy, y));
+                double m = Time(runs, () => Activation.ReluMask(dy, y, dy));
+                maskScalar += Time(runs, () => Activation.ReluMaskReference(dy, y, dy));
                 rows.Add(($"conv{b + 1}_{k + 1}", $"{ww}×{hh} {ci}→{co}", f, bi, 9.0 * ci * co * hh * ww));
                 convF += f;
                 convB += bi;
@@ -110,8 +110,8 @@ internal static class Profiler
         void Line(string name, double t) => output.WriteLine($"| {name} | {Stats.Time(t)} | {100 * t / whole:F1}% |");
         Line("conv forward (fused bias+ReLU)", convF);
         Line("conv backward-input", convB);
-        Line("ReLU mask in backward (scalar loop)", mask);
-        output.WriteLine($"| (the same mask vectorised, the proposed patch: {Stats.Time(maskVector)}) | | |");
+        Line("ReLU mask in backward (Activation.ReluMask)", mask);
+        output.WriteLine($"| (the scalar reference mask, for comparison: {Stats.Time(maskScalar)}) | | |");
         Line("max pooling fwd+bwd", pool);
         Line("Gram matrices + style losses fwd+bwd", style);
         Line("content loss fwd+bwd", content);
@@ -121,55 +121,6 @@ internal static class Profiler
         output.WriteLine($"| L-BFGS step (history 100, outside the evaluation): first 10 iterations / with a full history | {Stats.Time(lbfgsEarly)} / {Stats.Time(lbfgsFull)} | {100 * lbfgsFull / whole:F1}% (full) |");
     }
 
-    /// <summary>The same loop as ReluOp.MaskInPlace (internal to the engine).</summary>
-    private static void MaskLikeReluOp(float[] g, float[] y)
-    {
-        for (int i = 0; i < g.Length; i++)
-        {
-            if (!(y[i] > 0f))
-            {
-                g[i] = 0f;
-            }
-        }
-    }
-
-    /// <summary>The proposed replacement of ReluOp.MaskInPlace: branch-free, 16 or 8 lanes at a time.</summary>
-    internal static void MaskVectorised(float[] g, float[] y)
-    {
-        int n = Math.Min(g.Length, y.Length), i = 0;
-        ref float gr = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(g);
-        ref float yr = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(y);
-        if (Vector512.IsHardwareAccelerated)
-        {
-            for (; i <= n - 16; i += 16)
-            {
-                var yv = Vector512.LoadUnsafe(ref yr, (nuint)i);
-                var gv = Vector512.LoadUnsafe(ref gr, (nuint)i);
-                Vector512.ConditionalSelect(
-                    Vector512.GreaterThan(yv, Vector512<float>.Zero), gv,
-                    Vector512<float>.Zero).StoreUnsafe(ref gr, (nuint)i);
-            }
-        }
-        else if (Vector256.IsHardwareAccelerated)
-        {
-            for (; i <= n - 8; i += 8)
-            {
-                var yv = Vector256.LoadUnsafe(ref yr, (nuint)i);
-                var gv = Vector256.LoadUnsafe(ref gr, (nuint)i);
-                Vector256.ConditionalSelect(
-                    Vector256.GreaterThan(yv, Vector256<float>.Zero), gv,
-                    Vector256<float>.Zero).StoreUnsafe(ref gr, (nuint)i);
-            }
-        }
-
-        for (; i < n; i++)
-        {
-            if (!(y[i] > 0f))
-            {
-                g[i] = 0f;
-            }
-        }
-    }
 
     private static double Part(int runs, int[] shape, Func<Graph, Value, Value> build, out double seconds)
     {

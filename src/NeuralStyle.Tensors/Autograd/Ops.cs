@@ -114,30 +114,12 @@ internal sealed class ReluOp(Value x) : Op(x.Shape, x)
     {
         if (!x.RequiresGrad) return;
         float[] dx = x.Graph.BeginGrad(x, out bool acc);
-        Mask(y.Grad!, y.Data, dx.AsSpan(0, y.Length));
+        Activation.ReluMask(y.Grad!, y.Data, dx.AsSpan(0, y.Length));
         Graph.EndGrad(x, dx, acc);
     }
 
-    /// <summary>g[i] = 0 where the ReLU output y[i] is not positive (dst may be g).</summary>
-    public static void MaskInPlace(float[] g, float[] y) => Mask(g, y, g);
-
-    /// <summary>dst[i] = y[i] &gt; 0 ? g[i] : 0, vectorised (NaN in y gives 0).</summary>
-    public static void Mask(ReadOnlySpan<float> g, ReadOnlySpan<float> y, Span<float> dst)
-    {
-        int i = 0;
-        if (System.Numerics.Vector.IsHardwareAccelerated)
-        {
-            int width = System.Numerics.Vector<float>.Count;
-            var zero = System.Numerics.Vector<float>.Zero;
-            for (; i <= g.Length - width; i += width)
-            {
-                var yv = new System.Numerics.Vector<float>(y[i..]);
-                var gv = new System.Numerics.Vector<float>(g[i..]);
-                System.Numerics.Vector.ConditionalSelect(System.Numerics.Vector.GreaterThan(yv, zero), gv, zero).CopyTo(dst[i..]);
-            }
-        }
-        for (; i < g.Length; i++) dst[i] = y[i] > 0f ? g[i] : 0f;
-    }
+    /// <summary>g[i] = 0 where the ReLU output y[i] is not positive.</summary>
+    public static void MaskInPlace(float[] g, float[] y) => Activation.ReluMask(g, y, g);
 }
 
 // x (N,H,W,C) -> y (N,H/2,W/2,C), 2×2 window, stride 2, floor.

@@ -151,8 +151,12 @@ public class ReluMaskTests
             for (int i = 0; i < n; i += 7) y[i] = float.NaN;
             for (int i = 3; i < n; i += 11) y[i] = -0f;
             var dst = new float[n];
-            NeuralStyle.Tensors.Autograd.ReluOp.Mask(g, y, dst);
-            for (int i = 0; i < n; i++) Assert.Equal(y[i] > 0f ? g[i] : 0f, dst[i]);
+            var expected = new float[n];
+            NeuralStyle.Tensors.Kernels.Activation.ReluMask(g, y, dst);
+            NeuralStyle.Tensors.Kernels.Activation.ReluMaskReference(g, y, expected);
+            Assert.Equal(expected, dst);
+            NeuralStyle.Tensors.Kernels.Activation.ReluMask(g, y, g); // in place
+            Assert.Equal(expected, g);
         }
     }
 }

@@ -48,6 +48,7 @@ public sealed class ProcessTests : IDisposable
         await Task.Delay(300);
         using (Process kill = Process.Start("kill", ["-INT", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) kill.WaitForExit();
         Assert.True(p.WaitForExit(30_000), "the process did not stop within 30 s of SIGINT");
+        p.WaitForExit(); // lets the asynchronous stderr reader deliver the last lines
         Assert.Equal(130, p.ExitCode);
         Assert.True(File.Exists(output), "no image was written: " + err);
         lock (err) Assert.Contains("Interrupted", err.ToString());
