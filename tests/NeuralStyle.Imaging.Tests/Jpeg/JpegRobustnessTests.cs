@@ -192,11 +192,11 @@ public class JpegRobustnessTests
         int sof = FindMarker(d, 0xC0);
         d[sof + 5] = 8000 >> 8; d[sof + 6] = 8000 & 255; // 8000 × 8000: under the default MaxPixels,
         d[sof + 7] = 8000 >> 8; d[sof + 8] = 8000 & 255; // but a few kB cannot hold a million blocks
-        long before = GC.GetTotalAllocatedBytes(precise: true);
+        long before = GC.GetAllocatedBytesForCurrentThread(); // this thread only: other tests run in parallel
         var sw = Stopwatch.StartNew();
         AssertRejected(d, "truncated");
-        Assert.True(sw.ElapsedMilliseconds < 1000, $"took {sw.ElapsedMilliseconds} ms");
-        Assert.True(GC.GetTotalAllocatedBytes(precise: true) - before < 1 << 20, "allocated more than 1 MB before refusing");
+        Assert.True(sw.ElapsedMilliseconds < 3000, $"took {sw.ElapsedMilliseconds} ms");
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1 << 20, "allocated more than 1 MB before refusing");
     }
 
     [Theory]

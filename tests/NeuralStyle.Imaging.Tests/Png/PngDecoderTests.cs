@@ -130,7 +130,7 @@ public class PngDecoderTests
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.All(image.Data, v => Assert.Equal(0f, v));
         Assert.True(allocated < 4 * bomb.Length + 200_000, $"allocated {allocated} bytes");
-        Assert.True(watch.ElapsedMilliseconds < 1000, $"took {watch.ElapsedMilliseconds} ms");
+        Assert.True(watch.ElapsedMilliseconds < 3000, $"took {watch.ElapsedMilliseconds} ms");
     }
 
     [Fact]
