@@ -12,15 +12,9 @@ public static class ImageOps
     public static Image Resize(Image image, int width, int height, ResampleFilter filter = ResampleFilter.Lanczos3)
         => image.Width == width && image.Height == height ? image : Resampler.Resize(image, width, height, filter);
 
-    /// <summary>Resized so that its long edge is n; unchanged when it already is.</summary>
+    /// <summary>Resized so that its long edge is n; the same object when it already is.</summary>
     public static Image ResizeToLongEdge(Image image, int n)
-    {
-        if (Math.Max(image.Width, image.Height) == n) return image;
-        (int w, int h) = image.Width >= image.Height
-            ? (n, Math.Max(1, (int)Math.Round((double)image.Height * n / image.Width, MidpointRounding.AwayFromZero)))
-            : (Math.Max(1, (int)Math.Round((double)image.Width * n / image.Height, MidpointRounding.AwayFromZero)), n);
-        return Resampler.Resize(image, w, h);
-    }
+        => Math.Max(image.Width, image.Height) == n ? image : Resampler.ResizeToLongEdge(image, n);
 
     /// <summary>--original-colors: the luminance of the result with the chroma of the content (YCbCr).</summary>
     public static Image KeepColors(Image result, float[] contentRgb)

@@ -121,9 +121,6 @@ public sealed class Stylizer
         /// <summary>X is the [0,1] pixel image (else the backbone's input space).</summary>
         public bool PixelSpace { get; } = pixelSpace;
 
-        /// <summary>The current image as RGB pixels in [0,1].</summary>
-        public Image CurrentImage() => ToImage(X.Data);
-
         public Image ToImage(float[] x)
         {
             if (PixelSpace) return ImageTensors.FromRgb(x, Width, Height);
