@@ -59,11 +59,11 @@ public static class CommandSupport
     /// Runs <paramref name="work"/> with its progress rows drawn (bar or lines), logged (--log) and plotted (--plot),
     /// and Ctrl-C turned into cancellation (the work then returns its current result).
     /// </summary>
-    public static T RunWithProgress<T>(ParsedArgs a, CliContext ctx, int defaultPrintEvery, string plotTitle,
+    public static T RunWithProgress<T>(ParsedArgs a, CliContext ctx, int printEvery, string plotTitle,
         Action<Action<ProgressRecord>> subscribe, Func<CancellationToken, T> work)
     {
         var rows = new List<ProgressRecord>();
-        var bar = new ProgressBar(ctx.Err, ctx.Interactive, a.Int("--print-every", 0) ?? defaultPrintEvery);
+        var bar = new ProgressBar(ctx.Err, ctx.Interactive, printEvery);
         using JsonLog? log = a.String("--log") is { } logPath ? new JsonLog(logPath) : null;
         subscribe(r =>
         {

@@ -75,7 +75,7 @@ public static class TextureCommand
         ctx.Info($"texture: {o.Width}×{o.OutputHeight}{(o.Count > 1 ? $" × {o.Count} frames" : "")} from {files.Count} source(s), {o.Octaves} octaves, " +
                  $"layers {string.Join(",", o.Layers)}, {backbone.Description}, about {need >> 20:N0} MiB");
 
-        TextureResult result = CommandSupport.RunWithProgress(a, ctx, 50, "texture: loss", p => synth.Progress = p, token =>
+        TextureResult result = CommandSupport.RunWithProgress(a, ctx, o.PrintEvery, "texture: loss", p => synth.Progress = p, token =>
         {
             synth.Snapshot = (k, frames) => Save(frames, StylizeCommand.IntermediatePath(output, k));
             TextureResult r = synth.Run(sources, token);
@@ -147,6 +147,7 @@ public static class TextureCommand
         if (a.Double("--if-shift", 0) is { } ifs) o = o with { IfShift = ifs };
         if (a.Int("--if-order", 1, 100) is { } ifo) o = o with { IfOrder = ifo };
         if (a.Int("--save-every", 0) is { } se) o = o with { SaveEvery = se };
+        if (a.Int("--print-every", 0) is { } pe) o = o with { PrintEvery = pe };
         if (CommandSupport.Model(a) is { } model) o = o with { Model = model };
         if (a.String("--weights") is { } weights) o = o with { Weights = weights };
         if (CommandSupport.Flavor(a) is { } flavor) o = o with { Flavor = flavor };

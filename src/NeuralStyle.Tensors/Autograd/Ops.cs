@@ -346,7 +346,7 @@ internal sealed class ReduceOp(Value a, bool mean) : Op([1], a)
 {
     public override void Forward(Value y)
     {
-        double s = SumDouble(a.Data);
+        double s = PreciseSums.Sum(a.Data);
         y.Data[0] = (float)(mean ? s / a.Length : s);
     }
 
@@ -357,15 +357,6 @@ internal sealed class ReduceOp(Value a, bool mean) : Op([1], a)
         float[] da = a.Graph.BeginGrad(a, out bool acc);
         da.AsSpan(0, a.Length).Fill(g);
         Graph.EndGrad(a, da, acc);
-    }
-
-    internal static double SumDouble(ReadOnlySpan<float> x)
-    {
-        // Blocks of 4096 summed in float by SIMD, blocks added in double: accurate and fast.
-        double total = 0;
-        for (int i = 0; i < x.Length; i += 4096)
-            total += TensorPrimitives.Sum(x.Slice(i, Math.Min(4096, x.Length - i)));
-        return total;
     }
 }
 
@@ -438,9 +429,7 @@ internal sealed class GradNormalizeOp(Value a, float strength) : Op(a.Shape, a)
     {
         if (!a.RequiresGrad) return;
         float[] dy = y.Grad!;
-        double l1 = 0;
-        for (int i = 0; i < dy.Length; i += 4096)
-            l1 += TensorPrimitives.SumOfMagnitudes(dy.AsSpan(i, Math.Min(4096, dy.Length - i)));
+        double l1 = PreciseSums.SumOfMagnitudes(dy);
         float k = (float)(strength / (l1 + 1e-8));
         float[] dx = a.Graph.BeginGrad(a, out bool acc);
         TensorPrimitives.Multiply(dy, k, dx.AsSpan(0, dy.Length));
@@ -626,7 +615,7 @@ internal sealed class SumPerSampleOp(Value x) : Op([x.Shape[0]], x)
     public override void Forward(Value y)
     {
         int n = x.Shape[0], per = x.Length / n;
-        for (int b = 0; b < n; b++) y.Data[b] = (float)ReduceOp.SumDouble(x.Data.AsSpan(b * per, per));
+        for (int b = 0; b < n; b++) y.Data[b] = (float)PreciseSums.Sum(x.Data.AsSpan(b * per, per));
     }
 
     public override void Backward(Value y)

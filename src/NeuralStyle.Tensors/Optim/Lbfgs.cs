@@ -276,24 +276,9 @@ public sealed class Lbfgs
 
     // ---- vector helpers (double accumulation) --------------------------------------------------------------------
 
-    private static double Dot(float[] a, float[] b)
-    {
-        double s = 0;
-        for (int i = 0; i < a.Length; i += 4096)
-        {
-            int len = Math.Min(4096, a.Length - i);
-            s += System.Numerics.Tensors.TensorPrimitives.Dot(a.AsSpan(i, len), b.AsSpan(i, len));
-        }
-        return s;
-    }
+    private static double Dot(float[] a, float[] b) => PreciseSums.Dot(a, b);
 
-    private static double SumAbs(float[] a)
-    {
-        double s = 0;
-        for (int i = 0; i < a.Length; i += 4096)
-            s += System.Numerics.Tensors.TensorPrimitives.SumOfMagnitudes(a.AsSpan(i, Math.Min(4096, a.Length - i)));
-        return s;
-    }
+    private static double SumAbs(float[] a) => PreciseSums.SumOfMagnitudes(a);
 
     private static double MaxAbs(float[] a) => a.Length == 0 ? 0 : System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(a) is var m ? Math.Abs(m) : 0;
 

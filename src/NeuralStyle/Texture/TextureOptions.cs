@@ -40,6 +40,8 @@ public sealed record TextureOptions
     public double IfShift { get; init; } = 5;
     public int IfOrder { get; init; } = 2;
     public int SaveEvery { get; init; } = 10;
+    /// <summary>Progress line every N iterations when not on a terminal.</summary>
+    public int PrintEvery { get; init; } = 50;
     public string Model { get; init; } = "vgg19";
     public string? Weights { get; init; }
     public InputFlavor? Flavor { get; init; }
