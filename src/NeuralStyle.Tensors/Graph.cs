@@ -21,28 +21,34 @@ public sealed class Graph
 
     // ---- leaves ----------------------------------------------------------------------------------------------
 
-    /// <summary>A leaf whose data the caller sets (the optimised image, a batch of inputs).</summary>
-    public Value Input(int[] shape, bool requiresGrad = true, string? name = null)
+    /// <summary>A leaf whose data the caller sets (the optimised image, a batch of inputs); no gradient unless asked.</summary>
+    public Value Input(int[] shape, bool requiresGrad = false, string? name = null)
     {
-        Value v = Leaf(shape, new float[Value.Numel(shape)], requiresGrad, name);
+        Value v = Leaf(shape, new float[Value.Numel(shape)], requiresGrad, frozen: false, name);
         BufferBytes += 4L * v.Length;
         return v;
     }
 
     /// <summary>
-    /// A leaf over existing data (weights, targets). The array is used, not copied, and must not change afterwards:
-    /// convolution weights given as constants are packed once and the packing is shared by every graph.
+    /// A frozen leaf over existing data (fixed weights, targets). The array is used, not copied, and must not change
+    /// while this graph is used: ops may precompute from it once (convolution weights are packed once, and the packing
+    /// is shared by every graph built over the same unchanged contents).
     /// </summary>
-    public Value Constant(float[] data, int[] shape, string? name = null) => Leaf(shape, data, false, name);
+    public Value Constant(float[] data, int[] shape, string? name = null) => Leaf(shape, data, false, frozen: true, name);
 
-    /// <summary>A leaf over existing data that receives gradients (trainable weights).</summary>
-    public Value Parameter(float[] data, int[] shape, string? name = null) => Leaf(shape, data, true, name);
+    /// <summary>
+    /// A leaf over existing data that may change between passes (trainable weights, or weights an optimiser or the
+    /// caller updates in place). It receives a gradient when <paramref name="requiresGrad"/>; ops re-read it on every
+    /// forward pass, never from a cache.
+    /// </summary>
+    public Value Parameter(float[] data, int[] shape, string? name = null, bool requiresGrad = true)
+        => Leaf(shape, data, requiresGrad, frozen: false, name);
 
-    private Value Leaf(int[] shape, float[] data, bool requiresGrad, string? name)
+    private Value Leaf(int[] shape, float[] data, bool requiresGrad, bool frozen, string? name)
     {
         if (data.Length != Value.Numel(shape))
             throw new ArgumentException($"Data length {data.Length} does not match shape [{string.Join(",", shape)}].");
-        return Add(new Value(this, (int[])shape.Clone(), data, null, [], requiresGrad, name));
+        return Add(new Value(this, (int[])shape.Clone(), data, null, [], requiresGrad, name) { IsFrozen = frozen });
     }
 
     // ---- operations ------------------------------------------------------------------------------------------
@@ -169,6 +175,12 @@ public sealed class Graph
         }
     }
 
+    // The one way gradients are written. A backward rule asks for the buffer of every input that requires a gradient,
+    // leaf or computed, in one of two ways depending on its kernel:
+    //  - BeginGrad/EndGrad for kernels that OVERWRITE their destination (the contribution lands in x.Grad directly the
+    //    first time, and in a scratch buffer that EndGrad adds to x.Grad afterwards);
+    //  - AccumulateGrad for kernels that ADD into their destination (x.Grad, zeroed the first time).
+
     /// <summary>
     /// Gives the buffer a backward rule writes x's gradient contribution into. The rule OVERWRITES the returned buffer
     /// and then calls <see cref="EndGrad"/>, which adds it to x's gradient when x already had one.
@@ -186,5 +198,16 @@ public sealed class Graph
         if (accumulate)
             System.Numerics.Tensors.TensorPrimitives.Add(x.Grad!, buffer.AsSpan(0, x.Length), x.Grad!);
         x.GradWritten = true;
+    }
+
+    /// <summary>x's gradient buffer for a kernel that ADDS its contribution (zeroed first if nothing was written yet).</summary>
+    internal static float[] AccumulateGrad(Value x)
+    {
+        if (!x.GradWritten)
+        {
+            Array.Clear(x.Grad!);
+            x.GradWritten = true;
+        }
+        return x.Grad!;
     }
 }

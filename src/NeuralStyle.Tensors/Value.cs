@@ -24,6 +24,12 @@ public sealed class Value
     public float[] Data { get; }
     public string? Name { get; }
     public bool RequiresGrad { get; }
+
+    /// <summary>
+    /// True for a <see cref="Graph.Constant"/> leaf: its data never changes while the graph is used, so ops may
+    /// precompute from it. Parameters and computed values are never frozen.
+    /// </summary>
+    public bool IsFrozen { get; internal init; }
     public int Length => Data.Length;
     public int Rank => Shape.Length;
 

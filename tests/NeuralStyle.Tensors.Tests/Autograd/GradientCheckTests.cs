@@ -20,7 +20,7 @@ public class GradientCheckTests
     private static void Check(int[] shape, Func<Graph, Value, Value> op, double lo = -1, double hi = 1, double eps = 1e-2, double tol = 2e-2)
     {
         var g = new Graph();
-        Value x = g.Input(shape);
+        Value x = g.Input(shape, requiresGrad: true);
         Random(x.Length, 1, lo, hi).CopyTo(x.Data, 0);
         Value y = op(g, x);
         Value r = g.Constant(Random(y.Length, 2), y.Shape);
@@ -78,7 +78,7 @@ public class GradientCheckTests
     public void GradNormalize_ScalesToStrengthOverL1()
     {
         var g = new Graph();
-        Value x = g.Input([1, 2, 2, 1]);
+        Value x = g.Input([1, 2, 2, 1], requiresGrad: true);
         Random(4, 4).CopyTo(x.Data, 0);
         Value loss = g.Sum(g.Scale(g.GradNormalize(x, 3f), 5f));
         g.Forward();
@@ -124,7 +124,7 @@ public class GradientCheckTests
     public void Backward_ValueUsedTwice_AccumulatesBothPaths()
     {
         var g = new Graph();
-        Value x = g.Input([1, 1, 1, 3]);
+        Value x = g.Input([1, 1, 1, 3], requiresGrad: true);
         x.Data[0] = 1; x.Data[1] = 2; x.Data[2] = 3;
         Value loss = g.Add(g.Sum(g.Square(x)), g.Sum(g.Scale(x, 5f)));
         g.Forward();
@@ -158,5 +158,83 @@ public class ReluMaskTests
             NeuralStyle.Tensors.Kernels.Activation.ReluMask(g, y, g); // in place
             Assert.Equal(expected, g);
         }
+    }
+}
+
+/// <summary>Gradients reach every input of every op, also a weight computed from other values; frozen packing is never stale.</summary>
+public class ParameterGradientTests
+{
+    private static float[] Random(int n, int seed, double lo = -1, double hi = 1)
+    {
+        var a = new float[n];
+        new Rng((ulong)seed).FillUniform(a, lo, hi);
+        return a;
+    }
+
+    [Fact]
+    public void ComputedConvWeight_PassesGradientToItsSources()
+    {
+        // w = a·K1 + K2 (a blended filter); loss = Σ r ⊙ conv(x, w). d loss/dK2 must equal the weight gradient of a
+        // plain conv with w as a parameter, and d loss/dK1 = a times it.
+        float[] x = Random(2 * 5 * 4 * 3, 1), k1 = Random(4 * 3 * 9, 2), k2 = Random(4 * 3 * 9, 3), r = Random(2 * 5 * 4 * 4, 4);
+        const float a = 0.7f;
+        var g = new Graph();
+        Value xv = g.Constant(x, [2, 5, 4, 3]);
+        Value k1v = g.Parameter(k1, [4, 3, 3, 3]), k2v = g.Parameter(k2, [4, 3, 3, 3]);
+        Value w = g.Add(g.Scale(k1v, a), k2v);
+        Value loss = g.Sum(g.Mul(g.Conv3x3(xv, w, null, ConvPadding.Zero), g.Constant(r, [2, 5, 4, 4])));
+        g.Backward(loss);
+
+        var blended = new float[k1.Length];
+        for (int i = 0; i < blended.Length; i++) blended[i] = a * k1[i] + k2[i];
+        var h = new Graph();
+        Value wv = h.Parameter(blended, [4, 3, 3, 3]);
+        Value loss2 = h.Sum(h.Mul(h.Conv3x3(h.Constant(x, [2, 5, 4, 3]), wv, null, ConvPadding.Zero), h.Constant(r, [2, 5, 4, 4])));
+        h.Backward(loss2);
+
+        Assert.Equal(loss2.Data[0], loss.Data[0], 4);
+        Assert.Contains(wv.Grad!, v => Math.Abs(v) > 1e-3);
+        for (int i = 0; i < blended.Length; i++)
+        {
+            Assert.Equal(wv.Grad![i], k2v.Grad![i], 4);
+            Assert.Equal(a * wv.Grad![i], k1v.Grad![i], 4);
+        }
+    }
+
+    [Fact]
+    public void BiasOnlyGradient_WithFrozenWeights()
+    {
+        float[] x = Random(1 * 3 * 3 * 2, 5), k = Random(2 * 2 * 9, 6), b = new float[2];
+        var g = new Graph();
+        Value bv = g.Parameter(b, [2]);
+        Value loss = g.Sum(g.Conv3x3(g.Constant(x, [1, 3, 3, 2]), g.Constant(k, [2, 2, 3, 3]), bv, ConvPadding.Zero));
+        g.Backward(loss);
+        Assert.Equal([9f, 9f], bv.Grad!);
+    }
+
+    [Fact]
+    public void FrozenWeights_ChangedBetweenGraphs_AreRepacked()
+    {
+        float[] x = Random(1 * 4 * 4 * 3, 7), k = Random(5 * 3 * 9, 8);
+        float Run()
+        {
+            var g = new Graph();
+            return g.Sum(g.Conv3x3(g.Constant(x, [1, 4, 4, 3]), g.Constant(k, [5, 3, 3, 3]), null, ConvPadding.Zero)).Data[0];
+        }
+        float first = Run();
+        for (int i = 0; i < k.Length; i++) k[i] *= -2f;
+        Assert.Equal(-2f * first, Run(), 3);
+    }
+
+    [Fact]
+    public void ParameterWeights_UpdatedInPlace_AreReadOnEveryForward()
+    {
+        float[] x = Random(1 * 4 * 4 * 3, 9), k = Random(5 * 3 * 9, 10);
+        var g = new Graph();
+        Value s = g.Sum(g.Conv3x3(g.Constant(x, [1, 4, 4, 3]), g.Parameter(k, [5, 3, 3, 3], requiresGrad: false), null, ConvPadding.Zero));
+        float first = s.Data[0];
+        for (int i = 0; i < k.Length; i++) k[i] *= 3f;
+        g.Forward();
+        Assert.Equal(3f * first, s.Data[0], 3);
     }
 }

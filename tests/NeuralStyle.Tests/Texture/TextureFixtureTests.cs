@@ -75,7 +75,7 @@ public class TextureFixtureTests
         var t = Fixtures.TextureTensors("circular.safetensors");
         WeightTensor x = t["x"], w = t["weight"], up = t["upstream"];
         var g = new Graph();
-        Value xv = g.Input([1, x.Shape[2], x.Shape[3], 3]);
+        Value xv = g.Input([1, x.Shape[2], x.Shape[3], 3], requiresGrad: true);
         Fixtures.ToNhwc(x).CopyTo(xv.Data, 0);
         Value wv = g.Parameter((float[])w.Data.Clone(), w.Shape);
         Value bv = g.Parameter((float[])t["bias"].Data.Clone(), t["bias"].Shape);
