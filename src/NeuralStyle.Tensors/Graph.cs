@@ -8,7 +8,7 @@ namespace NeuralStyle.Tensors;
 /// <see cref="Backward"/> then re-run the recorded computation in place as often as needed, so an optimisation
 /// loop allocates nothing large per iteration. The gradient rules live in <c>Autograd/Ops.cs</c>.
 /// </summary>
-public sealed class Graph
+public sealed partial class Graph
 {
     private readonly List<Value> _nodes = [];
     private float[]? _scratch;
