@@ -3,29 +3,65 @@ using NeuralStyle.Tensors.Kernels;
 
 namespace NeuralStyle.Tensors;
 
+/// <summary>How a <see cref="Graph"/> runs and plans its memory.</summary>
+public enum GraphMode
+{
+    /// <summary>
+    /// Built eagerly (each node is computed as it is added) and re-run by <see cref="Graph.Forward"/> and
+    /// <see cref="Graph.Backward"/>. Gradient buffers are lent from a pool only while a backward pass needs them;
+    /// after the first pass, activations that no backward rule reads are released and re-lent on every forward pass.
+    /// </summary>
+    Training,
+
+    /// <summary>
+    /// No gradients; nothing is computed while building. <see cref="Graph.Forward"/> lends each activation a buffer
+    /// from the pool and takes it back as soon as nothing reads it, so only the values asked for with
+    /// <see cref="Graph.Keep"/> hold data afterwards.
+    /// </summary>
+    Inference,
+
+    /// <summary>Nothing is allocated or computed: the graph exists to plan (estimate) the memory of the same graph.</summary>
+    ShapesOnly,
+}
+
 /// <summary>
-/// A define-then-run autograd graph. Building a node allocates its buffers once; <see cref="Forward"/> and
-/// <see cref="Backward"/> then re-run the recorded computation in place as often as needed, so an optimisation
-/// loop allocates nothing large per iteration. The gradient rules live in <c>Autograd/Ops.cs</c>.
+/// A define-then-run autograd graph. Buffers are allocated once and re-used by every forward/backward pass, so an
+/// optimisation loop allocates nothing large per iteration; the memory plan (<see cref="PlannedPeakBytes"/>) is
+/// computed from the graph itself and is exactly what a pass then allocates (<see cref="PeakAllocatedBytes"/>).
+/// The gradient rules live in <c>Autograd/*Ops.cs</c>, one per op.
 /// </summary>
 public sealed partial class Graph
 {
     private readonly List<Value> _nodes = [];
+    private readonly BufferPool _pool = new();
     private float[]? _scratch;
     private int _maxGradLength;
+    private MemoryPlan? _plan;
+    private long _fixedBytes, _droppedBytes;
+
+    public Graph(GraphMode mode = GraphMode.Training) => Mode = mode;
+
+    public GraphMode Mode { get; }
 
     public IReadOnlyList<Value> Nodes => _nodes;
 
-    /// <summary>Bytes of the data and gradient buffers this graph allocated (not the arrays handed to Constant/Parameter).</summary>
-    public long BufferBytes { get; private set; }
+    /// <summary>Bytes of the buffers this graph holds now (not the arrays handed to Constant/Parameter).</summary>
+    public long AllocatedBytes => _fixedBytes - _droppedBytes + _pool.AllocatedBytes;
+
+    /// <summary>The most <see cref="AllocatedBytes"/> has been.</summary>
+    public long PeakAllocatedBytes { get; private set; }
+
+    private bool Computes => Mode == GraphMode.Training;
 
     // ---- leaves ----------------------------------------------------------------------------------------------
 
     /// <summary>A leaf whose data the caller sets (the optimised image, a batch of inputs); no gradient unless asked.</summary>
     public Value Input(int[] shape, bool requiresGrad = false, string? name = null)
     {
-        Value v = Leaf(shape, new float[Value.Numel(shape)], requiresGrad, frozen: false, name);
-        BufferBytes += 4L * v.Length;
+        float[]? data = Mode == GraphMode.ShapesOnly ? null : new float[Value.Numel(shape)];
+        Value v = AddLeaf(shape, data, requiresGrad, frozen: false, name);
+        v.IsGraphInput = true;
+        Hold(4L * v.Length);
         return v;
     }
 
@@ -46,9 +82,22 @@ public sealed partial class Graph
 
     private Value Leaf(int[] shape, float[] data, bool requiresGrad, bool frozen, string? name)
     {
+        ArgumentNullException.ThrowIfNull(data);
         if (data.Length != Value.Numel(shape))
             throw new ArgumentException($"Data length {data.Length} does not match shape [{string.Join(",", shape)}].");
-        return Add(new Value(this, (int[])shape.Clone(), data, null, [], requiresGrad, name) { IsFrozen = frozen });
+        return AddLeaf(shape, data, requiresGrad, frozen, name);
+    }
+
+    private Value AddLeaf(int[] shape, float[]? data, bool requiresGrad, bool frozen, string? name)
+        => Add(new Value(this, (int[])shape.Clone(), data, null, [], requiresGrad && Mode != GraphMode.Inference, name) { IsFrozen = frozen });
+
+    /// <summary>Keeps a value's data after every pass (the memory plan releases other activations early).</summary>
+    public Value Keep(Value v)
+    {
+        if (v.Graph != this) throw new ArgumentException("The value belongs to another graph.");
+        if (!v.IsKept) _plan = null;
+        v.IsKept = true;
+        return v;
     }
 
     // ---- operations ------------------------------------------------------------------------------------------
@@ -112,26 +161,40 @@ public sealed partial class Graph
 
     private Value Node(Op op, string? name)
     {
-        bool requiresGrad = op.Inputs.Any(v => v.RequiresGrad);
         foreach (Value input in op.Inputs)
             if (input.Graph != this) throw new ArgumentException("All inputs of an operation must belong to the same graph.");
-        float[] data = op.AliasInput is { } alias ? alias.Data : new float[Value.Numel(op.OutputShape)];
+        bool requiresGrad = op.Inputs.Any(v => v.RequiresGrad);
+        float[]? data = !Computes ? null : op.AliasInput is { } alias ? alias.Data : new float[Value.Numel(op.OutputShape)];
         var v = new Value(this, op.OutputShape, data, op, op.Inputs, requiresGrad, name);
-        op.Forward(v);
+        if (Mode != GraphMode.ShapesOnly) Hold(op.WorkspaceBytes);
+        if (Computes)
+        {
+            if (op.AliasInput is null) Hold(4L * v.Length);
+            op.Forward(v);
+        }
         return Add(v);
     }
 
     private Value Add(Value v)
     {
-        if (v.Op is not null && v.Op.AliasInput is null) BufferBytes += 4L * v.Length;
         if (v.RequiresGrad)
         {
-            v.Grad = new float[v.Length];
-            BufferBytes += 4L * v.Length;
+            if (v.Op is null && Mode == GraphMode.Training)
+            {
+                v.Grad = new float[v.Length]; // leaves keep their gradient for the caller
+                Hold(4L * v.Length);
+            }
             _maxGradLength = Math.Max(_maxGradLength, v.Length);
         }
         _nodes.Add(v);
+        _plan = null;
         return v;
+    }
+
+    private void Hold(long bytes)
+    {
+        _fixedBytes += bytes;
+        PeakAllocatedBytes = Math.Max(PeakAllocatedBytes, AllocatedBytes);
     }
 
     // ---- running -----------------------------------------------------------------------------------------------
@@ -139,18 +202,47 @@ public sealed partial class Graph
     /// <summary>Recomputes every node from the current leaf data, in the order the nodes were built.</summary>
     public void Forward()
     {
-        foreach (Value v in _nodes)
-            v.Op?.Forward(v);
+        if (Mode == GraphMode.ShapesOnly) throw new InvalidOperationException("A shapes-only graph cannot run.");
+        MemoryPlan plan = Plan();
+        for (int i = 0; i < _nodes.Count; i++)
+        {
+            Value v = _nodes[i];
+            if (v.Op is null) continue;
+            if (v.Op.AliasInput is { } alias) v.Buffer = alias.Data;
+            else if (v.Buffer is null)
+            {
+                if (plan.Transient[i]) v.Buffer = _pool.Rent(v.Length);
+                else
+                {
+                    v.Buffer = new float[v.Length];
+                    Hold(4L * v.Length);
+                }
+            }
+            Note();
+            v.Op.Forward(v);
+            foreach (int u in plan.ReleasedAfter[i])
+            {
+                _pool.Return(_nodes[u].Buffer!);
+                _nodes[u].Buffer = null;
+            }
+        }
     }
 
     /// <summary>
-    /// Back-propagates d(loss)/d(·) from a scalar node. Leaf gradients are overwritten (not accumulated across calls).
+    /// Back-propagates d(loss)/d(·) from a scalar node. Leaf gradients are overwritten (not accumulated across calls);
+    /// the gradients of computed values are lent from the pool only while backward needs them.
     /// </summary>
     public void Backward(Value loss)
     {
         if (loss.Graph != this) throw new ArgumentException("The loss belongs to another graph.");
         if (loss.Length != 1) throw new ArgumentException("Backward needs a scalar loss.");
         if (!loss.RequiresGrad) throw new InvalidOperationException("The loss does not depend on anything that requires a gradient.");
+        Plan();
+        if (_scratch is null)
+        {
+            _scratch = new float[_maxGradLength];
+            Hold(4L * _maxGradLength);
+        }
         foreach (Value v in _nodes)
         {
             if (!v.RequiresGrad) continue;
@@ -164,16 +256,23 @@ public sealed partial class Graph
                 v.GradWritten = false;
             }
         }
-        loss.Grad![0] = 1f;
-        loss.GradWritten = true;
+        AccumulateGrad(loss)[0] = 1f;
         int lossIndex = _nodes.IndexOf(loss);
         for (int i = lossIndex; i >= 0; i--)
         {
             Value v = _nodes[i];
-            if (v.Op is not null && v.RequiresGrad && v.GradWritten)
-                v.Op.Backward(v);
+            if (v.Op is null) continue;
+            if (v.RequiresGrad && v.GradWritten) v.Op.Backward(v);
+            if (v.Grad is { } g)
+            {
+                _pool.Return(g);
+                v.Grad = null;
+            }
         }
+        Note();
     }
+
+    private void Note() => PeakAllocatedBytes = Math.Max(PeakAllocatedBytes, AllocatedBytes);
 
     // The one way gradients are written. A backward rule asks for the buffer of every input that requires a gradient,
     // leaf or computed, in one of two ways depending on its kernel:
@@ -188,9 +287,8 @@ public sealed partial class Graph
     internal float[] BeginGrad(Value x, out bool accumulate)
     {
         accumulate = x.GradWritten;
-        if (!accumulate) return x.Grad!;
-        if (_scratch is null || _scratch.Length < _maxGradLength) _scratch = new float[_maxGradLength];
-        return _scratch;
+        if (!accumulate) return x.Grad ??= _pool.Rent(x.Length);
+        return _scratch!;
     }
 
     internal static void EndGrad(Value x, float[] buffer, bool accumulate)
@@ -205,7 +303,8 @@ public sealed partial class Graph
     {
         if (!x.GradWritten)
         {
-            Array.Clear(x.Grad!);
+            x.Grad ??= x.Graph._pool.Rent(x.Length);
+            Array.Clear(x.Grad);
             x.GradWritten = true;
         }
         return x.Grad!;

@@ -8,11 +8,14 @@ namespace NeuralStyle.Tensors;
 /// </summary>
 public sealed class Value
 {
-    internal Value(Graph graph, int[] shape, float[] data, Op? op, Value[] inputs, bool requiresGrad, string? name)
+    private float[]? _data;
+
+    internal Value(Graph graph, int[] shape, float[]? data, Op? op, Value[] inputs, bool requiresGrad, string? name)
     {
         Graph = graph;
         Shape = shape;
-        Data = data;
+        Length = Numel(shape);
+        _data = data;
         Op = op;
         Inputs = inputs;
         RequiresGrad = requiresGrad;
@@ -21,7 +24,22 @@ public sealed class Value
 
     public Graph Graph { get; }
     public int[] Shape { get; }
-    public float[] Data { get; }
+    /// <summary>
+    /// The values. A graph that plans its memory (inference, shapes-only, or an activation no backward rule reads)
+    /// gives a value a buffer only while something still reads it: ask <see cref="Graph.Keep"/> for the values you
+    /// want to read after a pass.
+    /// </summary>
+    public float[] Data => _data ?? throw new InvalidOperationException(
+        $"The value {this} has no data now: the graph released its buffer after the last op that reads it (call Graph.Keep on values you read).");
+
+    /// <summary>The buffer, or null while the graph has none allocated for this value.</summary>
+    internal float[]? Buffer { get => _data; set => _data = value; }
+
+    /// <summary>A leaf made by <see cref="Graph.Input"/>, whose buffer the graph allocated.</summary>
+    internal bool IsGraphInput { get; set; }
+
+    /// <summary>Kept for the caller: never released by the graph's memory plan.</summary>
+    public bool IsKept { get; internal set; }
     public string? Name { get; }
     public bool RequiresGrad { get; }
 
@@ -30,7 +48,7 @@ public sealed class Value
     /// precompute from it. Parameters and computed values are never frozen.
     /// </summary>
     public bool IsFrozen { get; internal init; }
-    public int Length => Data.Length;
+    public int Length { get; }
     public int Rank => Shape.Length;
 
     /// <summary>d(loss)/d(this), same shape as <see cref="Data"/>; null when no gradient flows here.</summary>

@@ -22,6 +22,11 @@ internal sealed class Conv3x3Op : Op
         _packed = w.IsFrozen ? PackedWeightCache.Get(w.Data, w.Shape[0], w.Shape[1]) : new Conv3x3Weights(w.Shape[0], w.Shape[1]);
     }
 
+    // The input is read only for the weight gradient; the output only for the fused ReLU's mask.
+    public override bool BackwardReadsInput(int index) => index != 0 || _w.RequiresGrad || _b?.RequiresGrad == true;
+
+    public override bool BackwardReadsOutput => _relu;
+
     private static int[] OutShape(Value x, Value w, ConvPadding padding)
     {
         RequireRank(x, 4, "Conv3x3");

@@ -5,6 +5,8 @@ namespace NeuralStyle.Tensors.Autograd;
 
 internal sealed class ReluOp(Value x) : Op(x.Shape, x)
 {
+    public override bool BackwardReadsInput(int index) => false;
+
     public override void Forward(Value y) => TensorPrimitives.Max(x.Data, 0f, y.Data);
 
     public override void Backward(Value y)
@@ -33,6 +35,10 @@ internal sealed class ChannelAffineOp : Op
             throw new ArgumentException($"ChannelAffine needs {c} entries per parameter.");
         _x = x; _perm = (int[])perm.Clone(); _scale = (float[])scale.Clone(); _shift = (float[])shift.Clone();
     }
+
+    public override bool BackwardReadsInput(int index) => false;
+
+    public override bool BackwardReadsOutput => false;
 
     public override void Forward(Value y)
     {
@@ -70,6 +76,10 @@ internal sealed class BinaryOp : Op
             throw new ArgumentException($"{kind} needs equal shapes, got [{string.Join(",", a.Shape)}] and [{string.Join(",", b.Shape)}].");
         _a = a; _b = b; _kind = kind;
     }
+
+    public override bool BackwardReadsInput(int index) => _kind == BinaryKind.Mul;
+
+    public override bool BackwardReadsOutput => false;
 
     public override void Forward(Value y)
     {
@@ -119,6 +129,10 @@ internal sealed class UnaryOp : Op
         _a = a; _kind = kind; _p = p;
     }
 
+    public override bool BackwardReadsInput(int index) => _kind != UnaryKind.Scale;
+
+    public override bool BackwardReadsOutput => false;
+
     public override void Forward(Value y)
     {
         float[] x = _a.Data, yd = y.Data;
@@ -159,6 +173,10 @@ internal sealed class UnaryOp : Op
 internal sealed class GradNormalizeOp(Value a, float strength) : Op(a.Shape, a)
 {
     public override Value? AliasInput => a;
+
+    public override bool BackwardReadsInput(int index) => false;
+
+    public override bool BackwardReadsOutput => false;
 
     public override void Forward(Value y) { }
 

@@ -23,6 +23,18 @@ internal abstract class Op
     /// <summary>When set, the output shares this input's data buffer (identity-forward ops).</summary>
     public virtual Value? AliasInput => null;
 
+    /// <summary>
+    /// Whether <see cref="Backward"/> reads the data of input <paramref name="index"/>. The memory plan keeps an
+    /// activation after the forward pass only while some backward rule reads it; answer false only when sure.
+    /// </summary>
+    public virtual bool BackwardReadsInput(int index) => true;
+
+    /// <summary>Whether <see cref="Backward"/> reads this op's own output data.</summary>
+    public virtual bool BackwardReadsOutput => true;
+
+    /// <summary>Bytes of private buffers the op holds for its whole life (scratch planes), for the memory plan.</summary>
+    public virtual long WorkspaceBytes => 0;
+
     public abstract void Forward(Value y);
     public abstract void Backward(Value y);
 

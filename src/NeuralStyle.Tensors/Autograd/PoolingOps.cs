@@ -14,6 +14,10 @@ internal sealed class PoolOp : Op
         _x = x; _max = max;
     }
 
+    public override bool BackwardReadsInput(int index) => _max;
+
+    public override bool BackwardReadsOutput => false;
+
     private static int[] OutShape(Value x)
     {
         RequireRank(x, 4, "Pool2x2");

@@ -85,6 +85,12 @@ internal sealed class PyramidReduceOp : Op
         _tmp = new float[x.Shape[0] * OutputShape[1] * x.Shape[2] * x.Shape[3]];
     }
 
+    public override bool BackwardReadsInput(int index) => false;
+
+    public override bool BackwardReadsOutput => false;
+
+    public override long WorkspaceBytes => 4L * _tmp.Length;
+
     private static int[] OutShape(Value x, PyramidBorder border)
     {
         RequireRank(x, 4, "PyramidReduce");
@@ -126,6 +132,12 @@ internal sealed class PyramidExpandOp : Op
         _y = y; _border = border; _k = PyramidAxis.Kernel(a);
         _tmp = new float[y.Shape[0] * y.Shape[1] * width * y.Shape[3]];
     }
+
+    public override bool BackwardReadsInput(int index) => false;
+
+    public override bool BackwardReadsOutput => false;
+
+    public override long WorkspaceBytes => 4L * _tmp.Length;
 
     public override void Forward(Value x)
     {

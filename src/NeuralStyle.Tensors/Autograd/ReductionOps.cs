@@ -16,6 +16,10 @@ internal sealed class GramOp : Op
         _sym = new float[f.Shape[3] * f.Shape[3]];
     }
 
+    public override bool BackwardReadsOutput => false;
+
+    public override long WorkspaceBytes => 4L * _sym.Length;
+
     private static int[] OutShape(Value f)
     {
         RequireRank(f, 4, "Gram");
@@ -50,6 +54,8 @@ internal sealed class GramOp : Op
 // a (any) -> [1]: sum or mean, accumulated in double.
 internal sealed class ReduceOp(Value a, bool mean) : Op([1], a)
 {
+    public override bool BackwardReadsInput(int index) => false;
+
     public override void Forward(Value y)
     {
         double s = PreciseSums.Sum(a.Data);
@@ -69,6 +75,10 @@ internal sealed class ReduceOp(Value a, bool mean) : Op([1], a)
 // x (N, …) -> y (N): the sum of each sample, accumulated in double.
 internal sealed class SumPerSampleOp(Value x) : Op([x.Shape[0]], x)
 {
+    public override bool BackwardReadsInput(int index) => false;
+
+    public override bool BackwardReadsOutput => false;
+
     public override void Forward(Value y)
     {
         int n = x.Shape[0], per = x.Length / n;

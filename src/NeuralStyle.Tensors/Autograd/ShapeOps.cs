@@ -22,6 +22,10 @@ internal sealed class SliceOp : Op
         _len = length;
     }
 
+    public override bool BackwardReadsInput(int index) => false;
+
+    public override bool BackwardReadsOutput => false;
+
     private static int[] OutShape(Value a, int axis, int start, int length)
     {
         if (axis < 0) axis += a.Rank;
@@ -64,6 +68,10 @@ internal sealed class RollBatchOp : Op
         int n = x.Shape[0];
         _shift = ((shift % n) + n) % n;
     }
+
+    public override bool BackwardReadsInput(int index) => false;
+
+    public override bool BackwardReadsOutput => false;
 
     public override void Forward(Value y)
     {
