@@ -68,7 +68,7 @@ public static class TextureCommand
         if (loader.FellBack || o.Model == "random") o = o with { NormalizeTerms = true };
 
         var synth = new TextureSynthesizer(o, backbone);
-        long need = MemoryEstimate.Texture(o, backbone.Net);
+        long need = MemoryEstimate.Texture(o, backbone.Net, synth.PrepareSources(sources).Select(s => (s.Width, s.Height)).ToList());
         if (MemoryEstimate.AvailableBytes() is { } avail && need > avail)
             throw new UsageException(string.Create(CultureInfo.InvariantCulture,
                 $"A {o.Width}×{o.OutputHeight} texture needs about {need >> 20:N0} MiB but only {avail >> 20:N0} MiB are free; use a smaller --width/--height or fewer --count frames."));

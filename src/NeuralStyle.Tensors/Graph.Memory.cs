@@ -10,6 +10,9 @@ public sealed partial class Graph
     /// <summary>Per node: lent from the pool during forward passes; and which lent buffers go back after each node.</summary>
     private sealed record MemoryPlan(bool[] Transient, int[][] ReleasedAfter);
 
+    /// <summary>Values this small (loss terms, per-sample sums, small Grams) are always kept: they cost nothing.</summary>
+    public const int AlwaysKeptLength = 1024;
+
     private MemoryPlan Plan()
     {
         if (_plan is not null) return _plan;
@@ -55,7 +58,7 @@ public sealed partial class Graph
         for (int i = 0; i < n; i++)
         {
             Value v = _nodes[i];
-            transient[i] = v.Op is not null && v.Op.AliasInput is null && !aliased[i] && !v.IsKept && v.Length > 1 && !readByBackward[i];
+            transient[i] = v.Op is not null && v.Op.AliasInput is null && !aliased[i] && !v.IsKept && v.Length > AlwaysKeptLength && !readByBackward[i];
             if (!transient[i]) continue;
             int at = Math.Max(i, lastReader[i]);
             (released[at] ??= []).Add(i);

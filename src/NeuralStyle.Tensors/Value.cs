@@ -27,7 +27,7 @@ public sealed class Value
     /// <summary>
     /// The values. A graph that plans its memory (inference, shapes-only, or an activation no backward rule reads)
     /// gives a value a buffer only while something still reads it: ask <see cref="Graph.Keep"/> for the values you
-    /// want to read after a pass.
+    /// want to read after a pass (values of up to <see cref="Graph.AlwaysKeptLength"/> elements are always kept).
     /// </summary>
     public float[] Data => _data ?? throw new InvalidOperationException(
         $"The value {this} has no data now: the graph released its buffer after the last op that reads it (call Graph.Keep on values you read).");
@@ -55,6 +55,9 @@ public sealed class Value
     public float[]? Grad { get; internal set; }
 
     internal Op? Op { get; }
+
+    /// <summary>True for a leaf (input, constant or parameter), false for a value computed by an op.</summary>
+    public bool IsLeaf => Op is null;
     internal Value[] Inputs { get; }
 
     /// <summary>True once a backward pass has written this value's gradient (later contributions add).</summary>

@@ -23,6 +23,10 @@ public sealed class Conv3x3Weights
         Columns = new float[outChannels * ColumnsStride];
     }
 
+    /// <summary>Bytes one packing of a (Co, Ci, 3, 3) weight holds.</summary>
+    public static long PackedBytes(int outChannels, int inChannels)
+        => 4L * (outChannels * inChannels * 9 + RoundUp(outChannels) * 9 * inChannels + RoundUp(inChannels) * 9 * outChannels + outChannels * (long)RoundUp(9 * inChannels));
+
     public int OutChannels { get; }
 
     public int InChannels { get; }

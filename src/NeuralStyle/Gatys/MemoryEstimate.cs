@@ -1,3 +1,4 @@
+using NeuralStyle.Models;
 using NeuralStyle.Models.Vgg;
 
 namespace NeuralStyle.Gatys;
@@ -8,85 +9,51 @@ public static class MemoryEstimate
     /// <summary>Fixed overhead of the runtime, code and small buffers.</summary>
     public const long BaseBytes = 120L << 20;
 
-    /// <summary>Bytes for a stylisation of a w×h output with the given options on this network.</summary>
+    /// <summary>
+    /// Bytes for a stylisation of a w×h output with the given options on this network: the graphs' buffers as their
+    /// memory plan gives them (shapes-only builds of the very graphs the run builds), the weights and their packing,
+    /// and the optimiser's state.
+    /// </summary>
     public static long Stylize(StylizeOptions o, VggNet net, int w, int h)
     {
-        var refs = o.ContentLayers.Concat(o.StyleLayers).Select(net.Layers.Resolve).ToList();
-        int deepest = refs.Max(r => r.Index);
-        var preRelu = refs.Where(r => net.Layers.Modules[r.Index].Kind == LayerKind.Conv).Select(r => r.Index).ToHashSet();
-        long pixels = (long)w * h;
-        long graphFloats = 0, maxNode = pixels * 3;
-        long hh = h, ww = w;
-        foreach (VggModule m in net.Layers.Modules)
-        {
-            if (m.Index > deepest) break;
-            if (m.Kind == LayerKind.Pool) { hh /= 2; ww /= 2; }
-            bool fusedRelu = m.Kind == LayerKind.Relu && !preRelu.Contains(m.Index - 1);
-            if (fusedRelu) continue;
-            long n = hh * ww * net.ChannelsAt(m.Index);
-            graphFloats += 2 * n; // data + gradient
-            maxNode = Math.Max(maxNode, n);
-        }
-        // the weights, and per style layer its Gram, target, difference and square (C×C, most with gradients)
-        graphFloats += net.ParameterCount(deepest);
-        foreach (string layer in o.StyleLayers)
-        {
-            long c = net.ChannelsAt(net.Layers.Resolve(layer).Index);
-            graphFloats += 7 * c * c;
-        }
-        // content terms: target, difference, square (data + gradient each)
-        foreach (string layer in o.ContentLayers)
-        {
-            LayerRef r = net.Layers.Resolve(layer);
-            graphFloats += 5 * FeatureSize(net, r.Index, w, h);
-        }
-        graphFloats += pixels * 3 * (2 + (o.TvWeight != 0 ? 16 : 0) + (o.PixelSpace ? 2 : 0));
-        graphFloats += maxNode; // the shared gradient scratch
-        long optimizerFloats = o.Optimizer == OptimizerKind.Lbfgs
-            ? pixels * 3 * (2L * o.LbfgsHistory + 8)
-            : pixels * 3 * 4;
-        // the style target pass (forward only) at the style size, released before optimising, overlaps little
-        if (o.StyleLoss == StyleLossKind.Pyramid) graphFloats += graphFloats / 3; // the coarser levels add ≤ 1/3
-        if (o.Average is not null) optimizerFloats += pixels * 3;
-        return BaseBytes + 4 * (graphFloats + optimizerFloats);
+        var stylizer = new Stylizer(o, new Backbone(net, InputFlavor.Torchvision, "estimate"));
+        int deepest = o.ContentLayers.Concat(o.StyleLayers).Max(l => net.Layers.Resolve(l).Index);
+        return BaseBytes + WeightBytes(net, deepest) + stylizer.PlanGraphBytes(w, h, w, h) + OptimizerBytes(o, w, h);
     }
 
-    /// <summary>Bytes for a texture synthesis: every pyramid level through the network, with gradients, for every frame.</summary>
-    public static long Texture(NeuralStyle.Texture.TextureOptions o, VggNet net)
+    /// <summary>The network's weights to <paramref name="deepest"/> and their packings for the convolution kernels.</summary>
+    public static long WeightBytes(VggNet net, int deepest)
     {
-        var refs = o.Layers.Select(net.Layers.Resolve).ToList();
-        int deepest = refs.Max(r => r.Index);
-        long floats = 0;
-        long w = o.Width, h = o.OutputHeight;
-        for (int l = 0; l < o.Octaves; l++)
-        {
-            long hh = h, ww = w;
-            foreach (VggModule m in net.Layers.Modules)
-            {
-                if (m.Index > deepest) break;
-                if (m.Kind == LayerKind.Pool) { hh /= 2; ww /= 2; }
-                if (m.Kind == LayerKind.Relu) continue; // fused into the convolution
-                floats += 2 * hh * ww * net.ChannelsAt(m.Index);
-            }
-            floats += 4 * hh * ww * 3; // the level itself and the reduce buffers
-            w = (w + 1) / 2;
-            h = (h + 1) / 2;
-        }
+        long bytes = 4 * net.ParameterCount(deepest);
+        for (int i = 0; i <= deepest; i++)
+            if (net.Layers.Modules[i].Kind == LayerKind.Conv)
+                bytes += NeuralStyle.Tensors.Kernels.Conv3x3Weights.PackedBytes(net.ChannelsAt(i), i == 0 ? 3 : InChannels(net, i));
+        return bytes;
+    }
+
+    private static int InChannels(VggNet net, int index)
+    {
+        for (int k = index - 1; k >= 0; k--)
+            if (net.Layers.Modules[k].Kind == LayerKind.Conv) return net.ChannelsAt(k);
+        return 3;
+    }
+
+    /// <summary>The optimiser's state over a w×h RGB image.</summary>
+    public static long OptimizerBytes(StylizeOptions o, int w, int h)
+    {
+        long pixels = (long)w * h * 3;
+        long floats = o.Optimizer == OptimizerKind.Lbfgs ? pixels * (2L * o.LbfgsHistory + 8) : pixels * 4;
+        if (o.Average is not null) floats += pixels;
+        return 4 * floats;
+    }
+
+    /// <summary>Bytes for a texture synthesis: its graphs as planned, the weights and packing, and L-BFGS's state.</summary>
+    public static long Texture(NeuralStyle.Texture.TextureOptions o, VggNet net, IReadOnlyList<(int Width, int Height)>? sourceSizes = null)
+    {
+        var synth = new NeuralStyle.Texture.TextureSynthesizer(o, new Backbone(net, InputFlavor.Torchvision, "estimate"));
+        int deepest = o.Layers.Max(l => net.Layers.Resolve(l).Index);
         long pixels = (long)o.Width * o.OutputHeight * 3 * o.Count;
-        floats = floats * o.Count + pixels * (2L * o.LbfgsHistory + 8);
-        if (o.Count > 1) floats += pixels * 4 * o.IfOrder;
-        return BaseBytes + 4 * floats;
-    }
-
-    private static long FeatureSize(VggNet net, int index, int w, int h)
-    {
-        long hh = h, ww = w;
-        foreach (VggModule m in net.Layers.Modules)
-        {
-            if (m.Kind == LayerKind.Pool) { hh /= 2; ww /= 2; }
-            if (m.Index == index) break;
-        }
-        return hh * ww * net.ChannelsAt(index);
+        return BaseBytes + WeightBytes(net, deepest) + synth.PlanGraphBytes(sourceSizes) + 4 * pixels * (2L * o.LbfgsHistory + 8);
     }
 
     /// <summary>Memory the machine can give now (MemAvailable on Linux), or null when unknown.</summary>

@@ -154,9 +154,7 @@ public sealed class Stylizer
 
         LayerRef[] contentRefs = _o.ContentLayers.Select(net.Layers.Resolve).ToArray();
         LayerRef[] styleRefs = _o.StyleLayers.Select(net.Layers.Resolve).ToArray();
-        double[] layerWeights = _o.EffectiveStyleLayerWeights();
         int levels = _o.StyleLoss == StyleLossKind.Pyramid ? Math.Max(1, _o.StyleOctaves) : 1;
-        int deepestStyle = styleRefs.Max(r => r.Index);
 
         // Targets: content features at level 0; blended style Grams per pyramid level (in the scheme's normalisation).
         Dictionary<string, float[]> contentTargets = TargetFeatures(contentRgb, w, h, contentRefs, tf, levels: 1, gram: false)[0];
@@ -176,9 +174,26 @@ public sealed class Stylizer
             }
         }
 
-        // The target passes' activations are garbage now; release them before the big graph is allocated.
-        GC.Collect();
         var g = new Graph();
+        (Value x, Value total, List<Value> terms) = BuildLoss(g, w, h, tf, contentTargets, styleTargets);
+        var problem = new Problem(g, x, total, terms, w, h, tf, contentRgb, _o.PixelSpace);
+        if (start is not null)
+            problem.FromPixels(ImageTensors.Rgb(ImageOps.Resize(start, w, h, ResampleFilter.Bicubic))).CopyTo(x.Data, 0);
+        else
+            Initialize(problem, styles);
+        return problem;
+    }
+
+    /// <summary>The loss graph of one scale over the optimised image x, given the targets (any values in a shapes-only graph).</summary>
+    private (Value X, Value Total, List<Value> Terms) BuildLoss(Graph g, int w, int h, FlavorTransform tf,
+        Dictionary<string, float[]> contentTargets, List<Dictionary<string, float[]>> styleTargets)
+    {
+        VggNet net = _backbone.Net;
+        LayerRef[] contentRefs = _o.ContentLayers.Select(net.Layers.Resolve).ToArray();
+        LayerRef[] styleRefs = _o.StyleLayers.Select(net.Layers.Resolve).ToArray();
+        double[] layerWeights = _o.EffectiveStyleLayerWeights();
+        int levels = _o.StyleLoss == StyleLossKind.Pyramid ? Math.Max(1, _o.StyleOctaves) : 1;
+        int deepestStyle = styleRefs.Max(r => r.Index);
         Value x = g.Input([1, h, w, 3], requiresGrad: true, name: "x");
         Value input = _o.PixelSpace ? g.ChannelAffine(x, tf.Permutation, tf.Scale, tf.Shift, "input") : x;
         var terms = new List<Value>();
@@ -209,15 +224,38 @@ public sealed class Stylizer
             }
         }
         if (_o.TvWeight != 0) terms.Add(new TvLoss(_o.TvWeight, _o.TvScheme).Build(g, input));
-        Value total = LossProblem.SumTerms(g, terms);
-
-        var problem = new Problem(g, x, total, terms, w, h, tf, contentRgb, _o.PixelSpace);
-        if (start is not null)
-            problem.FromPixels(ImageTensors.Rgb(ImageOps.Resize(start, w, h, ResampleFilter.Bicubic))).CopyTo(x.Data, 0);
-        else
-            Initialize(problem, styles);
-        return problem;
+        return (x, LossProblem.SumTerms(g, terms), terms);
     }
+
+    /// <summary>
+    /// The bytes the graphs of one w×h scale allocate at their peak (the target passes run one after the other, in
+    /// inference mode, before the loss graph), planned from shapes-only builds; the style images are taken at
+    /// <paramref name="styleWidth"/>×<paramref name="styleHeight"/>.
+    /// </summary>
+    public long PlanGraphBytes(int w, int h, int styleWidth, int styleHeight)
+    {
+        VggNet net = _backbone.Net;
+        FlavorTransform tf = FlavorTransform.For(_backbone.Flavor);
+        LayerRef[] contentRefs = _o.ContentLayers.Select(net.Layers.Resolve).ToArray();
+        LayerRef[] styleRefs = _o.StyleLayers.Select(net.Layers.Resolve).ToArray();
+        int levels = _o.StyleLoss == StyleLossKind.Pyramid ? Math.Max(1, _o.StyleOctaves) : 1;
+
+        var contentPass = new Graph(GraphMode.ShapesOnly);
+        var content = TargetPass(contentPass, null, w, h, contentRefs, 1, gram: false);
+        var stylePass = new Graph(GraphMode.ShapesOnly);
+        var style = TargetPass(stylePass, null, styleWidth, styleHeight, styleRefs, levels, gram: true);
+        long targets = content.Concat(style).SelectMany(d => d.Values).Sum(v => 4L * v.Length);
+
+        var loss = new Graph(GraphMode.ShapesOnly);
+        (_, Value total, _) = BuildLoss(loss, w, h, tf,
+            content[0].ToDictionary(kv => kv.Key, kv => new float[kv.Value.Length]),
+            style.Select(d => d.ToDictionary(kv => kv.Key, kv => new float[kv.Value.Length])).ToList());
+        long passes = Math.Max(contentPass.PlannedPeakBytes(runAs: GraphMode.Inference), stylePass.PlannedPeakBytes(runAs: GraphMode.Inference));
+        return targets + Math.Max(passes, loss.PlannedPeakBytes(total));
+    }
+
+    /// <summary>The largest <see cref="Graph.PeakAllocatedBytes"/> of the graphs the last <see cref="Prepare(Image, IReadOnlyList{Image})"/> built.</summary>
+    public long LastTargetPassPeakBytes { get; private set; }
 
     /// <summary>True when an image of h×w still has features at module <paramref name="deepest"/>.</summary>
     private bool CanReach(int h, int w, int deepest)
@@ -251,12 +289,21 @@ public sealed class Stylizer
     /// </summary>
     private List<Dictionary<string, float[]>> TargetFeatures(float[] rgb, int w, int h, LayerRef[] refs, FlavorTransform tf, int levels, bool gram)
     {
-        var g = new Graph();
+        var g = new Graph(GraphMode.Inference);
         var inputData = new float[rgb.Length];
         tf.Forward(rgb, inputData);
-        Value level = g.Constant(inputData, [1, h, w, 3], "input");
+        List<Dictionary<string, Value>> pass = TargetPass(g, inputData, w, h, refs, levels, gram);
+        g.Forward();
+        LastTargetPassPeakBytes = Math.Max(LastTargetPassPeakBytes, g.PeakAllocatedBytes);
+        return pass.Select(d => d.ToDictionary(kv => kv.Key, kv => kv.Value.Data)).ToList();
+    }
+
+    /// <summary>The target values (kept) of one image: features or Grams per layer, per pyramid level.</summary>
+    private List<Dictionary<string, Value>> TargetPass(Graph g, float[]? inputData, int w, int h, LayerRef[] refs, int levels, bool gram)
+    {
+        Value level = inputData is null ? g.Input([1, h, w, 3], name: "input") : g.Constant(inputData, [1, h, w, 3], "input");
         int deepest = refs.Max(r => r.Index);
-        var result = new List<Dictionary<string, float[]>>();
+        var result = new List<Dictionary<string, Value>>();
         for (int l = 0; l < levels; l++)
         {
             if (l > 0)
@@ -265,11 +312,11 @@ public sealed class Stylizer
                 level = g.PyramidReduce(level, PyramidBorder.Reflect);
             }
             Dictionary<string, Value> feats = _backbone.Net.Build(g, level, refs, _o.Pooling);
-            var d = new Dictionary<string, float[]>();
+            var d = new Dictionary<string, Value>();
             foreach (LayerRef r in refs)
             {
                 Value f = feats[r.Name];
-                d[r.Name] = gram ? g.Gram(f, StyleLoss.GramAlpha(_o.StyleScheme, f.Shape[3], f.Shape[1], f.Shape[2])).Data : (float[])f.Data.Clone();
+                d[r.Name] = g.Keep(gram ? g.Gram(f, StyleLoss.GramAlpha(_o.StyleScheme, f.Shape[3], f.Shape[1], f.Shape[2])) : f);
             }
             result.Add(d);
         }

@@ -120,9 +120,19 @@ public sealed class TextureSynthesizer
         foreach (float[][] level in targets)
             foreach (float[] t in level) System.Numerics.Tensors.TensorPrimitives.Multiply(t, scale, t);
 
-        GC.Collect(); // release the source passes' activations before the big graph is allocated
+        double? interframeTarget = n > 1 && _o.IfWeight != 0 && _o.Octaves > 1 ? sources.Average(s => ShiftDistance(s, _o.IfShift)) : null;
         var g = new Graph();
-        Value x = g.Input([n, h, w, 3], requiresGrad: true, name: "x");
+        (Value x, List<Value> terms) = BuildLoss(g, targets, interframeTarget);
+        var problem = new LossProblem(g, x, LossProblem.SumTerms(g, terms), terms);
+        Initialize(x.Data, n, h, w);
+        return problem;
+    }
+
+    /// <summary>The loss graph over the optimised frames x, given the targets (any values in a shapes-only graph).</summary>
+    private (Value X, List<Value> Terms) BuildLoss(Graph g, float[][][] targets, double? interframeTarget)
+    {
+        LayerRef[] layers = _o.Layers.Select(_backbone.Net.Layers.Resolve).ToArray();
+        Value x = g.Input([_o.Count, _o.OutputHeight, _o.Width, 3], requiresGrad: true, name: "x");
         List<Value> levels = Pyramid(g, x, "the output");
         var terms = new List<Value>();
         for (int l = 0; l < levels.Count; l++)
@@ -131,14 +141,32 @@ public sealed class TextureSynthesizer
             for (int i = 0; i < layers.Length; i++)
                 terms.Add(GramTerm(g, feats[layers[i].Name], targets[l][i], $"style:{l}:{layers[i].Name}"));
         }
-        if (n > 1 && _o.IfWeight != 0 && _o.Octaves > 1)
+        if (interframeTarget is { } target) terms.Add(InterframeLoss(g, levels, target));
+        return (x, terms);
+    }
+
+    /// <summary>
+    /// The bytes the graphs of a synthesis allocate at their peak (each source pass in inference mode, then the loss
+    /// graph), planned from shapes-only builds; sources of the given sizes (default: the output's size).
+    /// </summary>
+    public long PlanGraphBytes(IReadOnlyList<(int Width, int Height)>? sourceSizes = null)
+    {
+        LayerRef[] layers = _o.Layers.Select(_backbone.Net.Layers.Resolve).ToArray();
+        sourceSizes ??= [(_o.Width, _o.OutputHeight)];
+        long passes = 0;
+        foreach ((int sw, int sh) in sourceSizes)
         {
-            double target = sources.Average(s => ShiftDistance(s, _o.IfShift));
-            terms.Add(InterframeLoss(g, levels, target));
+            var pass = new Graph(GraphMode.ShapesOnly);
+            SourcePass(pass, null, sw, sh, layers, "a source");
+            passes = Math.Max(passes, pass.PlannedPeakBytes(runAs: GraphMode.Inference));
         }
-        var problem = new LossProblem(g, x, LossProblem.SumTerms(g, terms), terms);
-        Initialize(x.Data, n, h, w);
-        return problem;
+        var shapes = new Graph(GraphMode.ShapesOnly);
+        float[][][] targets = Enumerable.Range(0, _o.Octaves)
+            .Select(_ => layers.Select(r => new float[_backbone.Net.ChannelsAt(r.Index) * _backbone.Net.ChannelsAt(r.Index)]).ToArray()).ToArray();
+        (_, List<Value> terms) = BuildLoss(shapes, targets, _o.Count > 1 && _o.IfWeight != 0 && _o.Octaves > 1 ? 1.0 : null);
+        Value total = LossProblem.SumTerms(shapes, terms);
+        long targetBytes = targets.Sum(level => level.Sum(t => 4L * t.Length));
+        return targetBytes + Math.Max(passes, shapes.PlannedPeakBytes(total));
     }
 
     private List<Value> Pyramid(Graph g, Value x, string what)
@@ -193,18 +221,27 @@ public sealed class TextureSynthesizer
     /// <summary>Normalised Grams of one source on every level: [level][layer].</summary>
     private float[][][] SourceGrams(Image source, LayerRef[] layers, string what)
     {
-        var g = new Graph();
+        var g = new Graph(GraphMode.Inference);
         float[] data = new float[source.Width * source.Height * 3];
         _tf.Forward(source.Data, data);
-        List<Value> levels = Pyramid(g, g.Constant(data, [1, source.Height, source.Width, 3]), what);
-        var result = new float[levels.Count][][];
+        Value[][] grams = SourcePass(g, data, source.Width, source.Height, layers, what);
+        g.Forward();
+        return grams.Select(level => level.Select(v => v.Data).ToArray()).ToArray();
+    }
+
+    /// <summary>The normalised Grams (kept) of one source image on every pyramid level.</summary>
+    private Value[][] SourcePass(Graph g, float[]? data, int width, int height, LayerRef[] layers, string what)
+    {
+        Value input = data is null ? g.Input([1, height, width, 3]) : g.Constant(data, [1, height, width, 3]);
+        List<Value> levels = Pyramid(g, input, what);
+        var result = new Value[levels.Count][];
         for (int l = 0; l < levels.Count; l++)
         {
             Dictionary<string, Value> feats = Features(g, levels[l], layers, $"level {l} of {what}");
             result[l] = layers.Select(r =>
             {
                 Value f = feats[r.Name];
-                return g.Gram(f, 1f / ((float)f.Shape[1] * f.Shape[2] * f.Shape[3])).Data;
+                return g.Keep(g.Gram(f, 1f / ((float)f.Shape[1] * f.Shape[2] * f.Shape[3])));
             }).ToArray();
         }
         return result;
@@ -266,9 +303,11 @@ public sealed class TextureSynthesizer
                 int sy = ((y - shift) % h + h) % h, sx = ((x - shift) % w + w) % w;
                 Array.Copy(stack, (sy * w + sx) * 3, stack, per + (y * w + x) * 3, 3);
             }
-        var g = new Graph();
+        var g = new Graph(GraphMode.Inference);
         List<Value> levels = Pyramid(g, g.Constant(stack, [2, h, w, 3]), "a source");
-        return Lap1Distance(g, levels, 1).Data[0];
+        Value d = Lap1Distance(g, levels, 1);
+        g.Forward();
+        return d.Data[0];
     }
 
     // ---- initialisation ---------------------------------------------------------------------------------------
