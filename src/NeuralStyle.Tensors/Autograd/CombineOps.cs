@@ -283,7 +283,7 @@ internal sealed class ChooseOp : Op
     {
         int k = _index();
         if ((uint)k >= (uint)_candidates.Length)
-            throw new ArgumentOutOfRangeException(nameof(k), $"Choose was asked for candidate {k} of {_candidates.Length}.");
+            throw new ArgumentOutOfRangeException("index", $"Choose was asked for candidate {k} of {_candidates.Length}.");
         _chosen = k;
         Array.Copy(_candidates[k].Data, y.Data, y.Length);
     }
