@@ -71,7 +71,7 @@ public sealed partial class Graph
 
     /// <summary>
     /// StyleBank region fusion (spec §6): Σᵢ Kᵢ ⊗ (Mᵢ × F) with each filter's bias weighted by its mask,
-    /// Σᵢ [Wᵢ ⊗ (Mᵢ × F) + Mᵢ·bᵢ], so masks that sum to one with one set everywhere give exactly that set's output.
+    /// Σᵢ [Wᵢ ⊗ (Mᵢ × F) + Mᵢ·bᵢ], so masks that sum to one with one set everywhere give that set's output (up to rounding).
     /// x (N,H,W,C); masks (N or 1, H, W, 1) at the feature resolution; gradients to x, the sets and the masks.
     /// </summary>
     public Value RegionFusion(Value x, IReadOnlyList<Value> weights, IReadOnlyList<Value?>? biases, IReadOnlyList<Value> masks, ConvPadding padding)
