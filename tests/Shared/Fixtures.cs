@@ -25,6 +25,9 @@ public static class Fixtures
 
     public static JsonElement TextureJson(string file) => JsonDocument.Parse(File.ReadAllText(TextureFile(file))).RootElement;
 
+    /// <summary>A file of the engine fixtures: tests/fixtures/engine/&lt;name&gt;/&lt;file&gt;.</summary>
+    public static string Engine(string name, string file) => Path.Combine(RepoRoot, "tests", "fixtures", "engine", name, file);
+
     public static JsonElement Json(string file) => JsonDocument.Parse(File.ReadAllText(Gatys(file))).RootElement;
 
     /// <summary>(N,C,H,W) -> (N,H,W,C).</summary>
