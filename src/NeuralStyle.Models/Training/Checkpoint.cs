@@ -30,8 +30,7 @@ public static class Checkpoint
     public static void Save(string path, TrainingState state, IReadOnlyDictionary<string, string>? metadata = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        ArgumentNullException.ThrowIfNull(state);
-        if (string.IsNullOrEmpty(state.Architecture)) throw new ArgumentException("The training state needs an architecture name.", nameof(state));
+        CheckState(state);
         var meta = new Dictionary<string, string>();
         foreach (var (key, value) in metadata ?? new Dictionary<string, string>())
         {
@@ -83,7 +82,7 @@ public static class Checkpoint
     public static IReadOnlyDictionary<string, string> Load(string path, TrainingState state)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        ArgumentNullException.ThrowIfNull(state);
+        CheckState(state);
         string file = Path.GetFileName(path);
         if (!File.Exists(path)) throw new CheckpointException($"The checkpoint '{path}' does not exist.");
         IReadOnlyDictionary<string, string> meta;
@@ -177,12 +176,22 @@ public static class Checkpoint
         foreach (Parameter p in set)
         {
             tensors[ParamPrefix + p.Name].Data.CopyTo(p.Data, 0);
-            if (frozen.Contains(p.Name)) set.Freeze(p.Name);
-            else set.Unfreeze(p.Name);
+            p.Trainable = !frozen.Contains(p.Name);
         }
         if (rngState is { } rs) state.Rng!.ImportState(rs);
         if (position is not null) state.Data!.ImportPosition(position);
         return meta.Where(e => !ReservedKeys.Contains(e.Key)).ToDictionary(e => e.Key, e => e.Value);
+    }
+
+    private static void CheckState(TrainingState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (string.IsNullOrEmpty(state.Architecture)) throw new ArgumentException("The training state needs an architecture name.", nameof(state));
+        ArgumentNullException.ThrowIfNull(state.Parameters, nameof(state));
+        if (state.Optimizer is { } o && !ReferenceEquals(o.Parameters, state.Parameters))
+            throw new ArgumentException("The training state's optimiser works on another parameter set than the state's.", nameof(state));
+        if (state.Data is { } order && !ReferenceEquals(order.Rng, state.Rng))
+            throw new ArgumentException("A training state with a data order needs the Rng that shuffles it as its Rng.", nameof(state));
     }
 
     private static string Required(IReadOnlyDictionary<string, string> meta, string key, string file) => meta.TryGetValue(key, out string? v)

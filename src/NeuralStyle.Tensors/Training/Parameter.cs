@@ -24,8 +24,11 @@ public sealed class Parameter
     /// <summary>d(loss)/d(this) as last read by <see cref="ParameterBinding.ReadGradients"/> (zero for frozen parameters).</summary>
     public float[] Grad { get; }
 
-    /// <summary>False when frozen: optimisers skip it and bound graphs treat it as a constant.</summary>
-    public bool Trainable { get; internal set; }
+    /// <summary>
+    /// False when frozen: optimisers skip it and graphs bound afterwards treat it as a constant (see also
+    /// <see cref="ParameterSet.Freeze"/> for whole prefixes).
+    /// </summary>
+    public bool Trainable { get; set; }
 
     public int Length => Data.Length;
 

@@ -7,7 +7,6 @@ namespace NeuralStyle.Tensors.Training;
 /// </summary>
 public sealed class ShuffledOrder
 {
-    private readonly Rng _rng;
     private int[]? _permutation;
 
     public ShuffledOrder(int count, Rng rng)
@@ -15,10 +14,13 @@ public sealed class ShuffledOrder
         if (count < 1) throw new ArgumentOutOfRangeException(nameof(count), "A dataset needs at least one sample.");
         ArgumentNullException.ThrowIfNull(rng);
         Count = count;
-        _rng = rng;
+        Rng = rng;
     }
 
     public int Count { get; }
+
+    /// <summary>The generator the permutations are drawn from (checkpoint its state with the position).</summary>
+    public Rng Rng { get; }
 
     /// <summary>The current epoch (0 for the first).</summary>
     public long Epoch { get; private set; }
@@ -55,7 +57,7 @@ public sealed class ShuffledOrder
         for (int i = Count - 1; i > 0; i--)
         {
             // An unbiased-enough j in [0, i]: the high word of a 64×64-bit product.
-            int j = (int)Math.BigMul(_rng.NextUInt64(), (ulong)(i + 1), out _);
+            int j = (int)Math.BigMul(Rng.NextUInt64(), (ulong)(i + 1), out _);
             (p[i], p[j]) = (p[j], p[i]);
         }
         return p;
