@@ -15,6 +15,20 @@ public sealed class Rng
         _s0 = SplitMix(ref z); _s1 = SplitMix(ref z); _s2 = SplitMix(ref z); _s3 = SplitMix(ref z);
     }
 
+    /// <summary>A generator that continues exactly where the one that exported <paramref name="state"/> was.</summary>
+    public Rng(RngState state) => ImportState(state);
+
+    /// <summary>The exact state: the four xoshiro words and the pending Gaussian of the polar method, if any.</summary>
+    public RngState ExportState() => new(_s0, _s1, _s2, _s3, _spare);
+
+    /// <summary>Continues from an exported state (the stream then repeats the exporter's bit for bit).</summary>
+    public void ImportState(RngState state)
+    {
+        if ((state.S0 | state.S1 | state.S2 | state.S3) == 0)
+            throw new ArgumentException("An all-zero xoshiro256** state is invalid (the generator would only return zeros).", nameof(state));
+        (_s0, _s1, _s2, _s3, _spare) = (state.S0, state.S1, state.S2, state.S3, state.GaussianSpare);
+    }
+
     private static ulong SplitMix(ref ulong z)
     {
         ulong r = z += 0x9E3779B97F4A7C15UL;
@@ -62,3 +76,6 @@ public sealed class Rng
         for (int i = 0; i < dst.Length; i++) dst[i] = (float)(low + (high - low) * NextDouble());
     }
 }
+
+/// <summary>The complete state of an <see cref="Rng"/> (what a checkpoint stores to resume its stream exactly).</summary>
+public readonly record struct RngState(ulong S0, ulong S1, ulong S2, ulong S3, double? GaussianSpare);

@@ -27,7 +27,45 @@ public static class SafeTensors
         using (file) return ReadCore(file, keyFilter);
     }
 
-    internal static Dictionary<string, WeightTensor> ReadCore(FileStream file, Func<string, bool> keyFilter)
+    /// <summary>
+    /// The header's optional <c>__metadata__</c> string-to-string map (empty when absent). Only the header is read;
+    /// a corrupt or non-string map throws <see cref="WeightFormatException"/>.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> ReadMetadata(string path)
+    {
+        FileStream file;
+        try
+        {
+            file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new WeightFormatException($"The weights file '{path}' cannot be read ({e.Message}).", e);
+        }
+        using (file)
+        {
+            byte[] header = ReadHeader(file);
+            var result = new Dictionary<string, string>();
+            try
+            {
+                using var doc = JsonDocument.Parse(header);
+                if (doc.RootElement.ValueKind != JsonValueKind.Object)
+                    throw new WeightFormatException("The safetensors header is not a JSON object.");
+                if (!doc.RootElement.TryGetProperty("__metadata__", out JsonElement meta)) return result;
+                if (meta.ValueKind != JsonValueKind.Object) throw new WeightFormatException("The safetensors __metadata__ is not a JSON object.");
+                foreach (var prop in meta.EnumerateObject())
+                    result[prop.Name] = prop.Value.ValueKind == JsonValueKind.String ? prop.Value.GetString()!
+                        : throw new WeightFormatException($"The safetensors __metadata__ entry '{prop.Name}' is not a string.");
+            }
+            catch (JsonException e)
+            {
+                throw new WeightFormatException($"The safetensors header is not valid JSON ({e.Message}).", e);
+            }
+            return result;
+        }
+    }
+
+    private static byte[] ReadHeader(FileStream file)
     {
         long fileLength = file.Length;
         if (fileLength < 8) throw new WeightFormatException("The safetensors file is truncated (shorter than its 8-byte header length).");
@@ -41,7 +79,14 @@ public static class SafeTensors
             throw new WeightFormatException($"The safetensors header declares {headerLen} bytes but the file has only {fileLength} (the file is truncated or corrupt).");
         var header = new byte[headerLen];
         file.ReadExactly(header);
-        long dataStart = 8 + (long)headerLen;
+        return header;
+    }
+
+    internal static Dictionary<string, WeightTensor> ReadCore(FileStream file, Func<string, bool> keyFilter)
+    {
+        long fileLength = file.Length;
+        byte[] header = ReadHeader(file);
+        long dataStart = 8 + (long)header.Length;
         long dataLength = fileLength - dataStart;
 
         var entries = new List<(string Name, DType DType, int[] Shape, long Begin, long End)>();
@@ -130,7 +175,13 @@ public static class SafeTensors
     private static WeightFormatException Bad(string name, string what) => new($"The safetensors entry '{name}' {what}.");
 
     /// <summary>Writes float32 tensors as safetensors, atomically: a temporary file in the same folder renamed into place.</summary>
-    public static void Write(string path, IEnumerable<WeightTensor> tensors)
+    public static void Write(string path, IEnumerable<WeightTensor> tensors) => Write(path, tensors, metadata: null);
+
+    /// <summary>
+    /// Writes float32 tensors and an optional <c>__metadata__</c> string map as safetensors, atomically: a temporary
+    /// file in the same folder renamed into place.
+    /// </summary>
+    public static void Write(string path, IEnumerable<WeightTensor> tensors, IReadOnlyDictionary<string, string>? metadata)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(tensors);
@@ -148,6 +199,16 @@ public static class SafeTensors
         using (var w = new Utf8JsonWriter(headerStream))
         {
             w.WriteStartObject();
+            if (metadata is { Count: > 0 })
+            {
+                w.WriteStartObject("__metadata__");
+                foreach (var (key, value) in metadata)
+                {
+                    ArgumentNullException.ThrowIfNull(value, nameof(metadata));
+                    w.WriteString(key, value);
+                }
+                w.WriteEndObject();
+            }
             long offset = 0;
             foreach (var t in list)
             {

@@ -1,3 +1,5 @@
+using NeuralStyle.Tensors.Kernels;
+
 namespace NeuralStyle.Tensors.Optim;
 
 /// <summary>Adam with torch.optim.Adam semantics (bias-corrected moments, eps added after the square root).</summary>
@@ -23,25 +25,12 @@ public sealed class Adam
     public double Eps { get; }
     public int Steps => _t;
 
-    /// <summary>One step: x ← x − lr/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + ε).</summary>
+    /// <summary>One step: x ← x − lr/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + ε), in torch's order of float operations.</summary>
     public void Step(Span<float> x, ReadOnlySpan<float> grad)
     {
         if (x.Length != _m.Length || grad.Length != _m.Length) throw new ArgumentException("Length mismatch.");
         _t++;
-        float b1 = (float)Beta1, b2 = (float)Beta2;
-        float c1 = 1f - b1, c2 = 1f - b2;
-        double bias1 = 1 - Math.Pow(Beta1, _t);
-        double bias2Sqrt = Math.Sqrt(1 - Math.Pow(Beta2, _t));
-        float stepSize = (float)(LearningRate / bias1);
-        float invBias2Sqrt = (float)(1 / bias2Sqrt);
-        float eps = (float)Eps;
-        for (int i = 0; i < x.Length; i++)
-        {
-            float g = grad[i];
-            float m = _m[i] = b1 * _m[i] + c1 * g;
-            float v = _v[i] = b2 * _v[i] + c2 * g * g;
-            x[i] -= stepSize * m / (MathF.Sqrt(v) * invBias2Sqrt + eps);
-        }
+        OptimizerUpdates.Adam(x, grad, _m, _v, AdamCoefficients.For(_t, LearningRate, Beta1, Beta2, Eps, weightDecay: 0));
     }
 
     public void Reset()

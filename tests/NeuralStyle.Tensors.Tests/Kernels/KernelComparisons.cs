@@ -212,6 +212,7 @@ public static class KernelComparisons
     public static IEnumerable<Func<string?>> RepresentativeCases()
     {
         int seed = 100;
+        foreach (Func<string?> optimizerCase in OptimizerComparisons.Cases()) yield return optimizerCase;
         var paddings = new[] { ConvPadding.Zero, ConvPadding.Valid, ConvPadding.Circular };
         var shapes = new (int N, int H, int W, int Ci, int Co)[]
         {
