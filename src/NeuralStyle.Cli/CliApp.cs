@@ -1,3 +1,4 @@
+using NeuralStyle.Core;
 using NeuralStyle.Imaging;
 using NeuralStyle.Weights;
 
@@ -34,20 +35,28 @@ public static class CliApp
             ctx.Error(e.Message);
             return ExitUsage;
         }
+        catch (OptionException e)
+        {
+            // A value the library could only refuse once the images and the network were loaded.
+            ctx.Error(e.Render(CommandSupport.FlagFor));
+            if (Environment.GetEnvironmentVariable("NEURALSTYLE_DEBUG") == "1") ctx.Err.WriteLine(e);
+            return ExitFailure;
+        }
         catch (Exception e) when (e is ImageFormatException or WeightFormatException or WeightsUnavailableException or DownloadException
-                                      or ArgumentException or IOException or UnauthorizedAccessException or OutOfMemoryException)
+                                      or IOException or UnauthorizedAccessException or OutOfMemoryException)
         {
             ctx.Error(e switch
             {
                 OutOfMemoryException => "Ran out of memory; try a smaller --size.",
                 FileNotFoundException f => $"File not found: {f.FileName ?? f.Message}",
-                _ => e.Message,
+                _ => CommandSupport.Render(e.Message),
             });
             if (Environment.GetEnvironmentVariable("NEURALSTYLE_DEBUG") == "1") ctx.Err.WriteLine(e);
             return ExitFailure;
         }
         catch (Exception e)
         {
+            // Anything else, an ArgumentException included, is our bug: never presented as the user's typo.
             ctx.Error($"internal error ({e.GetType().Name}: {e.Message}); set NEURALSTYLE_DEBUG=1 for details and please report it.");
             if (Environment.GetEnvironmentVariable("NEURALSTYLE_DEBUG") == "1") ctx.Err.WriteLine(e);
             return ExitFailure;
