@@ -11,24 +11,34 @@ public static class CliApp
 
     public static int Run(string[] args) => Run(args, CliContext.FromConsole());
 
-    public static int Run(string[] args, CliContext ctx)
+    public static int Run(string[] args, CliContext ctx) => Execute(ctx, () =>
+    {
+        if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
+        {
+            ctx.Out.Write(Usage());
+            return args.Length == 0 ? ExitUsage : ExitOk;
+        }
+        string[] rest = args[1..];
+        return args[0] switch
+        {
+            "stylize" => StylizeCommand.Run(rest, ctx),
+            "texture" => TextureCommand.Run(rest, ctx),
+            "weights" => WeightsCommand.Run(rest, ctx),
+            "--version" => Version(ctx),
+            _ => throw new UsageException($"Unknown command '{args[0]}'; run 'neuralstyle --help'."),
+        };
+    });
+
+    /// <summary>
+    /// Runs a command and maps whatever it throws to one sentence on stderr and an exit code: usage mistakes 2, a
+    /// library-rejected option value (named by its flag) or a failure 1, anything else (an ArgumentException
+    /// included: that is our bug, not the user's typo) an internal error, 1.
+    /// </summary>
+    public static int Execute(CliContext ctx, Func<int> command)
     {
         try
         {
-            if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
-            {
-                ctx.Out.Write(Usage());
-                return args.Length == 0 ? ExitUsage : ExitOk;
-            }
-            string[] rest = args[1..];
-            return args[0] switch
-            {
-                "stylize" => StylizeCommand.Run(rest, ctx),
-                "texture" => TextureCommand.Run(rest, ctx),
-                "weights" => WeightsCommand.Run(rest, ctx),
-                "--version" => Version(ctx),
-                _ => throw new UsageException($"Unknown command '{args[0]}'; run 'neuralstyle --help'."),
-            };
+            return command();
         }
         catch (UsageException e)
         {

@@ -4,7 +4,7 @@ namespace NeuralStyle.Core;
 
 /// <summary>
 /// An option value the library cannot work with: a user's mistake, not a bug. <see cref="Option"/> is the options
-/// record's PROPERTY name (e.g. <c>nameof(StylizeOptions.StyleWeight)</c>); the sentence names options the same way,
+/// record's PROPERTY name (e.g. <c>"StyleWeight"</c>, written with nameof); the sentence names options the same way,
 /// in braces (<c>"{StyleWeight} must be positive."</c>), and every front end renders them in its own words: the
 /// command line as flags (<c>--style-weight</c>), the web studio as field labels. <see cref="Exception.Message"/> is
 /// the sentence with the bare property names.
