@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json;
+using NeuralStyle.Core;
 using NeuralStyle.Gatys;
+using NeuralStyle.Losses;
 using NeuralStyle.Models;
 using NeuralStyle.Models.Vgg;
 using NeuralStyle.Tensors;

@@ -1,5 +1,6 @@
 using System.Runtime.Intrinsics;
 using System.Diagnostics;
+using NeuralStyle.Core;
 using NeuralStyle.Gatys;
 using NeuralStyle.Losses;
 using NeuralStyle.Tensors;

@@ -1,9 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
+using NeuralStyle.Core;
 using NeuralStyle.Gatys;
+using NeuralStyle.Losses;
 using NeuralStyle.Imaging;
 using NeuralStyle.Models;
-using NeuralStyle.Reporting;
 
 namespace NeuralStyle.Bench;
 
@@ -40,7 +41,7 @@ internal static class ScheduleCompare
             $"final loss ratio: {multiFinal / singleFinal:F3} (target ≤ 1)"));
         output.WriteLine(reach is null
             ? "the single-scale run never got as low as the coarse-to-fine result"
-            : string.Create(inv, $"the single-scale run first reached the coarse-to-fine final loss at iteration {reach.Iteration} ({reach.Seconds:F1} s)"));
+            : string.Create(inv, $"the single-scale run first reached the coarse-to-fine final loss at iteration {reach.Step} ({reach.Seconds:F1} s)"));
         File.WriteAllText(svgPath, SvgPlot.Render([("single scale", single), ("coarse-to-fine", multi)], $"neural-style at {size} px: single scale vs coarse-to-fine"));
         output.WriteLine($"plot: {svgPath}");
         return 0;

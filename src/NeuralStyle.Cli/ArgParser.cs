@@ -7,7 +7,20 @@ public sealed class UsageException(string message) : Exception(message);
 
 public enum Arity { Flag, One, Many }
 
-public sealed record OptionSpec(string Name, Arity Arity, string Help, string? Meta = null, string? Alias = null);
+/// <summary>
+/// One command-line option, declared once (shared ones in <see cref="CommonOptions"/>); help text is generated from it.
+/// </summary>
+public sealed record OptionSpec(string Name, Arity Arity, string Help, string? Meta = null, string? Alias = null)
+{
+    /// <summary>
+    /// The options-record properties this flag sets (what library errors name); by default the flag's own name in
+    /// PascalCase (--style-weight: StyleWeight).
+    /// </summary>
+    public IReadOnlyList<string> Binds { get; init; } = [PascalCase(Name)];
+
+    public static string PascalCase(string flag) => string.Concat(flag.TrimStart('-').Split('-', StringSplitOptions.RemoveEmptyEntries)
+        .Select(w => char.ToUpperInvariant(w[0]) + w[1..]));
+}
 
 /// <summary>
 /// A small strict parser: every option is declared with its spelling and arity; unknown options, missing or
@@ -28,8 +41,9 @@ public sealed class ParsedArgs
         var byName = new Dictionary<string, OptionSpec>(StringComparer.Ordinal);
         foreach (OptionSpec s in specs)
         {
-            byName[s.Name] = s;
-            if (s.Alias is not null) byName[s.Alias] = s;
+            // Two declarations of one flag are a bug of the command, not the user's mistake.
+            if (!byName.TryAdd(s.Name, s) || (s.Alias is not null && !byName.TryAdd(s.Alias, s)))
+                throw new InvalidOperationException($"The option {s.Name} of '{command}' is declared twice.");
         }
         for (int i = 0; i < args.Length; i++)
         {

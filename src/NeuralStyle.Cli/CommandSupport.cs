@@ -1,59 +1,41 @@
 using System.Globalization;
-using NeuralStyle.Gatys;
-using NeuralStyle.Models;
-using NeuralStyle.Models.Vgg;
-using NeuralStyle.Reporting;
+using NeuralStyle.Core;
+using NeuralStyle.IO;
 
 namespace NeuralStyle.Cli;
 
-/// <summary>What the optimisation commands share: option parsing of the backbone, help text, and running with
-/// progress bar, JSON log, plot and Ctrl-C.</summary>
+/// <summary>What the commands share: help text, option names in messages, and running with progress bar, JSON log,
+/// plot and Ctrl-C.</summary>
 public static class CommandSupport
 {
-    public static string Help(string usage, string description, IEnumerable<OptionSpec> options, int width = 34)
+    /// <summary>A command's help, generated from its option declarations, one section per group.</summary>
+    public static string Help(string usage, string description, IEnumerable<(string Heading, OptionSpec[] Options)> sections, int width = 34)
     {
         var sb = new System.Text.StringBuilder();
-        sb.AppendLine(usage).AppendLine().AppendLine(description).AppendLine();
-        foreach (OptionSpec s in options)
+        sb.AppendLine(usage).AppendLine().AppendLine(description);
+        foreach ((string heading, OptionSpec[] options) in sections)
         {
-            string name = s.Alias is null ? s.Name : $"{s.Alias}, {s.Name}";
-            if (s.Meta is not null) name += " " + s.Meta;
-            sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"  {name.PadRight(width)} {s.Help}"));
+            sb.AppendLine().AppendLine(heading + ":");
+            foreach (OptionSpec s in options)
+            {
+                string name = s.Alias is null ? s.Name : $"{s.Alias}, {s.Name}";
+                if (s.Meta is not null) name += " " + s.Meta;
+                sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"  {name.PadRight(width)} {s.Help}"));
+            }
         }
         return sb.ToString();
     }
 
-    /// <summary>--model vgg19|vgg16|random (lower-cased), or null when not given.</summary>
-    public static string? Model(ParsedArgs a)
-    {
-        if (a.String("--model") is not { } model) return null;
-        string m = model.ToLowerInvariant();
-        return m is "vgg19" or "vgg16" or "random" ? m : throw new UsageException($"Unknown --model '{model}'; use vgg19, vgg16 or random.");
-    }
+    /// <summary>Every option of every command (the shared groups once).</summary>
+    public static IEnumerable<OptionSpec> AllOptions => StylizeCommand.Options.Concat(TextureCommand.Options).Distinct();
 
-    public static InputFlavor? Flavor(ParsedArgs a)
-    {
-        if (a.String("--input-flavor") is not { } flavor) return null;
-        try { return InputFlavors.Parse(flavor); }
-        catch (ArgumentException e) { throw new UsageException(e.Message); }
-    }
+    /// <summary>The flag that sets an options-record property (what library errors name), e.g. StyleWeight: --style-weight.</summary>
+    public static string FlagFor(string property)
+        => AllOptions.FirstOrDefault(s => s.Binds.Contains(property))?.Name
+           ?? "--" + string.Concat(property.Select((c, i) => char.IsUpper(c) && i > 0 ? "-" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 
-    public static ulong? Seed(ParsedArgs a)
-    {
-        if (a.String("--seed") is not { } seed) return null;
-        return ulong.TryParse(seed, NumberStyles.Integer, CultureInfo.InvariantCulture, out ulong v)
-            ? v : throw new UsageException($"Option --seed expects a non-negative whole number, got '{seed}'.");
-    }
-
-    public static PoolingKind? Pooling(ParsedArgs a)
-        => a.Choice("--pooling", new Dictionary<string, PoolingKind> { ["max"] = PoolingKind.Max, ["avg"] = PoolingKind.Avg });
-
-    /// <summary>The output must be an image file we can write.</summary>
-    public static void CheckOutput(string output)
-    {
-        string ext = Path.GetExtension(output).ToLowerInvariant();
-        if (ext is not (".png" or ".jpg" or ".jpeg")) throw new UsageException($"The output '{output}' must end in .png, .jpg or .jpeg.");
-    }
+    /// <summary>A library sentence with its {Property} references written as flags.</summary>
+    public static string Render(string sentence) => OptionException.Render(sentence, FlagFor);
 
     /// <summary>
     /// Runs <paramref name="work"/> with its progress rows drawn (bar or lines), logged (--log) and plotted (--plot),
@@ -64,7 +46,7 @@ public static class CommandSupport
     {
         var rows = new List<ProgressRecord>();
         var bar = new ProgressBar(ctx.Err, ctx.Interactive, printEvery);
-        using JsonLog? log = a.String("--log") is { } logPath ? new JsonLog(logPath) : null;
+        using JsonLog? log = a.String(CommonOptions.Log.Name) is { } logPath ? new JsonLog(logPath) : null;
         subscribe(r =>
         {
             rows.Add(r);
@@ -86,7 +68,7 @@ public static class CommandSupport
         {
             Console.CancelKeyPress -= onCancel;
             bar.Finish();
-            if (a.String("--plot") is { } plot) AtomicFile.WriteAllText(plot, SvgPlot.Render(rows, plotTitle));
+            if (a.String(CommonOptions.Plot.Name) is { } plot) AtomicFile.WriteAllText(plot, SvgPlot.Render(rows, plotTitle), createDirectory: true);
         }
     }
 
@@ -95,7 +77,7 @@ public static class CommandSupport
     {
         if (failure is not null)
         {
-            ctx.Error($"{failure} ({output})");
+            ctx.Error($"{Render(failure)} ({output})");
             return CliApp.ExitFailure;
         }
         if (cancelled)

@@ -1,10 +1,9 @@
 using System.Globalization;
+using NeuralStyle.Core;
 using NeuralStyle.Gatys;
 using NeuralStyle.Imaging;
 using NeuralStyle.Models;
 using NeuralStyle.Models.Vgg;
-using NeuralStyle.Reporting;
-using NeuralStyle.Tensors.Kernels;
 using NeuralStyle.Weights;
 
 namespace NeuralStyle.Cli;
@@ -12,15 +11,12 @@ namespace NeuralStyle.Cli;
 /// <summary><c>neuralstyle stylize</c>: binds options onto a preset, renders progress; the work is the Stylizer's.</summary>
 public static class StylizeCommand
 {
-    public static readonly OptionSpec[] Options =
+    /// <summary>The options only stylize has.</summary>
+    public static readonly OptionSpec[] OwnOptions =
     [
         new("--content", Arity.One, "content image (PNG or JPEG)", "PATH"),
-        new("--style", Arity.Many, "one or more style images", "PATH…"),
-        new("--output", Arity.One, "output image (.png or .jpg)", "PATH", "-o"),
+        new("--style", Arity.Many, "one or more style images", "PATH…") { Binds = ["Styles"] },
         new("--preset", Arity.One, $"{string.Join(" | ", Presets.Names)} (default {Presets.Default})", "NAME"),
-        new("--model", Arity.One, "vgg19 | vgg16 | random (the embedded random VGG-19)", "NAME"),
-        new("--weights", Arity.One, "registry name (see 'weights list') or a .pth/.safetensors file", "NAME|PATH"),
-        new("--input-flavor", Arity.One, "caffe | torchvision (default: from the weights)", "NAME"),
         new("--size", Arity.One, "long edge of the output in pixels", "N"),
         new("--style-scale", Arity.One, "style long edge = size × F (0 keeps each style's own size)", "F"),
         new("--style-blend", Arity.One, "blend weights of the style images, e.g. 0.7,0.3", "w,w,…"),
@@ -30,33 +26,31 @@ public static class StylizeCommand
         new("--content-layers", Arity.One, "content layers, e.g. relu4_2", "a,b"),
         new("--style-layers", Arity.One, "style layers, e.g. relu1_1,relu2_1", "a,b"),
         new("--style-layer-weights", Arity.One, "one weight per style layer", "w,w"),
-        new("--init", Arity.One, "random | noise | image | style | PATH", "KIND"),
-        new("--seed", Arity.One, "random seed", "N"),
         new("--optimizer", Arity.One, "lbfgs | adam", "NAME"),
-        new("--iterations", Arity.One, "optimiser steps (L-BFGS: function evaluations); 0 writes the initial image", "N"),
         new("--learning-rate", Arity.One, "learning rate", "F"),
-        new("--lbfgs-history", Arity.One, "L-BFGS history size", "N"),
-        new("--line-search", Arity.Flag, "L-BFGS with a strong-Wolfe line search"),
-        new("--pooling", Arity.One, "max | avg", "KIND"),
         new("--original-colors", Arity.Flag, "keep the content's colours (luminance transfer)"),
         new("--normalize-gradients", Arity.Flag, "L1-normalise each layer's gradient (neural-style)"),
-        new("--save-every", Arity.One, "write out_0100.png-style intermediates every N iterations", "N"),
-        new("--print-every", Arity.One, "progress line every N iterations when not on a terminal", "N"),
-        new("--threads", Arity.One, "worker threads (default: all cores)", "N"),
-        new("--log", Arity.One, "write every iteration's loss terms as JSON lines", "PATH"),
-        new("--plot", Arity.One, "write an SVG plot of the loss curves", "PATH"),
         new("--scales", Arity.One, "coarse-to-fine: number of scales, each ×scale-factor larger, ending at --size", "N"),
         new("--min-size", Arity.One, "coarse-to-fine: long edge of the first scale (default 128)", "N"),
         new("--scale-factor", Arity.One, "coarse-to-fine: growth per scale (default √2)", "F"),
         new("--initial-iterations", Arity.One, "coarse-to-fine: iterations at the first scale (default --iterations)", "N"),
         new("--average", Arity.One, "keep an exponential average of the iterates with this decay, e.g. 0.99", "F"),
         new("--style-loss", Arity.One, "gram | pyramid (Gram matrices on every level of a Gaussian pyramid)", "KIND"),
-        new("--octaves", Arity.One, "pyramid levels of --style-loss pyramid (default 4)", "N"),
-        new("--quality", Arity.One, "JPEG quality 1-100 (default 95)", "N"),
-        new("--bit-depth", Arity.One, "8 or 16 (PNG)", "N"),
         new("--keep-alpha", Arity.Flag, "re-apply the content's alpha channel to the result"),
-        new("--help", Arity.Flag, "show this help", null, "-h"),
     ];
+
+    /// <summary>Everything stylize accepts, in help sections: its own options and the shared groups.</summary>
+    public static readonly (string Heading, OptionSpec[] Options)[] Sections =
+    [
+        ("Stylize", OwnOptions),
+        ("Optimisation", [CommonOptions.Init, .. CommonOptions.OptimizerGroup, CommonOptions.Octaves]),
+        ("Feature network", CommonOptions.ModelGroup),
+        ("Output", CommonOptions.OutputGroup),
+        ("Progress", CommonOptions.ProgressGroup),
+        ("Run", CommonOptions.RunGroup),
+    ];
+
+    public static readonly OptionSpec[] Options = [.. Sections.SelectMany(s => s.Options)];
 
     public static int Run(string[] args, CliContext ctx)
     {
@@ -70,25 +64,17 @@ public static class StylizeCommand
             throw new UsageException($"Unexpected argument '{a.Positionals[0]}'; images are given with --content and --style.");
         string content = a.String("--content") ?? throw new UsageException("Missing --content PATH (the photo to stylise).");
         IReadOnlyList<string> styles = a.Strings("--style") ?? throw new UsageException("Missing --style PATH (one or more style images).");
-        string output = a.String("--output") ?? throw new UsageException("Missing -o/--output PATH (where to write the result).");
-        CommandSupport.CheckOutput(output);
-        string ext = Path.GetExtension(output).ToLowerInvariant();
+        (string output, SaveOptions save) = CommonOptions.BindOutput(a, "where to write the result");
         foreach (string f in styles.Prepend(content))
             if (!File.Exists(f)) throw new UsageException($"The image '{f}' does not exist.");
+        CommonOptions.CheckWritable(a, output);
 
         bool presetExplicit = a.Has("--preset");
         string presetName = a.String("--preset") ?? (a.String("--model")?.Equals("random", StringComparison.OrdinalIgnoreCase) == true ? "random-features" : Presets.Default);
         if (!Presets.Names.Contains(presetName))
             throw new UsageException($"Unknown preset '{presetName}'; choose one of {string.Join(", ", Presets.Names)}.");
         StylizeOptions o = Bind(a, Presets.Get(presetName));
-        int? threads = a.Int("--threads", 1, 256);
-        if (threads is { } t) KernelThreading.MaxDegree = t;
-        var save = new SaveOptions
-        {
-            JpegQuality = a.Int("--quality", 1, 100) ?? 95,
-            BitDepth = a.Int("--bit-depth", 8, 16) is { } bd ? (bd is 8 or 16 ? bd : throw new UsageException("Option --bit-depth must be 8 or 16.")) : 8,
-        };
-        if (save.BitDepth == 16 && ext != ".png") throw new UsageException("--bit-depth 16 needs a .png output.");
+        CommonOptions.ApplyThreads(a);
 
         // Images first (cheap), then the network (may download).
         Image contentRaw = ImageIO.Load(content);
@@ -97,8 +83,8 @@ public static class StylizeCommand
         if (o.StyleBlend is { } blend && blend.Count != styleImages.Count)
             throw new UsageException($"--style-blend has {blend.Count} weights for {styleImages.Count} style images.");
 
-        var loader = new BackboneLoader(new WeightCache(), entry => WeightsCommand.Download(entry, ctx)) { Info = ctx.Info };
-        Backbone backbone = loader.Load(o, weightsExplicit: a.Has("--weights"));
+        var loader = new BackboneLoader(new WeightCache(), entry => WeightsCommand.Download(entry, ctx)) { Info = m => ctx.Info(CommandSupport.Render(m)) };
+        Backbone backbone = loader.Load(o.Model, o.Weights, o.Flavor, weightsExplicit: a.Has(CommonOptions.Weights.Name));
         if (loader.FellBack && !presetExplicit) o = Bind(a, Presets.Get("random-features")) with { Model = "random", Weights = null };
 
         var stylizer = new Stylizer(o, backbone);
@@ -131,7 +117,7 @@ public static class StylizeCommand
     private static long CheckMemory(StylizeOptions o, VggNet net, int w, int h)
     {
         long need = MemoryEstimate.Stylize(o, net, w, h);
-        long? avail = MemoryEstimate.AvailableBytes();
+        long? avail = MemoryBudget.AvailableBytes();
         if (avail is { } av && need > av)
         {
             int fit = MemoryEstimate.LargestFittingLongEdge(o, net, w, h, av);
@@ -145,9 +131,11 @@ public static class StylizeCommand
     /// <summary>Applies every given option on top of the preset's options.</summary>
     public static StylizeOptions Bind(ParsedArgs a, StylizeOptions o)
     {
-        if (CommandSupport.Model(a) is { } model) o = o with { Model = model };
-        if (a.String("--weights") is { } weights) o = o with { Weights = weights };
-        if (CommandSupport.Flavor(a) is { } flavor) o = o with { Flavor = flavor };
+        (string? model, string? weights, InputFlavor? flavor, PoolingKind? pool) = CommonOptions.BindModel(a);
+        if (model is not null) o = o with { Model = model };
+        if (weights is not null) o = o with { Weights = weights };
+        if (flavor is not null) o = o with { Flavor = flavor };
+        if (pool is { } p) o = o with { Pooling = p };
         if (a.Int("--size", 16, 16384) is { } size) o = o with { Size = new SizeRule(SizeRuleKind.LongEdge, size) };
         if (a.Double("--style-scale", 0) is { } ss) o = o with { StyleScale = ss, StyleToOutputSize = false };
         if (a.Doubles("--style-blend") is { } blend)
@@ -178,7 +166,7 @@ public static class StylizeCommand
                     : throw new UsageException($"--init must be random, noise, image, style or an existing image file; '{init}' is none of these."),
             };
         }
-        if (CommandSupport.Seed(a) is { } seed) o = o with { Seed = seed };
+        if (CommonOptions.BindSeed(a) is { } seed) o = o with { Seed = seed };
         if (a.Choice("--optimizer", new Dictionary<string, OptimizerKind> { ["lbfgs"] = OptimizerKind.Lbfgs, ["adam"] = OptimizerKind.Adam }) is { } opt)
             o = o with { Optimizer = opt, LbfgsRounds = opt == OptimizerKind.Lbfgs ? o.LbfgsRounds : 1 };
         if (a.Int("--iterations", 0, 10_000_000) is { } it) o = o with { Iterations = it, LbfgsRounds = Math.Min(o.LbfgsRounds, Math.Max(1, it)) };
@@ -189,7 +177,6 @@ public static class StylizeCommand
         }
         if (a.Int("--lbfgs-history", 1, 10_000) is { } hist) o = o with { LbfgsHistory = hist };
         if (a.Flag("--line-search")) o = o with { StrongWolfe = true };
-        if (CommandSupport.Pooling(a) is { } pool) o = o with { Pooling = pool };
         if (a.Flag("--original-colors")) o = o with { OriginalColors = true };
         if (a.Flag("--normalize-gradients")) o = o with { NormalizeGradients = true };
         if (a.Int("--save-every", 0) is { } se) o = o with { SaveEvery = se };
@@ -217,7 +204,7 @@ public static class StylizeCommand
     {
         var sb = new System.Text.StringBuilder(CommandSupport.Help(
             "Usage: neuralstyle stylize --content PATH --style PATH [PATH…] -o OUT [options]",
-            "Gatys et al. style transfer by optimisation. Defaults come from the preset; every option overrides one field.", Options));
+            "Gatys et al. style transfer by optimisation. Defaults come from the preset; every option overrides one field.", Sections));
         sb.AppendLine().AppendLine("Presets:");
         foreach (string p in Presets.Names) sb.AppendLine($"  {p,-18} {Presets.Describe(p)}");
         return sb.ToString();

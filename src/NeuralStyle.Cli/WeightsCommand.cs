@@ -6,7 +6,7 @@ namespace NeuralStyle.Cli;
 /// <summary><c>neuralstyle weights list|fetch NAME</c>.</summary>
 public static class WeightsCommand
 {
-    private static readonly OptionSpec[] Options = [new("--help", Arity.Flag, "show this help", null, "-h")];
+    private static readonly OptionSpec[] Options = [CommonOptions.Help];
 
     public static int Run(string[] args, CliContext ctx)
     {

@@ -1,3 +1,4 @@
+using NeuralStyle.IO;
 using NeuralStyle.Imaging.Jpeg;
 using NeuralStyle.Imaging.Png;
 
@@ -83,7 +84,7 @@ public static class ImageIO
             case ".png":
                 if (options.BitDepth is not (8 or 16))
                     throw new ImageFormatException($"Cannot save '{path}': bit depth {options.BitDepth} is not supported; use 8 or 16.");
-                WriteAtomically(path, s => PngEncoder.Encode(image, s, options.BitDepth, options.PngCompression));
+                AtomicFile.Write(path, s => PngEncoder.Encode(image, s, options.BitDepth, options.PngCompression));
                 break;
             case ".jpg" or ".jpeg":
                 if (options.BitDepth != 8)
@@ -91,35 +92,11 @@ public static class ImageIO
                 if (options.JpegQuality is < 1 or > 100)
                     throw new ImageFormatException($"Cannot save '{path}': JPEG quality must be between 1 and 100, not {options.JpegQuality}.");
                 Image opaque = image.HasAlpha ? ToRgb(image) : image;
-                WriteAtomically(path, s => JpegEncoder.Encode(opaque, s, options.JpegQuality));
+                AtomicFile.Write(path, s => JpegEncoder.Encode(opaque, s, options.JpegQuality));
                 break;
             default:
                 throw new ImageFormatException(
                     $"Cannot save '{path}': unsupported extension '{extension}'; use .png, .jpg or .jpeg.");
-        }
-    }
-
-    /// <summary>Runs <paramref name="write"/> on a temporary file next to <paramref name="path"/>, then renames it over the target.</summary>
-    internal static void WriteAtomically(string path, Action<Stream> write)
-    {
-        string full = Path.GetFullPath(path);
-        string directory = Path.GetDirectoryName(full)!;
-        if (!Directory.Exists(directory))
-            throw new DirectoryNotFoundException($"Cannot save '{path}': the folder '{directory}' does not exist.");
-        string temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
-            {
-                write(stream);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        catch
-        {
-            try { File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-            throw;
         }
     }
 

@@ -1,3 +1,4 @@
+using NeuralStyle.IO;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text.Json;
@@ -229,41 +230,28 @@ public static class SafeTensors
         int pad = (int)((8 - headerStream.Length % 8) % 8);
         for (int i = 0; i < pad; i++) headerStream.WriteByte((byte)' ');
 
-        string full = Path.GetFullPath(path);
-        string dir = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(dir);
-        string tmp = Path.Combine(dir, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp");
-        try
+        // A cache file: its folder is created when missing.
+        AtomicFile.Write(path, f =>
         {
-            using (var f = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            Span<byte> len = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)headerStream.Length);
+            f.Write(len);
+            headerStream.Position = 0;
+            headerStream.CopyTo(f);
+            foreach (var t in list)
             {
-                Span<byte> len = stackalloc byte[8];
-                BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)headerStream.Length);
-                f.Write(len);
-                headerStream.Position = 0;
-                headerStream.CopyTo(f);
-                foreach (var t in list)
+                if (BitConverter.IsLittleEndian) f.Write(MemoryMarshal.AsBytes(t.Data.AsSpan()));
+                else
                 {
-                    if (BitConverter.IsLittleEndian) f.Write(MemoryMarshal.AsBytes(t.Data.AsSpan()));
-                    else
+                    var buf = new byte[4];
+                    foreach (float x in t.Data)
                     {
-                        var buf = new byte[4];
-                        foreach (float x in t.Data)
-                        {
-                            BinaryPrimitives.WriteSingleLittleEndian(buf, x);
-                            f.Write(buf);
-                        }
+                        BinaryPrimitives.WriteSingleLittleEndian(buf, x);
+                        f.Write(buf);
                     }
                 }
-                f.Flush(flushToDisk: true);
             }
-            File.Move(tmp, full, overwrite: true);
-        }
-        catch
-        {
-            try { File.Delete(tmp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-            throw;
-        }
+        }, createDirectory: true);
     }
 
 }

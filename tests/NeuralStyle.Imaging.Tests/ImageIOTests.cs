@@ -117,11 +117,11 @@ public sealed class ImageIOTests : IDisposable
     }
 
     [Fact]
-    public void WriteAtomically_WriterFails_LeavesOldFileAndNoTemporary()
+    public void AtomicFile_WriterFails_LeavesOldFileAndNoTemporary()
     {
         string path = Temp("result.png");
         File.WriteAllText(path, "previous result");
-        Assert.Throws<InvalidOperationException>(() => ImageIO.WriteAtomically(path, s =>
+        Assert.Throws<InvalidOperationException>(() => NeuralStyle.IO.AtomicFile.Write(path, s =>
         {
             s.Write(new byte[1000]);
             throw new InvalidOperationException("crash mid-write");
@@ -131,11 +131,11 @@ public sealed class ImageIOTests : IDisposable
     }
 
     [Fact]
-    public void WriteAtomically_Success_ReplacesExistingFile()
+    public void AtomicFile_Success_ReplacesExistingFile()
     {
         string path = Temp("result.png");
         File.WriteAllText(path, "old");
-        ImageIO.WriteAtomically(path, s => s.Write("new"u8));
+        NeuralStyle.IO.AtomicFile.Write(path, s => s.Write("new"u8));
         Assert.Equal("new", File.ReadAllText(path));
         Assert.Single(Directory.GetFiles(_dir));
     }

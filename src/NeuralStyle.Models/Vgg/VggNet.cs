@@ -178,7 +178,7 @@ public sealed class VggNet
                     break;
                 default:
                     if (x.Shape[1] < 2 || x.Shape[2] < 2)
-                        throw new ArgumentException(
+                        throw new FeatureMapTooSmallException(
                             $"The image is too small for {m.CaffeName}: its features are {x.Shape[2]}×{x.Shape[1]} there; use a larger size or shallower layers.");
                     x = pooling == PoolingKind.Max ? graph.MaxPool2x2(x, m.CaffeName) : graph.AvgPool2x2(x, m.CaffeName);
                     outputs[i] = x;
@@ -189,3 +189,6 @@ public sealed class VggNet
         return result;
     }
 }
+
+/// <summary>An input too small to reach a requested layer (a pool would get less than 2×2); one sentence.</summary>
+public sealed class FeatureMapTooSmallException(string message) : ArgumentException(message);

@@ -1,3 +1,4 @@
+using NeuralStyle.Losses;
 using NeuralStyle.Models;
 using NeuralStyle.Models.Vgg;
 

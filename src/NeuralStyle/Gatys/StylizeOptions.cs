@@ -1,9 +1,8 @@
+using NeuralStyle.Losses;
 using NeuralStyle.Models;
 using NeuralStyle.Models.Vgg;
 
 namespace NeuralStyle.Gatys;
-
-public enum OptimizerKind { Lbfgs, Adam }
 
 /// <summary>How the optimised image starts.</summary>
 public enum InitKind
@@ -18,42 +17,6 @@ public enum InitKind
     Style,
     /// <summary>An image file, resized to the output size.</summary>
     File,
-}
-
-/// <summary>How a content term is reduced (spec §2, §7).</summary>
-public enum ContentScheme
-{
-    /// <summary>w · mean((F − Fc)²) (neural-style, pytorch-tutorial).</summary>
-    Mean,
-    /// <summary>w · sum((F − Fc)²) (keras).</summary>
-    Sum,
-    /// <summary>w · sum((F − Fc)²) / (4·h·w·C) (gatys-tf).</summary>
-    GatysTf,
-    /// <summary>w · mean((F − Fc)²) / mean(Fc²) (random-features).</summary>
-    Normalized,
-}
-
-/// <summary>How a style term is formed from Gram matrices (spec §2, §7).</summary>
-public enum StyleScheme
-{
-    /// <summary>Ĝ = G/(C·h·w); w · mean((Ĝ − Â)²) (neural-style).</summary>
-    NeuralStyle,
-    /// <summary>raw G; w · sum((G − A)²) / (4 · 3² · (H·W)²) with H·W the output image (keras).</summary>
-    Keras,
-    /// <summary>raw G; w · sum((G − A)²) / (4·C²·(h·w)²) (gatys-tf).</summary>
-    GatysTf,
-    /// <summary>raw G; w · mean((G − A)²) / (C·h·w) (pytorch-tutorial).</summary>
-    Tutorial,
-    /// <summary>Ĝ = G/(C·h·w); w · mean((Ĝ − Â)²) / mean(Â²) (random-features).</summary>
-    Normalized,
-}
-
-public enum TvScheme
-{
-    /// <summary>w · (Σ|x[i+1,j] − x[i,j]| + Σ|x[i,j+1] − x[i,j]|) (neural-style).</summary>
-    L1,
-    /// <summary>w · Σ (a + b)^1.25 over i &lt; H−1, j &lt; W−1 with squared forward differences (keras).</summary>
-    Keras,
 }
 
 /// <summary>The style term: Gram matrices of the image, or of every level of its Gaussian pyramid (spec §4).</summary>
@@ -177,7 +140,8 @@ public sealed record StylizeOptions
         if (StyleLayerWeights is { } w)
         {
             if (w.Count != StyleLayers.Count)
-                throw new ArgumentException($"{w.Count} style layer weights were given for {StyleLayers.Count} style layers.");
+                throw new OptionException(nameof(StyleLayerWeights),
+                    $"{{StyleLayerWeights}} has {w.Count} weights for {StyleLayers.Count} style layers.");
             return [.. w];
         }
         double each = EqualShareLayerWeights ? 1.0 / StyleLayers.Count : 1.0;

@@ -2,7 +2,6 @@ using NeuralStyle.Imaging;
 using NeuralStyle.Losses;
 using NeuralStyle.Models;
 using NeuralStyle.Models.Vgg;
-using NeuralStyle.Optimization;
 using NeuralStyle.Tensors;
 using NeuralStyle.Tensors.Autograd;
 
@@ -19,6 +18,10 @@ public sealed class Stylizer
 
     public Stylizer(StylizeOptions options, Backbone backbone)
     {
+        // Mistakes in the options surface here, before any image is touched.
+        Layers.Resolve(backbone.Net, options.ContentLayers, nameof(StylizeOptions.ContentLayers));
+        Layers.Resolve(backbone.Net, options.StyleLayers, nameof(StylizeOptions.StyleLayers));
+        options.EffectiveStyleLayerWeights();
         _o = options;
         _backbone = backbone;
     }
@@ -38,7 +41,7 @@ public sealed class Stylizer
         (int w, int h) = OutputSize(contentWidth, contentHeight);
         int final = Math.Max(w, h);
         if (_o.Scales <= 1 && _o.MinSize is null) return [(w, h)];
-        if (!(_o.ScaleFactor > 1)) throw new ArgumentException("--scale-factor must be greater than 1.");
+        if (!(_o.ScaleFactor > 1)) throw new OptionException(nameof(StylizeOptions.ScaleFactor), "{ScaleFactor} must be greater than 1.");
         var edges = new List<int>();
         if (_o.Scales > 1 && _o.MinSize is null)
         {
@@ -94,7 +97,7 @@ public sealed class Stylizer
         Clamp01 = _o.PixelSpace,
         SaveEvery = _o.SaveEvery,
         AverageDecay = _o.Average,
-        BlowUpHint = _o.Optimizer == OptimizerKind.Adam ? "--learning-rate (or --style-weight)" : "--style-weight (or --tv-weight)",
+        BlowUpHint = _o.Optimizer == OptimizerKind.Adam ? "{LearningRate} (or {StyleWeight})" : "{StyleWeight} (or {TvWeight})",
     };
 
     private Image Finish(Image img, Problem p) => _o.OriginalColors ? ImageOps.KeepColors(img, p.ContentRgb) : img;
@@ -144,7 +147,7 @@ public sealed class Stylizer
     /// <summary>As <see cref="Prepare(Image, IReadOnlyList{Image})"/> at the given size, optionally starting from an image.</summary>
     public Problem Prepare(Image content, IReadOnlyList<Image> styles, (int Width, int Height) size, Image? start)
     {
-        if (styles.Count == 0) throw new ArgumentException("At least one style image is needed.");
+        if (styles.Count == 0) throw new ArgumentException("At least one style image is needed.", nameof(styles));
         double[] blend = NormalizedBlend(styles.Count);
         VggNet net = _backbone.Net;
         FlavorTransform tf = FlavorTransform.For(_backbone.Flavor);
@@ -152,8 +155,8 @@ public sealed class Stylizer
         Image contentSized = ImageOps.Resize(content, w, h);
         float[] contentRgb = ImageTensors.Rgb(contentSized);
 
-        LayerRef[] contentRefs = _o.ContentLayers.Select(net.Layers.Resolve).ToArray();
-        LayerRef[] styleRefs = _o.StyleLayers.Select(net.Layers.Resolve).ToArray();
+        LayerRef[] contentRefs = Layers.Resolve(net, _o.ContentLayers, nameof(StylizeOptions.ContentLayers));
+        LayerRef[] styleRefs = Layers.Resolve(net, _o.StyleLayers, nameof(StylizeOptions.StyleLayers));
         int levels = _o.StyleLoss == StyleLossKind.Pyramid ? Math.Max(1, _o.StyleOctaves) : 1;
 
         // Targets: content features at level 0; blended style Grams per pyramid level (in the scheme's normalisation).
@@ -189,8 +192,8 @@ public sealed class Stylizer
         Dictionary<string, float[]> contentTargets, List<Dictionary<string, float[]>> styleTargets)
     {
         VggNet net = _backbone.Net;
-        LayerRef[] contentRefs = _o.ContentLayers.Select(net.Layers.Resolve).ToArray();
-        LayerRef[] styleRefs = _o.StyleLayers.Select(net.Layers.Resolve).ToArray();
+        LayerRef[] contentRefs = Layers.Resolve(net, _o.ContentLayers, nameof(StylizeOptions.ContentLayers));
+        LayerRef[] styleRefs = Layers.Resolve(net, _o.StyleLayers, nameof(StylizeOptions.StyleLayers));
         double[] layerWeights = _o.EffectiveStyleLayerWeights();
         int levels = _o.StyleLoss == StyleLossKind.Pyramid ? Math.Max(1, _o.StyleOctaves) : 1;
         int deepestStyle = styleRefs.Max(r => r.Index);
@@ -206,7 +209,7 @@ public sealed class Stylizer
                 level = g.PyramidReduce(level, PyramidBorder.Reflect, name: $"level{l}");
             }
             IEnumerable<LayerRef> wanted = l == 0 ? contentRefs.Concat(styleRefs).Distinct() : styleRefs;
-            Dictionary<string, Value> feats = net.Build(g, level, wanted, _o.Pooling);
+            Dictionary<string, Value> feats = Layers.Build(net, g, level, wanted, _o.Pooling, nameof(StylizeOptions.Size));
             if (l == 0)
             {
                 foreach (LayerRef r in contentRefs.Where(_ => _o.ContentWeight != 0))
@@ -224,6 +227,8 @@ public sealed class Stylizer
             }
         }
         if (_o.TvWeight != 0) terms.Add(new TvLoss(_o.TvWeight, _o.TvScheme).Build(g, input));
+        if (terms.Count == 0)
+            throw new OptionException(nameof(StylizeOptions.StyleWeight), "{ContentWeight}, {StyleWeight} and {TvWeight} are all zero: there is nothing to optimise.");
         return (x, LossProblem.SumTerms(g, terms), terms);
     }
 
@@ -236,8 +241,8 @@ public sealed class Stylizer
     {
         VggNet net = _backbone.Net;
         FlavorTransform tf = FlavorTransform.For(_backbone.Flavor);
-        LayerRef[] contentRefs = _o.ContentLayers.Select(net.Layers.Resolve).ToArray();
-        LayerRef[] styleRefs = _o.StyleLayers.Select(net.Layers.Resolve).ToArray();
+        LayerRef[] contentRefs = Layers.Resolve(net, _o.ContentLayers, nameof(StylizeOptions.ContentLayers));
+        LayerRef[] styleRefs = Layers.Resolve(net, _o.StyleLayers, nameof(StylizeOptions.StyleLayers));
         int levels = _o.StyleLoss == StyleLossKind.Pyramid ? Math.Max(1, _o.StyleOctaves) : 1;
 
         var contentPass = new Graph(GraphMode.ShapesOnly);
@@ -268,10 +273,10 @@ public sealed class Stylizer
     {
         if (_o.StyleBlend is null) return Enumerable.Repeat(1.0 / count, count).ToArray();
         if (_o.StyleBlend.Count != count)
-            throw new ArgumentException($"--style-blend has {_o.StyleBlend.Count} weights for {count} style images.");
+            throw new OptionException(nameof(StylizeOptions.StyleBlend), $"{{StyleBlend}} has {_o.StyleBlend.Count} weights for {count} style images.");
         double sum = _o.StyleBlend.Sum();
         if (_o.StyleBlend.Any(b => b < 0 || double.IsNaN(b)) || !(sum > 0))
-            throw new ArgumentException("--style-blend weights must be non-negative with a positive sum.");
+            throw new OptionException(nameof(StylizeOptions.StyleBlend), "{StyleBlend} weights must be non-negative with a positive sum.");
         return _o.StyleBlend.Select(b => b / sum).ToArray();
     }
 
@@ -311,7 +316,7 @@ public sealed class Stylizer
                 if (!CanReach(level.Shape[1] / 2 + 1, level.Shape[2] / 2 + 1, deepest)) break;
                 level = g.PyramidReduce(level, PyramidBorder.Reflect);
             }
-            Dictionary<string, Value> feats = _backbone.Net.Build(g, level, refs, _o.Pooling);
+            Dictionary<string, Value> feats = Layers.Build(_backbone.Net, g, level, refs, _o.Pooling, nameof(StylizeOptions.StyleScale));
             var d = new Dictionary<string, Value>();
             foreach (LayerRef r in refs)
             {
@@ -337,7 +342,7 @@ public sealed class Stylizer
                 break;
             case InitKind.File:
             {
-                if (_o.InitPath is null) throw new ArgumentException("--init needs a file path.");
+                if (_o.InitPath is null) throw new OptionException(nameof(StylizeOptions.InitPath), "{Init} needs a file path.");
                 Image init = ImageOps.Resize(ImageOps.LoadRgb(_o.InitPath), p.Width, p.Height);
                 p.FromPixels(ImageTensors.Rgb(init)).CopyTo(x, 0);
                 break;

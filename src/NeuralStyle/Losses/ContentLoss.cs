@@ -1,4 +1,3 @@
-using NeuralStyle.Gatys;
 using NeuralStyle.Tensors;
 
 namespace NeuralStyle.Losses;

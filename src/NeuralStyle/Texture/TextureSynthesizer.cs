@@ -1,8 +1,6 @@
-using NeuralStyle.Gatys;
 using NeuralStyle.Imaging;
 using NeuralStyle.Models;
 using NeuralStyle.Models.Vgg;
-using NeuralStyle.Optimization;
 using NeuralStyle.Tensors;
 using NeuralStyle.Tensors.Autograd;
 using NeuralStyle.Tensors.Kernels;
@@ -24,8 +22,9 @@ public sealed class TextureSynthesizer
 
     public TextureSynthesizer(TextureOptions options, Backbone backbone)
     {
-        if (options.Octaves < 1) throw new ArgumentException("--octaves must be at least 1.");
-        if (options.Count < 1) throw new ArgumentException("--count must be at least 1.");
+        if (options.Octaves < 1) throw new OptionException(nameof(TextureOptions.Octaves), "{Octaves} must be at least 1.");
+        if (options.Count < 1) throw new OptionException(nameof(TextureOptions.Count), "{Count} must be at least 1.");
+        Layers.Resolve(backbone.Net, options.Layers, nameof(TextureOptions.Layers));
         _o = options;
         _backbone = backbone;
         _tf = FlavorTransform.For(backbone.Flavor);
@@ -62,7 +61,7 @@ public sealed class TextureSynthesizer
             ToleranceGrad = _o.Tol,
             ToleranceChange = _o.Tol,
             SaveEvery = _o.SaveEvery,
-            BlowUpHint = "--mul (or use fewer --octaves)",
+            BlowUpHint = "{Mul} (or use fewer {Octaves})",
         };
         OptimizeOutcome r = ImageOptimizer.Run(p, settings, Progress, (k, x) => Snapshot?.Invoke(k, Frames(x)), cancel);
         return new TextureResult(Frames(r.Result), r.Iterations, r.Seconds, r.Cancelled, r.Failure);
@@ -94,9 +93,9 @@ public sealed class TextureSynthesizer
     /// <summary>Builds the loss graph; the optimised X is (count, H, W, 3) in the backbone's input space.</summary>
     public LossProblem Prepare(IReadOnlyList<Image> rawSources)
     {
-        if (rawSources.Count == 0) throw new ArgumentException("At least one source image is needed.");
+        if (rawSources.Count == 0) throw new ArgumentException("At least one source image is needed.", nameof(rawSources));
         IReadOnlyList<Image> sources = PrepareSources(rawSources);
-        LayerRef[] layers = _o.Layers.Select(_backbone.Net.Layers.Resolve).ToArray();
+        LayerRef[] layers = Layers.Resolve(_backbone.Net, _o.Layers, nameof(TextureOptions.Layers));
         int w = _o.Width, h = _o.OutputHeight, n = _o.Count;
 
         // Targets: each source's normalised Grams on each level, joined.
@@ -145,6 +144,15 @@ public sealed class TextureSynthesizer
         return (x, terms);
     }
 
+    /// <summary>Bytes for a texture synthesis: its graphs as planned, the weights and packing, and L-BFGS's state.</summary>
+    public static long EstimateBytes(TextureOptions o, VggNet net, IReadOnlyList<(int Width, int Height)>? sourceSizes = null)
+    {
+        var synth = new TextureSynthesizer(o, new Backbone(net, InputFlavor.Torchvision, "estimate"));
+        int deepest = o.Layers.Max(l => net.Layers.Resolve(l).Index);
+        long pixels = (long)o.Width * o.OutputHeight * 3 * o.Count;
+        return MemoryBudget.BaseBytes + MemoryBudget.WeightBytes(net, deepest) + synth.PlanGraphBytes(sourceSizes) + 4 * pixels * (2L * o.LbfgsHistory + 8);
+    }
+
     /// <summary>
     /// The bytes the graphs of a synthesis allocate at their peak (each source pass in inference mode, then the loss
     /// graph), planned from shapes-only builds; sources of the given sizes (default: the output's size).
@@ -179,9 +187,10 @@ public sealed class TextureSynthesizer
             {
                 levels.Add(g.PyramidReduce(prev, Border, name: $"level{l}"));
             }
-            catch (ArgumentException)
+            catch (ArgumentException e)
             {
-                throw new ArgumentException($"{what} is too small for {_o.Octaves} octaves ({prev.Shape[2]}×{prev.Shape[1]} at level {l - 1}); use fewer --octaves or a larger size.");
+                throw new OptionException(nameof(TextureOptions.Octaves),
+                    $"{what} is too small for {_o.Octaves} octaves ({prev.Shape[2]}×{prev.Shape[1]} at level {l - 1}); use fewer {{Octaves}} or a larger size.", e);
             }
         }
         return levels;
@@ -193,10 +202,11 @@ public sealed class TextureSynthesizer
         {
             return _backbone.Net.Build(g, input, layers, _o.Pooling, Conv);
         }
-        catch (ArgumentException e) when (e.Message.Contains("too small", StringComparison.Ordinal))
+        catch (FeatureMapTooSmallException e)
         {
-            throw new ArgumentException($"{what} ({input.Shape[2]}×{input.Shape[1]}) is too small for layer {layers.MaxBy(r => r.Index).Name} " +
-                                        $"with --padding {_o.Padding.ToString().ToLowerInvariant()}; use fewer --octaves, shallower --layers or a larger size.");
+            throw new OptionException(nameof(TextureOptions.Octaves),
+                $"{what} ({input.Shape[2]}×{input.Shape[1]}) is too small for layer {layers.MaxBy(r => r.Index).Name} " +
+                $"with {{Padding}} {_o.Padding.ToString().ToLowerInvariant()}; use fewer {{Octaves}}, shallower {{Layers}} or a larger size.", e);
         }
     }
 

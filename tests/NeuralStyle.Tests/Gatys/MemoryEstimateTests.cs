@@ -1,4 +1,6 @@
+using NeuralStyle.Core;
 using NeuralStyle.Gatys;
+using NeuralStyle.Losses;
 using NeuralStyle.Imaging;
 using NeuralStyle.Models;
 using NeuralStyle.Models.Vgg;
@@ -35,8 +37,8 @@ public class MemoryEstimateTests
         int deepest = o.ContentLayers.Concat(o.StyleLayers).Max(l => net.Layers.Resolve(l).Index);
         long targets = p.Graph.Nodes.Where(v => v.IsLeaf && (v.Name?.StartsWith("target:", StringComparison.Ordinal) == true || v.Name?.StartsWith("content_target:", StringComparison.Ordinal) == true)).Sum(v => 4L * v.Length);
         long measured = targets + Math.Max(stylizer.LastTargetPassPeakBytes, p.Graph.PeakAllocatedBytes)
-                        + MemoryEstimate.OptimizerBytes(o, w, h) + MemoryEstimate.WeightBytes(net, deepest);
-        long predicted = MemoryEstimate.Stylize(o, net, w, h) - MemoryEstimate.BaseBytes;
+                        + MemoryEstimate.OptimizerBytes(o, w, h) + MemoryBudget.WeightBytes(net, deepest);
+        long predicted = MemoryEstimate.Stylize(o, net, w, h) - MemoryBudget.BaseBytes;
         Assert.InRange((double)predicted / measured, 0.97, 1.10);
     }
 

@@ -1,5 +1,7 @@
 using System.Text.Json;
+using NeuralStyle.Core;
 using NeuralStyle.Gatys;
+using NeuralStyle.Losses;
 using NeuralStyle.Imaging;
 using NeuralStyle.Models;
 using NeuralStyle.Models.Vgg;

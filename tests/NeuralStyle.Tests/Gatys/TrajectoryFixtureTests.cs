@@ -1,5 +1,7 @@
 using System.Text.Json;
+using NeuralStyle.Core;
 using NeuralStyle.Gatys;
+using NeuralStyle.Losses;
 using NeuralStyle.TestSupport;
 
 namespace NeuralStyle.Tests.Gatys;
@@ -29,7 +31,7 @@ public class TrajectoryFixtureTests
         Assert.Equal(losses.Length + 1, rows.Count);
         for (int k = 0; k < losses.Length; k++)
         {
-            Assert.Equal(k, rows[k].Iteration);
+            Assert.Equal(k, rows[k].Step);
             Assert.True(Fixtures.Relative(rows[k].Loss, losses[k]) <= tolerance, $"{fixture} step {k}: ours {rows[k].Loss:R}, PyTorch {losses[k]:R}");
         }
         double final = j.GetProperty("final_loss").GetDouble();

@@ -1,9 +1,10 @@
 using System.Text.Json;
+using NeuralStyle.Core;
 using NeuralStyle.Gatys;
+using NeuralStyle.Losses;
 using NeuralStyle.Imaging;
 using NeuralStyle.Models;
 using NeuralStyle.Models.Vgg;
-using NeuralStyle.Optimization;
 using NeuralStyle.Tensors;
 using NeuralStyle.Tensors.Autograd;
 using NeuralStyle.Tensors.Kernels;

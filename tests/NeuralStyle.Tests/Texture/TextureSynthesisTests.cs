@@ -1,9 +1,10 @@
 using NeuralStyle.Cli;
+using NeuralStyle.Core;
 using NeuralStyle.Gatys;
+using NeuralStyle.Losses;
 using NeuralStyle.Imaging;
 using NeuralStyle.Models;
 using NeuralStyle.Models.Vgg;
-using NeuralStyle.Optimization;
 using NeuralStyle.TestSupport;
 using NeuralStyle.Texture;
 

@@ -1,6 +1,6 @@
 using NeuralStyle.Imaging;
 
-namespace NeuralStyle;
+namespace NeuralStyle.Core;
 
 /// <summary>The few imaging operations the methods use, in one place (all decoding goes through ImageIO).</summary>
 public static class ImageOps

@@ -1,7 +1,7 @@
 using NeuralStyle.Models;
 using NeuralStyle.Models.Vgg;
 
-namespace NeuralStyle.Gatys;
+namespace NeuralStyle.Core;
 
 /// <summary>A feature network with the input flavour its weights need.</summary>
 public sealed record Backbone(VggNet Net, InputFlavor Flavor, string Description)

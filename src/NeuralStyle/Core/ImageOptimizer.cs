@@ -1,8 +1,7 @@
 using System.Diagnostics;
-using NeuralStyle.Gatys;
 using NeuralStyle.Tensors.Optim;
 
-namespace NeuralStyle.Optimization;
+namespace NeuralStyle.Core;
 
 /// <summary>How an image is optimised (one scale of a run).</summary>
 public sealed record OptimizerSettings
@@ -23,8 +22,8 @@ public sealed record OptimizerSettings
     public int SaveEvery { get; init; }
     /// <summary>Exponential average of the iterates (bias-corrected); null: the last iterate is the result.</summary>
     public double? AverageDecay { get; init; }
-    /// <summary>Which option to lower when the loss blows up (for the message).</summary>
-    public string BlowUpHint { get; init; } = "--style-weight";
+    /// <summary>What to lower when the loss blows up: a phrase naming options in braces, as OptionException sentences do.</summary>
+    public string BlowUpHint { get; init; } = "the loss weights";
 }
 
 /// <summary>What one optimisation ended with. <see cref="Result"/> is the image to keep (the average when enabled).</summary>
@@ -57,7 +56,7 @@ public static class ImageOptimizer
         string? failure = null;
 
         void Report(int k, LossRow r) => progress?.Invoke(new ProgressRecord(rowOffset + k, shownTotal,
-            secondsBefore + clock.Elapsed.TotalSeconds, r.Loss, r.Content, r.Style, r.Tv, r.Terms, stage));
+            secondsBefore + clock.Elapsed.TotalSeconds, r.Loss, r.Terms) { Stage = stage });
 
         float[] Current() => avg is null ? x : Averaged(avg, averaged, s.AverageDecay!.Value);
 

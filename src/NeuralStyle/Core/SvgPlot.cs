@@ -1,11 +1,10 @@
 using System.Globalization;
 using System.Text;
-using NeuralStyle.Gatys;
 
-namespace NeuralStyle.Reporting;
+namespace NeuralStyle.Core;
 
 /// <summary>
-/// An SVG line chart of the loss curves (total, content, style, TV) against iterations, log-scale y, like the
+/// An SVG line chart of the loss curves (total, content, style, and "tv": every other term, e.g. inter-frame) against iterations, log-scale y, like the
 /// figure of seed 004. Several runs (e.g. single-scale vs coarse-to-fine) can share one plot.
 /// </summary>
 public static class SvgPlot
@@ -15,7 +14,7 @@ public static class SvgPlot
         ("total", "#222222", r => r.Loss),
         ("content", "#1f77b4", r => r.Content),
         ("style", "#d62728", r => r.Style),
-        ("tv", "#2ca02c", r => r.Tv),
+        ("tv", "#2ca02c", r => r.Other),
     ];
 
     public static string Render(IReadOnlyList<ProgressRecord> rows, string title = "Loss")
@@ -25,7 +24,7 @@ public static class SvgPlot
     {
         const double W = 720, H = 440, L = 70, R = 150, T = 40, B = 50;
         var pts = runs.SelectMany(run => run.Rows).ToList();
-        double maxX = Math.Max(1, pts.Count == 0 ? 1 : pts.Max(p => p.Iteration));
+        double maxX = Math.Max(1, pts.Count == 0 ? 1 : pts.Max(p => p.Step));
         var ys = pts.SelectMany(p => Series.Select(s => s.Get(p))).Where(v => v > 0 && double.IsFinite(v)).ToList();
         double lo = ys.Count > 0 ? Math.Floor(Math.Log10(ys.Min())) : 0;
         double hi = ys.Count > 0 ? Math.Ceiling(Math.Log10(ys.Max())) : 1;
@@ -57,7 +56,7 @@ public static class SvgPlot
             foreach ((string name, string color, Func<ProgressRecord, double> get) in Series)
             {
                 var line = runs[ri].Rows.Where(p => get(p) > 0 && double.IsFinite(get(p)))
-                    .Select(p => string.Create(inv, $"{X(p.Iteration):F1},{Y(get(p)):F1}")).ToList();
+                    .Select(p => string.Create(inv, $"{X(p.Step):F1},{Y(get(p)):F1}")).ToList();
                 if (line.Count == 0) continue;
                 sb.Append(inv, $"<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"1.6\"{dash} points=\"{string.Join(' ', line)}\"/>\n");
                 string label = string.IsNullOrEmpty(runs[ri].Label) ? name : $"{name} ({runs[ri].Label})";

@@ -1,6 +1,6 @@
 using NeuralStyle.Imaging;
 
-namespace NeuralStyle.Gatys;
+namespace NeuralStyle.Core;
 
 /// <summary>Conversions between decoded images and the engine's interleaved RGB buffers.</summary>
 public static class ImageTensors

@@ -1,15 +1,14 @@
-using NeuralStyle.Gatys;
 using NeuralStyle.Models;
 using NeuralStyle.Models.Vgg;
 using NeuralStyle.Weights;
 
-namespace NeuralStyle;
+namespace NeuralStyle.Core;
 
 /// <summary>Thrown when no usable weights can be had; the message is one sentence for the user.</summary>
 public sealed class WeightsUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>
-/// Turns --model / --weights / --input-flavor into a <see cref="Backbone"/>: a file path, a registry name (cached or
+/// Turns the Model / Weights / Flavor options of any method into a <see cref="Backbone"/>: a file path, a registry name (cached or
 /// downloaded), or the embedded random network.
 /// </summary>
 public sealed class BackboneLoader
@@ -33,10 +32,8 @@ public sealed class BackboneLoader
     {
         "vgg19" => VggArchitecture.Vgg19,
         "vgg16" => VggArchitecture.Vgg16,
-        _ => throw new ArgumentException($"Unknown model '{model}'; use vgg19, vgg16 or random."),
+        _ => throw new OptionException("Model", $"Unknown {{Model}} '{model}'; use vgg19, vgg16 or random."),
     };
-
-    public Backbone Load(StylizeOptions o, bool weightsExplicit) => Load(o.Model, o.Weights, o.Flavor, weightsExplicit);
 
     /// <param name="weightsExplicit">The user named the weights (no silent fallback then).</param>
     public Backbone Load(string model, string? weights, InputFlavor? flavor, bool weightsExplicit)
@@ -44,7 +41,7 @@ public sealed class BackboneLoader
         FellBack = false;
         if (model.Equals("random", StringComparison.OrdinalIgnoreCase))
         {
-            if (weights is not null) throw new ArgumentException("--model random takes no --weights.");
+            if (weights is not null) throw new OptionException("Weights", "{Model} random takes no {Weights}.");
             return Backbone.Random() with { Flavor = flavor ?? InputFlavor.Torchvision };
         }
         VggArchitecture arch = ParseArchitecture(model);
@@ -60,7 +57,7 @@ public sealed class BackboneLoader
         ModelEntry entry = ModelRegistry.Find(name) ?? throw new WeightsUnavailableException(
             $"'{name}' is neither a file nor a known weights name; see 'neuralstyle weights list'.");
         if (!entry.Architecture.Equals(archName, StringComparison.OrdinalIgnoreCase))
-            throw new WeightsUnavailableException($"The weights '{entry.Name}' are for {entry.Architecture}, not --model {archName}.");
+            throw new WeightsUnavailableException($"The weights '{entry.Name}' are for {entry.Architecture}, not {{Model}} {archName}.");
         // A converted copy of just the features (~80 MB of a ~550 MB file) loads much faster next time.
         string features = _cache.DerivedPathFor(entry, "features.safetensors");
         if (File.Exists(features))
@@ -105,7 +102,7 @@ public sealed class BackboneLoader
         else
         {
             flavor = InputFlavor.Torchvision;
-            Info?.Invoke($"Unknown weights file '{Path.GetFileName(path)}': assuming the torchvision input flavour (set --input-flavor if it is caffe).");
+            Info?.Invoke($"Unknown weights file '{Path.GetFileName(path)}': assuming the torchvision input flavour (set {{Flavor}} if it is caffe).");
         }
         IReadOnlyDictionary<string, WeightTensor> sd;
         try

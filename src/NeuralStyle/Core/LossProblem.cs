@@ -1,6 +1,6 @@
 using NeuralStyle.Tensors;
 
-namespace NeuralStyle.Optimization;
+namespace NeuralStyle.Core;
 
 /// <summary>The loss terms of one row: total, grouped sums and every named term.</summary>
 public sealed record LossRow(double Loss, double Content, double Style, double Tv, Dictionary<string, double> Terms);
