@@ -27,6 +27,9 @@ public static class Fixtures
 
     public static JsonElement Json(string file) => JsonDocument.Parse(File.ReadAllText(Gatys(file))).RootElement;
 
+    /// <summary>A file of an engine-op fixture folder: tests/fixtures/engine/&lt;name&gt;/&lt;file&gt;.</summary>
+    public static string Engine(string name, string file) => Path.Combine(RepoRoot, "tests", "fixtures", "engine", name, file);
+
     /// <summary>(N,C,H,W) -> (N,H,W,C).</summary>
     public static float[] ToNhwc(WeightTensor t)
     {
