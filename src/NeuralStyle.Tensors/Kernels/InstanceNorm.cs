@@ -3,8 +3,9 @@
 // Forward:  mean, biased var over P per (n, c); y = (x − mean)·rstd·γ + β, rstd = 1/√(var + eps); optional ReLU.
 // Backward: g = dy (masked where the fused ReLU was off); dβ += Σ g; dγ += Σ g·x̂;
 //           dx = rstd·γ·(g − mean_P(g) − x̂·mean_P(g·x̂))   (dx overwritten, dγ and dβ ADDED into).
-// Statistics: two passes (the mean, then the squared deviations around it), each summed in float over blocks of
-// 256 positions and the blocks added in double, so a 1024² map keeps about double-sum accuracy at float speed.
+// Statistics: an exact two-pass (the mean, then the squared deviations around it) within work items of ~256 KB, so
+// the second pass reads from cache; sums in float over blocks of 256 positions, the blocks added in double; the items
+// combined in double by the parallel-variance formula. A 1024² map keeps about double-sum accuracy at float speed.
 using System.Buffers;
 using System.Numerics;
 using System.Runtime.CompilerServices;
@@ -16,7 +17,6 @@ namespace NeuralStyle.Tensors.Kernels;
 public static class InstanceNorm
 {
     private const int FlushEvery = 256;      // positions summed in float before the block is added in double
-    private const int ItemPositions = 4096;  // positions per work item; threads take contiguous runs of items
 
     /// <summary>
     /// x (N,P,C) -> y (N,P,C); writes the per-(n,c) mean and rstd = 1/√(var + eps) (N·C each) for the backward pass.
@@ -27,49 +27,64 @@ public static class InstanceNorm
         Check(x, n, positions, c, gamma, beta, mean, rstd);
         KernelChecks.Length(y, (long)n * positions * c, nameof(y));
         if (n == 0) return;
-        int itemsPerSample = (positions + ItemPositions - 1) / ItemPositions;
+        int itemPositions = ItemPositions(c);
+        int itemsPerSample = (positions + itemPositions - 1) / itemPositions;
         int items = n * itemsPerSample;
-        double[] partial = ArrayPool<double>.Shared.Rent(items * c);
+        double[] partial = ArrayPool<double>.Shared.Rent(items * 2 * c); // per item: its mean, then Σ (x − item mean)²
         try
         {
-            int minItems = MinItems(positions, c);
-            // Pass 1: Σ x per (n, c).
-            KernelThreading.For(items, minItems, (start, end) =>
+            // An exact two-pass within each item (small enough that its second read comes from cache), the items
+            // combined in double with the parallel-variance formula: one read of x from memory, no cancellation.
+            // The first pass sums x − (the item's first position), so an offset far from zero costs no precision.
+            KernelThreading.For(items, MinItems(itemPositions, c), (start, end) =>
             {
                 float[] acc = new float[c];
+                float[] center = new float[c];
                 for (int item = start; item < end; item++)
                 {
-                    ItemRange(item, itemsPerSample, positions, out int b, out int p0, out int count);
-                    SumItem(x, ((b * positions) + p0) * c, count, c, null, acc, partial.AsSpan(item * c, c));
-                }
-            });
-            for (int b = 0; b < n; b++)
-            {
-                for (int ch = 0; ch < c; ch++)
-                {
-                    double s = 0;
-                    for (int i = 0; i < itemsPerSample; i++) s += partial[((b * itemsPerSample) + i) * c + ch];
-                    mean[(b * c) + ch] = (float)(s / positions);
-                }
-            }
+                    ItemRange(item, itemsPerSample, itemPositions, positions, out int b, out int p0, out int count);
+                    int offset = ((b * positions) + p0) * c;
+                    var means = partial.AsSpan(item * 2 * c, c);
+                    var squares = partial.AsSpan((item * 2 * c) + c, c);
+                    Array.Copy(x, offset, center, 0, c);
+                    SumItem<Plain>(x, offset, count, c, center, acc, means);
+                    for (int ch = 0; ch < c; ch++)
+                    {
+                        means[ch] = center[ch] + (means[ch] / count);
+                        center[ch] = (float)means[ch];
+                    }
 
-            // Pass 2: Σ (x − mean)² per (n, c), centred on the mean, so no cancellation.
-            KernelThreading.For(items, minItems, (start, end) =>
-            {
-                float[] acc = new float[c];
-                for (int item = start; item < end; item++)
-                {
-                    ItemRange(item, itemsPerSample, positions, out int b, out int p0, out int count);
-                    SumItem(x, ((b * positions) + p0) * c, count, c, mean.AsSpan(b * c, c), acc, partial.AsSpan(item * c, c));
+                    SumItem<Squares>(x, offset, count, c, center, acc, squares);
+                    for (int ch = 0; ch < c; ch++)
+                    {
+                        // Σ (x − m)² = Σ (x − m_float)² − count·(m − m_float)², m the item mean in double.
+                        double off = means[ch] - center[ch];
+                        squares[ch] = Math.Max(0, squares[ch] - (count * off * off));
+                    }
                 }
             });
             for (int b = 0; b < n; b++)
             {
                 for (int ch = 0; ch < c; ch++)
                 {
-                    double s = 0;
-                    for (int i = 0; i < itemsPerSample; i++) s += partial[((b * itemsPerSample) + i) * c + ch];
-                    rstd[(b * c) + ch] = (float)(1.0 / Math.Sqrt((s / positions) + eps));
+                    double m = 0, m2 = 0;
+                    for (int i = 0; i < itemsPerSample; i++)
+                    {
+                        int count = Math.Min(itemPositions, positions - (i * itemPositions));
+                        m += count * partial[(((b * itemsPerSample) + i) * 2 * c) + ch];
+                    }
+
+                    m /= positions;
+                    for (int i = 0; i < itemsPerSample; i++)
+                    {
+                        int count = Math.Min(itemPositions, positions - (i * itemPositions));
+                        int at = ((b * itemsPerSample) + i) * 2 * c;
+                        double off = partial[at + ch] - m;
+                        m2 += partial[at + c + ch] + (count * off * off);
+                    }
+
+                    mean[(b * c) + ch] = (float)m;
+                    rstd[(b * c) + ch] = (float)(1.0 / Math.Sqrt((m2 / positions) + eps));
                 }
             }
         }
@@ -109,20 +124,24 @@ public static class InstanceNorm
         if (dbeta is not null) KernelChecks.Length(dbeta, c, nameof(dbeta));
         if (n == 0) return;
         float[] scale = Scales(gamma, rstd, n, c);
-        int itemsPerSample = (positions + ItemPositions - 1) / ItemPositions;
+        float[] shift = beta ?? new float[c];
+        int itemPositions = ItemPositions(c);
+        int itemsPerSample = (positions + itemPositions - 1) / itemPositions;
         int items = n * itemsPerSample;
         double[] partial = ArrayPool<double>.Shared.Rent(items * c * 2);
         double[] sums = new double[n * c * 2]; // per (n, c): Σ g, Σ g·(x − mean)
         try
         {
-            KernelThreading.For(items, MinItems(positions, c), (start, end) =>
+            KernelThreading.For(items, MinItems(itemPositions, c), (start, end) =>
             {
                 float[] acc = new float[2 * c];
                 for (int item = start; item < end; item++)
                 {
-                    ItemRange(item, itemsPerSample, positions, out int b, out int p0, out int count);
-                    GradSumsItem(x, dy, ((b * positions) + p0) * c, count, c, mean.AsSpan(b * c, c), scale.AsSpan(b * c, c),
-                                 beta, relu, acc, partial.AsSpan(item * 2 * c, 2 * c));
+                    ItemRange(item, itemsPerSample, itemPositions, positions, out int b, out int p0, out int count);
+                    int offset = ((b * positions) + p0) * c;
+                    var sums = partial.AsSpan(item * 2 * c, 2 * c);
+                    if (relu) GradSumsItem<Masked>(x, dy, offset, count, c, mean.AsSpan(b * c, c), scale.AsSpan(b * c, c), shift, acc, sums);
+                    else GradSumsItem<Plain>(x, dy, offset, count, c, mean.AsSpan(b * c, c), scale.AsSpan(b * c, c), shift, acc, sums);
                 }
             });
             for (int b = 0; b < n; b++)
@@ -267,105 +286,198 @@ public static class InstanceNorm
         return scale;
     }
 
-    /// <summary>Σ x (center null) or Σ (x − center)² over <paramref name="count"/> positions, per channel, into sums (overwritten).</summary>
-    private static void SumItem(float[] x, int offset, int count, int c, ReadOnlySpan<float> center, float[] acc, Span<double> sums)
+    private struct Plain;
+    private struct Squares;
+    private struct Masked;
+
+    /// <summary>Σ (x − center) (TMode Plain) or Σ (x − center)² (TMode Squares) over <paramref name="count"/> positions, per channel, into sums (overwritten).</summary>
+    private static void SumItem<TMode>(float[] x, int offset, int count, int c, ReadOnlySpan<float> center, float[] acc, Span<double> sums)
+        where TMode : struct
     {
         sums.Clear();
-        bool squares = !center.IsEmpty;
-        ref float centerRef = ref squares ? ref MemoryMarshal.GetReference(center) : ref acc[0];
+        bool squares = typeof(TMode) == typeof(Squares); // a JIT-time constant
+        ref float m = ref MemoryMarshal.GetReference(center);
+        ref float a = ref acc[0];
         for (int p0 = 0; p0 < count; p0 += FlushEvery)
         {
-            int p1 = Math.Min(count, p0 + FlushEvery);
-            Array.Clear(acc);
-            ref float a = ref acc[0];
-            for (int p = p0; p < p1; p++)
+            // One block of positions (in cache after the first channel group), channel groups accumulated in registers.
+            int blockCount = Math.Min(FlushEvery, count - p0);
+            ref float block = ref At(x, offset + (p0 * c));
+            nuint stride = (nuint)c;
+            int ch = 0;
+            if (Vector.IsHardwareAccelerated)
             {
-                ref float row = ref At(x, offset + (p * c));
-                int i = 0;
-                if (Vector.IsHardwareAccelerated)
+                int width = Vector<float>.Count;
+                for (; ch <= c - (4 * width); ch += 4 * width)
                 {
-                    int width = Vector<float>.Count;
-                    if (squares)
+                    nuint i0 = (nuint)ch, i1 = i0 + (nuint)width, i2 = i1 + (nuint)width, i3 = i2 + (nuint)width;
+                    Vector<float> a0 = default, a1 = default, a2 = default, a3 = default;
+                    Vector<float> m0 = Vector.LoadUnsafe(ref m, i0), m1 = Vector.LoadUnsafe(ref m, i1);
+                    Vector<float> m2 = Vector.LoadUnsafe(ref m, i2), m3 = Vector.LoadUnsafe(ref m, i3);
+
+                    nuint row = 0;
+                    for (int p = 0; p < blockCount; p++, row += stride)
                     {
-                        for (; i <= c - width; i += width)
+                        var v0 = Vector.LoadUnsafe(ref block, row + i0);
+                        var v1 = Vector.LoadUnsafe(ref block, row + i1);
+                        var v2 = Vector.LoadUnsafe(ref block, row + i2);
+                        var v3 = Vector.LoadUnsafe(ref block, row + i3);
+                        v0 -= m0; v1 -= m1; v2 -= m2; v3 -= m3;
+                        if (squares)
                         {
-                            var d = Vector.LoadUnsafe(ref row, (nuint)i) - Vector.LoadUnsafe(ref centerRef, (nuint)i);
-                            Vector.StoreUnsafe(Vector.LoadUnsafe(ref a, (nuint)i) + (d * d), ref a, (nuint)i);
+                            a0 += v0 * v0; a1 += v1 * v1; a2 += v2 * v2; a3 += v3 * v3;
+                        }
+                        else
+                        {
+                            a0 += v0; a1 += v1; a2 += v2; a3 += v3;
                         }
                     }
-                    else
-                    {
-                        for (; i <= c - width; i += width)
-                        {
-                            Vector.StoreUnsafe(Vector.LoadUnsafe(ref a, (nuint)i) + Vector.LoadUnsafe(ref row, (nuint)i), ref a, (nuint)i);
-                        }
-                    }
+
+                    Vector.StoreUnsafe(a0, ref a, i0); Vector.StoreUnsafe(a1, ref a, i1);
+                    Vector.StoreUnsafe(a2, ref a, i2); Vector.StoreUnsafe(a3, ref a, i3);
                 }
 
-                for (; i < c; i++)
+                for (; ch <= c - width; ch += width)
                 {
-                    float v = Unsafe.Add(ref row, i);
-                    if (squares)
+                    nuint i0 = (nuint)ch;
+                    Vector<float> a0 = default;
+                    Vector<float> m0 = Vector.LoadUnsafe(ref m, i0);
+                    nuint row = 0;
+                    for (int p = 0; p < blockCount; p++, row += stride)
                     {
-                        float d = v - Unsafe.Add(ref centerRef, i);
-                        Unsafe.Add(ref a, i) += d * d;
+                        var v0 = Vector.LoadUnsafe(ref block, row + i0) - m0;
+                        if (squares)
+                        {
+                            a0 += v0 * v0;
+                        }
+                        else
+                        {
+                            a0 += v0;
+                        }
                     }
-                    else
-                    {
-                        Unsafe.Add(ref a, i) += v;
-                    }
+
+                    Vector.StoreUnsafe(a0, ref a, i0);
                 }
             }
 
-            for (int ch = 0; ch < c; ch++) sums[ch] += acc[ch];
-        }
-    }
-
-    /// <summary>Per channel over the item: sums[ch] = Σ g, sums[c + ch] = Σ g·(x − mean), with g the masked dy.</summary>
-    private static void GradSumsItem(float[] x, float[] dy, int offset, int count, int c, ReadOnlySpan<float> mean, ReadOnlySpan<float> scale,
-                                     float[]? beta, bool relu, float[] acc, Span<double> sums)
-    {
-        sums.Clear();
-        ref float m = ref MemoryMarshal.GetReference(mean);
-        ref float s = ref MemoryMarshal.GetReference(scale);
-        ref float bt = ref beta is null ? ref acc[0] : ref beta[0]; // unused when beta is null
-        for (int p0 = 0; p0 < count; p0 += FlushEvery)
-        {
-            int p1 = Math.Min(count, p0 + FlushEvery);
-            Array.Clear(acc);
-            ref float a1 = ref acc[0];
-            ref float a2 = ref acc[c];
-            for (int p = p0; p < p1; p++)
+            for (; ch < c; ch++)
             {
-                ref float xr = ref At(x, offset + (p * c));
-                ref float gr = ref At(dy, offset + (p * c));
-                int i = 0;
-                if (Vector.IsHardwareAccelerated)
+                float a0 = 0f, m0 = Unsafe.Add(ref m, ch);
+                nuint row = (nuint)ch;
+                for (int p = 0; p < blockCount; p++, row += stride)
                 {
-                    int width = Vector<float>.Count;
-                    for (; i <= c - width; i += width)
+                    float v = Unsafe.Add(ref block, row) - m0;
+                    if (squares)
                     {
-                        var d = Vector.LoadUnsafe(ref xr, (nuint)i) - Vector.LoadUnsafe(ref m, (nuint)i);
-                        var g = Vector.LoadUnsafe(ref gr, (nuint)i);
-                        if (relu)
-                        {
-                            var o = (d * Vector.LoadUnsafe(ref s, (nuint)i)) + (beta is null ? Vector<float>.Zero : Vector.LoadUnsafe(ref bt, (nuint)i));
-                            g = Vector.ConditionalSelect(Vector.GreaterThan(o, Vector<float>.Zero), g, Vector<float>.Zero);
-                        }
-
-                        Vector.StoreUnsafe(Vector.LoadUnsafe(ref a1, (nuint)i) + g, ref a1, (nuint)i);
-                        Vector.StoreUnsafe(Vector.LoadUnsafe(ref a2, (nuint)i) + (g * d), ref a2, (nuint)i);
+                        a0 += v * v;
+                    }
+                    else
+                    {
+                        a0 += v;
                     }
                 }
 
-                for (; i < c; i++)
+                Unsafe.Add(ref a, ch) = a0;
+            }
+
+            for (int k = 0; k < c; k++) sums[k] += acc[k];
+        }
+    }
+
+    /// <summary>
+    /// Per channel over the item: sums[ch] = Σ g, sums[c + ch] = Σ g·(x − mean), with g = dy, masked where
+    /// (x − mean)·scale + β ≤ 0 when TMode is Masked (the fused ReLU was off).
+    /// </summary>
+    private static void GradSumsItem<TMode>(float[] x, float[] dy, int offset, int count, int c, ReadOnlySpan<float> mean, ReadOnlySpan<float> scale,
+                                            float[] beta, float[] acc, Span<double> sums)
+        where TMode : struct
+    {
+        sums.Clear();
+        bool masked = typeof(TMode) == typeof(Masked);
+        ref float m = ref MemoryMarshal.GetReference(mean);
+        ref float s = ref MemoryMarshal.GetReference(scale);
+        ref float bt = ref beta[0];
+        ref float a = ref acc[0];
+        nuint stride = (nuint)c;
+        for (int p0 = 0; p0 < count; p0 += FlushEvery)
+        {
+            int blockCount = Math.Min(FlushEvery, count - p0);
+            ref float xb = ref At(x, offset + (p0 * c));
+            ref float gb = ref At(dy, offset + (p0 * c));
+            int ch = 0;
+            if (Vector.IsHardwareAccelerated)
+            {
+                int width = Vector<float>.Count;
+                for (; ch <= c - (2 * width); ch += 2 * width)
                 {
-                    float d = Unsafe.Add(ref xr, i) - Unsafe.Add(ref m, i);
-                    float g = Unsafe.Add(ref gr, i);
-                    if (relu && !((d * Unsafe.Add(ref s, i)) + (beta is null ? 0f : Unsafe.Add(ref bt, i)) > 0f)) g = 0f;
-                    Unsafe.Add(ref a1, i) += g;
-                    Unsafe.Add(ref a2, i) += g * d;
+                    nuint i0 = (nuint)ch, i1 = i0 + (nuint)width;
+                    Vector<float> g0Sum = default, g1Sum = default, gd0Sum = default, gd1Sum = default;
+                    var m0 = Vector.LoadUnsafe(ref m, i0);
+                    var m1 = Vector.LoadUnsafe(ref m, i1);
+                    var s0 = Vector.LoadUnsafe(ref s, i0);
+                    var s1 = Vector.LoadUnsafe(ref s, i1);
+                    var b0 = Vector.LoadUnsafe(ref bt, i0);
+                    var b1 = Vector.LoadUnsafe(ref bt, i1);
+                    nuint row = 0;
+                    for (int p = 0; p < blockCount; p++, row += stride)
+                    {
+                        var d0 = Vector.LoadUnsafe(ref xb, row + i0) - m0;
+                        var d1 = Vector.LoadUnsafe(ref xb, row + i1) - m1;
+                        var g0 = Vector.LoadUnsafe(ref gb, row + i0);
+                        var g1 = Vector.LoadUnsafe(ref gb, row + i1);
+                        if (masked)
+                        {
+                            g0 = Vector.ConditionalSelect(Vector.GreaterThan((d0 * s0) + b0, Vector<float>.Zero), g0, Vector<float>.Zero);
+                            g1 = Vector.ConditionalSelect(Vector.GreaterThan((d1 * s1) + b1, Vector<float>.Zero), g1, Vector<float>.Zero);
+                        }
+
+                        g0Sum += g0; g1Sum += g1;
+                        gd0Sum += g0 * d0; gd1Sum += g1 * d1;
+                    }
+
+                    Vector.StoreUnsafe(g0Sum, ref a, i0);
+                    Vector.StoreUnsafe(g1Sum, ref a, i1);
+                    Vector.StoreUnsafe(gd0Sum, ref a, i0 + stride);
+                    Vector.StoreUnsafe(gd1Sum, ref a, i1 + stride);
                 }
+
+                for (; ch <= c - width; ch += width)
+                {
+                    nuint i0 = (nuint)ch;
+                    Vector<float> g0Sum = default, gd0Sum = default;
+                    var m0 = Vector.LoadUnsafe(ref m, i0);
+                    var s0 = Vector.LoadUnsafe(ref s, i0);
+                    var b0 = Vector.LoadUnsafe(ref bt, i0);
+                    nuint row = 0;
+                    for (int p = 0; p < blockCount; p++, row += stride)
+                    {
+                        var d0 = Vector.LoadUnsafe(ref xb, row + i0) - m0;
+                        var g0 = Vector.LoadUnsafe(ref gb, row + i0);
+                        if (masked) g0 = Vector.ConditionalSelect(Vector.GreaterThan((d0 * s0) + b0, Vector<float>.Zero), g0, Vector<float>.Zero);
+                        g0Sum += g0;
+                        gd0Sum += g0 * d0;
+                    }
+
+                    Vector.StoreUnsafe(g0Sum, ref a, i0);
+                    Vector.StoreUnsafe(gd0Sum, ref a, i0 + stride);
+                }
+            }
+
+            for (; ch < c; ch++)
+            {
+                float gSum = 0f, gdSum = 0f, m0 = Unsafe.Add(ref m, ch), s0 = Unsafe.Add(ref s, ch), b0 = Unsafe.Add(ref bt, ch);
+                nuint row = (nuint)ch;
+                for (int p = 0; p < blockCount; p++, row += stride)
+                {
+                    float d = Unsafe.Add(ref xb, row) - m0;
+                    float g = Unsafe.Add(ref gb, row);
+                    if (masked && !((d * s0) + b0 > 0f)) g = 0f;
+                    gSum += g;
+                    gdSum += g * d;
+                }
+
+                Unsafe.Add(ref a, ch) = gSum;
+                Unsafe.Add(ref a, c + ch) = gdSum;
             }
 
             for (int k = 0; k < 2 * c; k++) sums[k] += acc[k];
@@ -433,15 +545,18 @@ public static class InstanceNorm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ref float At(float[] a, int i) => ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(a), i);
 
-    private static void ItemRange(int item, int itemsPerSample, int positions, out int b, out int p0, out int count)
+    /// <summary>Positions per work item: about 256 KB of one sample (fits in L2), a whole number of float blocks.</summary>
+    private static int ItemPositions(int c) => Math.Clamp(65536 / c / FlushEvery, 1, 32) * FlushEvery;
+
+    private static void ItemRange(int item, int itemsPerSample, int itemPositions, int positions, out int b, out int p0, out int count)
     {
         b = item / itemsPerSample;
-        p0 = item % itemsPerSample * ItemPositions;
-        count = Math.Min(ItemPositions, positions - p0);
+        p0 = item % itemsPerSample * itemPositions;
+        count = Math.Min(itemPositions, positions - p0);
     }
 
     /// <summary>Items per thread chunk so that a chunk holds at least ~64K elements.</summary>
-    private static int MinItems(int positions, int c) => Math.Max(1, 65536 / Math.Max(1, Math.Min(positions, ItemPositions) * c));
+    private static int MinItems(int itemPositions, int c) => Math.Max(1, 65536 / (itemPositions * c));
 
     private static int MinPositions(int c) => Math.Max(1, 32768 / c);
 
