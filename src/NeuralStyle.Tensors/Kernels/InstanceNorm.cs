@@ -93,7 +93,7 @@ public static class InstanceNorm
             ArrayPool<double>.Shared.Return(partial);
         }
 
-        // Pass 3: y = (x − mean)·scale + β, scale = γ·rstd.
+        // Then y = (x − mean)·scale + β, scale = γ·rstd: the second (and last) read of x.
         float[] scale = Scales(gamma, rstd, n, c);
         KernelThreading.For(n * positions, MinPositions(c), (start, end) =>
         {
@@ -139,9 +139,9 @@ public static class InstanceNorm
                 {
                     ItemRange(item, itemsPerSample, itemPositions, positions, out int b, out int p0, out int count);
                     int offset = ((b * positions) + p0) * c;
-                    var sums = partial.AsSpan(item * 2 * c, 2 * c);
-                    if (relu) GradSumsItem<Masked>(x, dy, offset, count, c, mean.AsSpan(b * c, c), scale.AsSpan(b * c, c), shift, acc, sums);
-                    else GradSumsItem<Plain>(x, dy, offset, count, c, mean.AsSpan(b * c, c), scale.AsSpan(b * c, c), shift, acc, sums);
+                    var itemSums = partial.AsSpan(item * 2 * c, 2 * c);
+                    if (relu) GradSumsItem<Masked>(x, dy, offset, count, c, mean.AsSpan(b * c, c), scale.AsSpan(b * c, c), shift, acc, itemSums);
+                    else GradSumsItem<Plain>(x, dy, offset, count, c, mean.AsSpan(b * c, c), scale.AsSpan(b * c, c), shift, acc, itemSums);
                 }
             });
             for (int b = 0; b < n; b++)
