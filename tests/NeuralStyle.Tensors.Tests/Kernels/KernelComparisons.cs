@@ -208,6 +208,103 @@ public static class KernelComparisons
         return null;
     }
 
+    public static string? CompareInstanceNorm(int n, int h, int w, int c, bool affine, bool relu, int seed)
+    {
+        int p = h * w, length = n * p * c;
+        var x = Random(length, seed);
+        for (int i = 0; i < length; i++)
+        {
+            x[i] += (i % c) % 3 == 1 ? 5f : 0f; // some channels far from zero mean
+        }
+
+        var gamma = affine ? Random(c, seed + 1, 2f) : null;
+        var beta = affine ? Random(c, seed + 2) : null;
+        var dy = Random(length, seed + 3);
+        const float eps = 1e-5f;
+        string what = $"InstanceNorm n={n} {h}×{w} c={c} affine={affine} relu={relu}";
+        var yExpected = Garbage(length);
+        var yActual = Garbage(length);
+        float[] meanE = Garbage(n * c), rstdE = Garbage(n * c), mean = Garbage(n * c), rstd = Garbage(n * c);
+        InstanceNorm.ForwardReference(x, n, p, c, gamma, beta, eps, relu, yExpected, meanE, rstdE);
+        InstanceNorm.Forward(x, n, p, c, gamma, beta, eps, relu, yActual, mean, rstd);
+        string? failure = Compare(what + " y", yActual, yExpected, length, 4)
+            ?? Compare(what + " mean", mean, meanE, n * c, 1) ?? Compare(what + " rstd", rstd, rstdE, n * c, 1);
+        if (failure is not null)
+        {
+            return failure;
+        }
+
+        var dxExpected = Garbage(length);
+        var dxActual = Garbage(length);
+        // Start from non-zero parameter gradients: both must accumulate.
+        var dgE = Random(c, seed + 4);
+        var dbE = Random(c, seed + 5);
+        var dgA = (float[])dgE.Clone();
+        var dbA = (float[])dbE.Clone();
+        InstanceNorm.BackwardReference(x, dy, n, p, c, gamma, beta, relu, eps, dxExpected, affine ? dgE : null, affine ? dbE : null);
+        InstanceNorm.Backward(x, dy, n, p, c, gamma, beta, relu, mean, rstd, dxActual, affine ? dgA : null, affine ? dbA : null);
+        return Compare(what + " dx", dxActual, dxExpected, length, 16)
+            ?? Compare(what + " dgamma", dgA, dgE, c, n * p) ?? Compare(what + " dbeta", dbA, dbE, c, n * p);
+    }
+
+    public static string? CompareUpsample(int n, int h, int w, int c, int factor, int seed)
+    {
+        int small = n * h * w * c, large = small * factor * factor;
+        var x = Random(small, seed);
+        var dy = Random(large, seed + 1);
+        string what = $"UpsampleNearest n={n} {h}×{w} c={c} f={factor}";
+        var yE = Garbage(large);
+        var yA = Garbage(large);
+        UpsampleNearest.ForwardReference(x, n, h, w, c, factor, yE);
+        UpsampleNearest.Forward(x, n, h, w, c, factor, yA);
+        var dxE = Garbage(small);
+        var dxA = Garbage(small);
+        UpsampleNearest.BackwardReference(dy, n, h, w, c, factor, dxE);
+        UpsampleNearest.Backward(dy, n, h, w, c, factor, dxA);
+        return Compare(what + " y", yA, yE, large, 1) ?? Compare(what + " dx", dxA, dxE, small, factor * factor);
+    }
+
+    public static string? CompareMaxPool(int n, int h, int w, int c, int kernel, int stride, int padding, int seed)
+    {
+        int ho = MaxPool.OutSize(h, kernel, stride, padding), wo = MaxPool.OutSize(w, kernel, stride, padding);
+        int small = n * ho * wo * c, large = n * h * w * c;
+        var x = Random(large, seed);
+        for (int i = 0; i + 4 < x.Length; i += 7)
+        {
+            x[i + 4] = x[i]; // some ties, so that first-wins is exercised
+        }
+
+        var dy = Random(small, seed + 1);
+        string what = $"MaxPool n={n} {h}×{w} c={c} k={kernel} s={stride} p={padding}";
+        var yE = Garbage(small);
+        var yA = Garbage(small);
+        var winner = new int[small];
+        MaxPool.ForwardReference(x, n, h, w, c, kernel, stride, padding, yE);
+        MaxPool.Forward(x, n, h, w, c, kernel, stride, padding, yA, winner);
+        var dxE = Garbage(large);
+        var dxA = Garbage(large);
+        MaxPool.BackwardReference(x, dy, n, h, w, c, kernel, stride, padding, dxE);
+        MaxPool.Backward(winner, dy, n, h, w, c, kernel, stride, padding, dxA);
+        return Compare(what + " y", yA, yE, small, 1) ?? Compare(what + " dx", dxA, dxE, large, kernel * kernel);
+    }
+
+    public static string? CompareSoftmax(int positions, int c, float temperature, int seed)
+    {
+        int length = positions * c;
+        var x = Random(length, seed, 8f);
+        var dy = Random(length, seed + 1);
+        string what = $"SoftmaxChannels positions={positions} c={c} T={temperature}";
+        var yE = Garbage(length);
+        var yA = Garbage(length);
+        SoftmaxChannels.ForwardReference(x, positions, c, temperature, yE);
+        SoftmaxChannels.Forward(x, positions, c, temperature, yA);
+        var dxE = Garbage(length);
+        var dxA = Garbage(length);
+        SoftmaxChannels.BackwardReference(yE, dy, positions, c, temperature, dxE);
+        SoftmaxChannels.Backward(yE, dy, positions, c, temperature, dxA);
+        return Compare(what + " y", yA, yE, length, c) ?? Compare(what + " dx", dxA, dxE, length, c);
+    }
+
     /// <summary>A representative set of cases (every kernel, padding, tail and vector width) for the child-process check.</summary>
     public static IEnumerable<Func<string?>> RepresentativeCases()
     {
@@ -237,6 +334,27 @@ public static class KernelComparisons
                 yield return () => ComparePool(kind, pn, ph, pw, pc, s);
             }
         }
+
+        // Channel counts that hit every vector width and tail; odd sizes; batch 1 and 3; split between threads.
+        int[] channels = [1, 3, 7, 8, 15, 16, 17, 31, 32, 33, 69];
+        for (int i = 0; i < channels.Length; i++)
+        {
+            int c = channels[i], n = i % 2 == 0 ? 1 : 3;
+            int s = seed++;
+            yield return () => CompareInstanceNorm(n, 5 + (i % 3), 7, c, affine: i % 3 != 2, relu: i % 2 == 0, s);
+            yield return () => CompareUpsample(n, 3, 5, c, 2 + (i % 2), s);
+            yield return () => CompareMaxPool(n, 7, 9, c, 3, 2, 1, s);
+            yield return () => CompareSoftmax(n * 13, c, i % 2 == 0 ? 1f : 0.5f, s);
+        }
+
+        yield return () => CompareInstanceNorm(1, 91, 97, 16, affine: true, relu: true, seed++); // several items and blocks per sample
+        yield return () => CompareInstanceNorm(2, 33, 65, 33, affine: true, relu: false, seed++);
+        yield return () => CompareMaxPool(2, 9, 8, 5, 2, 2, 0, seed++);
+        yield return () => CompareMaxPool(1, 8, 7, 17, 3, 1, 1, seed++);
+        yield return () => CompareMaxPool(1, 6, 5, 3, 5, 3, 2, seed++);
+        yield return () => CompareMaxPool(1, 65, 63, 64, 3, 2, 1, seed++);
+        yield return () => CompareUpsample(2, 33, 17, 32, 2, seed++);
+        yield return () => CompareSoftmax(4099, 19, 2f, seed++);
 
         foreach (bool ta in new[] { false, true })
         {
