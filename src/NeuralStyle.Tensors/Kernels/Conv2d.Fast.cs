@@ -10,6 +10,7 @@
 //                    to the same dx row at the same time.
 // Blocks are sized so col stays in L2; every scratch buffer comes from ArrayPool and is returned.
 using System.Buffers;
+using System.Numerics;
 using System.Numerics.Tensors;
 
 namespace NeuralStyle.Tensors.Kernels;
@@ -17,6 +18,7 @@ namespace NeuralStyle.Tensors.Kernels;
 public static partial class Conv2d
 {
     private const int ColFloats = 1 << 17;   // target size of one im2col block (512 KB)
+    private const int NarrowOutput = 8;       // at most this many output channels: dot products instead of a GEMM
 
     private static void ForwardFast(float[] x, int n, int h, int w, int ci, int co, int k, int stride, float[] weight, float[]? bias, float[] y, ConvPadding padding, bool relu)
     {
@@ -75,7 +77,8 @@ public static partial class Conv2d
     {
         int ho = OutSize(h, k, stride, padding), wo = OutSize(w, k, stride, padding), p = PadAmount(k, padding);
         int kk = k * k * ci, pixels = n * ho * wo;
-        int block = Math.Clamp(4 * ColFloats / kk / 8 * 8, 64, 1024);
+        // The GEMM wants long pixel runs (its C is re-read per block); the dot-product path wants col in L2.
+        int block = co <= NarrowOutput ? Math.Clamp(ColFloats / kk / 8 * 8, 32, 512) : Math.Clamp(4 * ColFloats / kk / 8 * 8, 64, 1024);
         int blocks = (pixels + block - 1) / block;
         var gate = new Lock();
         double flopsPerBlock = 2.0 * block * kk * co;
@@ -97,7 +100,14 @@ public static partial class Conv2d
                     {
                         int p0 = blk * block, m = Math.Min(block, pixels - p0);
                         Im2Col(x, h, w, ci, k, stride, p, padding, ho, wo, p0, m, col);
-                        Gemm.SgemmSerial(true, false, co, kk, m, 1f, dy, p0 * co, co, col, 0, kk, 1f, partial, 0, kk);
+                        if (co <= NarrowOutput)
+                        {
+                            NarrowOuterProducts(dy, p0 * co, m, co, col, kk, partial);
+                        }
+                        else
+                        {
+                            Gemm.SgemmSerial(true, false, co, kk, m, 1f, dy, p0 * co, co, col, 0, kk, 1f, partial, 0, kk);
+                        }
                         if (partialBias is not null)
                         {
                             for (int j = 0; j < m; j++)
@@ -168,39 +178,184 @@ public static partial class Conv2d
         int blocks = (pixels + block - 1) / block;
         double flopsPerBlock = 2.0 * block * kk * co;
         int minBlocks = (int)Math.Clamp(Math.Ceiling(2e6 / flopsPerBlock), 1, int.MaxValue);
-        KernelThreading.For(blocks, minBlocks, (b0, b1) =>
-        {
-            float[] col = ArrayPool<float>.Shared.Rent(block * kk);
-            try
-            {
-                for (int blk = b0; blk < b1; blk++)
-                {
-                    int p0 = blk * block, m = Math.Min(block, pixels - p0);
-                    Im2Col(x, h, w, ci, k, stride, pad, mode, ho, wo, p0, m, col);
-                    Gemm.SgemmSerial(false, false, m, co, kk, 1f, col, 0, kk, wt, 0, co, 0f, y, p0 * co, co);
-                    if (bias is not null || relu)
-                    {
-                        for (int j = 0; j < m; j++)
-                        {
-                            Span<float> row = y.AsSpan((p0 + j) * co, co);
-                            if (bias is not null)
-                            {
-                                TensorPrimitives.Add(row, bias.AsSpan(0, co), row);
-                            }
 
-                            if (relu)
-                            {
-                                TensorPrimitives.Max(row, 0f, row);
-                            }
-                        }
-                    }
+        // Few output channels would leave most of the GEMM's 32-wide column tile empty (and a transposed GEMM spends
+        // its time packing col): with at most NarrowOutput channels each output is a dot product of a col row with a
+        // weight row, four pixels per weight load (NarrowDots).
+        bool narrow = co <= NarrowOutput;
+        float[]? wmat = null;
+        if (narrow)
+        {
+            wmat = ArrayPool<float>.Shared.Rent(co * kk);
+            for (int t = 0; t < kk; t++)
+            {
+                for (int o = 0; o < co; o++)
+                {
+                    wmat[(o * kk) + t] = wt[(t * co) + o];
                 }
             }
-            finally
+        }
+
+        try
+        {
+            KernelThreading.For(blocks, minBlocks, (b0, b1) =>
             {
-                ArrayPool<float>.Shared.Return(col);
+                float[] col = ArrayPool<float>.Shared.Rent(block * kk);
+                try
+                {
+                    for (int blk = b0; blk < b1; blk++)
+                    {
+                        int p0 = blk * block, m = Math.Min(block, pixels - p0);
+                        Im2Col(x, h, w, ci, k, stride, pad, mode, ho, wo, p0, m, col);
+                        if (narrow)
+                        {
+                            NarrowDots(col, m, kk, wmat!, co, y, p0 * co);
+                        }
+                        else
+                        {
+                            Gemm.SgemmSerial(false, false, m, co, kk, 1f, col, 0, kk, wt, 0, co, 0f, y, p0 * co, co);
+                        }
+
+                        BiasRelu(y, p0, m, co, bias, relu);
+                    }
+                }
+                finally
+                {
+                    ArrayPool<float>.Shared.Return(col);
+                }
+            });
+        }
+        finally
+        {
+            if (wmat is not null)
+            {
+                ArrayPool<float>.Shared.Return(wmat);
             }
-        });
+        }
+    }
+
+    /// <summary>
+    /// y[yOffset + j·co + o] = col row j · wmat row o (length kk) for j &lt; m, o &lt; co: four pixels share each
+    /// weight load, and the rows stay in L1/L2 across the o loop.
+    /// </summary>
+    private static void NarrowDots(float[] col, int m, int kk, float[] wmat, int co, float[] y, int yOffset)
+    {
+        int lanes = Vector<float>.Count;
+        int vecEnd = kk - (kk % lanes);
+        ReadOnlySpan<float> cs = col.AsSpan(0, m * kk);
+        int j = 0;
+        for (; j + 4 <= m; j += 4)
+        {
+            ReadOnlySpan<float> c0 = cs.Slice(j * kk, kk), c1 = cs.Slice((j + 1) * kk, kk);
+            ReadOnlySpan<float> c2 = cs.Slice((j + 2) * kk, kk), c3 = cs.Slice((j + 3) * kk, kk);
+            for (int o = 0; o < co; o++)
+            {
+                ReadOnlySpan<float> wr = wmat.AsSpan(o * kk, kk);
+                Vector<float> a0 = Vector<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
+                for (int t = 0; t < vecEnd; t += lanes)
+                {
+                    var wv = new Vector<float>(wr.Slice(t));
+                    a0 += wv * new Vector<float>(c0.Slice(t));
+                    a1 += wv * new Vector<float>(c1.Slice(t));
+                    a2 += wv * new Vector<float>(c2.Slice(t));
+                    a3 += wv * new Vector<float>(c3.Slice(t));
+                }
+
+                float s0 = Vector.Sum(a0), s1 = Vector.Sum(a1), s2 = Vector.Sum(a2), s3 = Vector.Sum(a3);
+                for (int t = vecEnd; t < kk; t++)
+                {
+                    s0 += wr[t] * c0[t];
+                    s1 += wr[t] * c1[t];
+                    s2 += wr[t] * c2[t];
+                    s3 += wr[t] * c3[t];
+                }
+
+                int at = yOffset + (j * co) + o;
+                y[at] = s0;
+                y[at + co] = s1;
+                y[at + (2 * co)] = s2;
+                y[at + (3 * co)] = s3;
+            }
+        }
+
+        for (; j < m; j++)
+        {
+            for (int o = 0; o < co; o++)
+            {
+                y[yOffset + (j * co) + o] = TensorPrimitives.Dot(cs.Slice(j * kk, kk), wmat.AsSpan(o * kk, kk));
+            }
+        }
+    }
+
+    /// <summary>
+    /// dw row o (length kk) += Σ_j dy[dyOffset + j·co + o] · col row j, for few output channels (the GEMM's 8-row
+    /// tile would be mostly empty): four pixels per load and store of the dw row.
+    /// </summary>
+    private static void NarrowOuterProducts(float[] dy, int dyOffset, int m, int co, float[] col, int kk, float[] dw)
+    {
+        int lanes = Vector<float>.Count;
+        int vecEnd = kk - (kk % lanes);
+        ReadOnlySpan<float> cs = col.AsSpan(0, m * kk);
+        int j = 0;
+        for (; j + 4 <= m; j += 4)
+        {
+            ReadOnlySpan<float> c0 = cs.Slice(j * kk, kk), c1 = cs.Slice((j + 1) * kk, kk);
+            ReadOnlySpan<float> c2 = cs.Slice((j + 2) * kk, kk), c3 = cs.Slice((j + 3) * kk, kk);
+            for (int o = 0; o < co; o++)
+            {
+                int at = dyOffset + (j * co) + o;
+                float g0 = dy[at], g1 = dy[at + co], g2 = dy[at + (2 * co)], g3 = dy[at + (3 * co)];
+                var v0 = new Vector<float>(g0);
+                var v1 = new Vector<float>(g1);
+                var v2 = new Vector<float>(g2);
+                var v3 = new Vector<float>(g3);
+                Span<float> row = dw.AsSpan(o * kk, kk);
+                for (int t = 0; t < vecEnd; t += lanes)
+                {
+                    var sum = new Vector<float>(row.Slice(t))
+                        + (v0 * new Vector<float>(c0.Slice(t))) + (v1 * new Vector<float>(c1.Slice(t)))
+                        + (v2 * new Vector<float>(c2.Slice(t))) + (v3 * new Vector<float>(c3.Slice(t)));
+                    sum.CopyTo(row.Slice(t));
+                }
+
+                for (int t = vecEnd; t < kk; t++)
+                {
+                    row[t] += (g0 * c0[t]) + (g1 * c1[t]) + (g2 * c2[t]) + (g3 * c3[t]);
+                }
+            }
+        }
+
+        for (; j < m; j++)
+        {
+            for (int o = 0; o < co; o++)
+            {
+                Span<float> row = dw.AsSpan(o * kk, kk);
+                TensorPrimitives.MultiplyAdd(cs.Slice(j * kk, kk), dy[dyOffset + (j * co) + o], row, row);
+            }
+        }
+    }
+
+    /// <summary>Adds the bias to, and clamps at zero, the output rows p0…p0+m−1.</summary>
+    private static void BiasRelu(float[] y, int p0, int m, int co, float[]? bias, bool relu)
+    {
+        if (bias is null && !relu)
+        {
+            return;
+        }
+
+        for (int j = 0; j < m; j++)
+        {
+            Span<float> row = y.AsSpan((p0 + j) * co, co);
+            if (bias is not null)
+            {
+                TensorPrimitives.Add(row, bias.AsSpan(0, co), row);
+            }
+
+            if (relu)
+            {
+                TensorPrimitives.Max(row, 0f, row);
+            }
+        }
     }
 
     private static void BackwardInputScatter(float[] dy, int n, int h, int w, int ci, int co, int k, int stride, int pad, ConvPadding mode,
