@@ -2,7 +2,8 @@
 // row per pixel laid out [ky][kx][ci], so each (pixel, ky) is one contiguous run of k·Ci floats of an x row when it
 // is inside the image), then
 //   forward:          y[block]  = col · Wt                  Wt (K × Co)  = w[o, i, ky, kx] at [(ky·k + kx)·Ci + i][o]
-//   backward-weights: dWt'     += dy[block]ᵀ · col         (per-thread Co × K partials, added to dw at the end)
+//                     (with ≤ 8 output channels: dot products of col rows with weight rows, no GEMM)
+//   backward-weights: dW       += dy[block]ᵀ · col         (per-thread Co × K partials, added to dw at the end)
 //   backward-input, stride 1: a forward correlation of dy with the flipped, transposed kernel (zero padding k−1−p);
 //                    for Reflect/Circular into the gradient of the padded input, then folded back by Pad2d.Backward;
 //   backward-input, stride > 1: dcol = dy[block] · W (Co × K), scattered back (col2im) into dx. Threads take chunks
@@ -77,8 +78,8 @@ public static partial class Conv2d
     {
         int ho = OutSize(h, k, stride, padding), wo = OutSize(w, k, stride, padding), p = PadAmount(k, padding);
         int kk = k * k * ci, pixels = n * ho * wo;
-        // The GEMM wants long pixel runs (its C is re-read per block); the dot-product path wants col in L2.
-        int block = co <= NarrowOutput ? Math.Clamp(ColFloats / kk / 8 * 8, 32, 512) : Math.Clamp(4 * ColFloats / kk / 8 * 8, 64, 1024);
+        // Longer pixel runs than the forward pass: the GEMM re-reads and re-writes its C (Co × K) once per block.
+        int block = Math.Clamp(4 * ColFloats / kk / 8 * 8, 64, 1024);
         int blocks = (pixels + block - 1) / block;
         var gate = new Lock();
         double flopsPerBlock = 2.0 * block * kk * co;
@@ -100,14 +101,7 @@ public static partial class Conv2d
                     {
                         int p0 = blk * block, m = Math.Min(block, pixels - p0);
                         Im2Col(x, h, w, ci, k, stride, p, padding, ho, wo, p0, m, col);
-                        if (co <= NarrowOutput)
-                        {
-                            NarrowOuterProducts(dy, p0 * co, m, co, col, kk, partial);
-                        }
-                        else
-                        {
-                            Gemm.SgemmSerial(true, false, co, kk, m, 1f, dy, p0 * co, co, col, 0, kk, 1f, partial, 0, kk);
-                        }
+                        Gemm.SgemmSerial(true, false, co, kk, m, 1f, dy, p0 * co, co, col, 0, kk, 1f, partial, 0, kk);
                         if (partialBias is not null)
                         {
                             for (int j = 0; j < m; j++)
@@ -283,54 +277,6 @@ public static partial class Conv2d
             for (int o = 0; o < co; o++)
             {
                 y[yOffset + (j * co) + o] = TensorPrimitives.Dot(cs.Slice(j * kk, kk), wmat.AsSpan(o * kk, kk));
-            }
-        }
-    }
-
-    /// <summary>
-    /// dw row o (length kk) += Σ_j dy[dyOffset + j·co + o] · col row j, for few output channels (the GEMM's 8-row
-    /// tile would be mostly empty): four pixels per load and store of the dw row.
-    /// </summary>
-    private static void NarrowOuterProducts(float[] dy, int dyOffset, int m, int co, float[] col, int kk, float[] dw)
-    {
-        int lanes = Vector<float>.Count;
-        int vecEnd = kk - (kk % lanes);
-        ReadOnlySpan<float> cs = col.AsSpan(0, m * kk);
-        int j = 0;
-        for (; j + 4 <= m; j += 4)
-        {
-            ReadOnlySpan<float> c0 = cs.Slice(j * kk, kk), c1 = cs.Slice((j + 1) * kk, kk);
-            ReadOnlySpan<float> c2 = cs.Slice((j + 2) * kk, kk), c3 = cs.Slice((j + 3) * kk, kk);
-            for (int o = 0; o < co; o++)
-            {
-                int at = dyOffset + (j * co) + o;
-                float g0 = dy[at], g1 = dy[at + co], g2 = dy[at + (2 * co)], g3 = dy[at + (3 * co)];
-                var v0 = new Vector<float>(g0);
-                var v1 = new Vector<float>(g1);
-                var v2 = new Vector<float>(g2);
-                var v3 = new Vector<float>(g3);
-                Span<float> row = dw.AsSpan(o * kk, kk);
-                for (int t = 0; t < vecEnd; t += lanes)
-                {
-                    var sum = new Vector<float>(row.Slice(t))
-                        + (v0 * new Vector<float>(c0.Slice(t))) + (v1 * new Vector<float>(c1.Slice(t)))
-                        + (v2 * new Vector<float>(c2.Slice(t))) + (v3 * new Vector<float>(c3.Slice(t)));
-                    sum.CopyTo(row.Slice(t));
-                }
-
-                for (int t = vecEnd; t < kk; t++)
-                {
-                    row[t] += (g0 * c0[t]) + (g1 * c1[t]) + (g2 * c2[t]) + (g3 * c3[t]);
-                }
-            }
-        }
-
-        for (; j < m; j++)
-        {
-            for (int o = 0; o < co; o++)
-            {
-                Span<float> row = dw.AsSpan(o * kk, kk);
-                TensorPrimitives.MultiplyAdd(cs.Slice(j * kk, kk), dy[dyOffset + (j * co) + o], row, row);
             }
         }
     }
