@@ -20,10 +20,7 @@ public class Conv2dTests
         {
             foreach (var padding in new[] { ConvPadding.Zero, ConvPadding.Valid, ConvPadding.Reflect, ConvPadding.Circular })
             {
-                int p = Conv2d.PadAmount(k, padding);
-                bool fits = Conv2d.OutSize(h, k, s, padding) >= 1 && Conv2d.OutSize(w, k, s, padding) >= 1
-                    && (padding != ConvPadding.Reflect || (p < h && p < w));
-                if (fits)
+                if (KernelComparisons.Conv2dFits(h, w, k, s, padding))
                 {
                     data.Add(n, h, w, ci, co, k, s, padding);
                 }

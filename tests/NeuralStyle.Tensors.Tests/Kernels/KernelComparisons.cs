@@ -266,6 +266,15 @@ public static class KernelComparisons
         }
     }
 
+    /// <summary>True when an h×w input is valid for a k×k, stride-s convolution with this padding.</summary>
+    public static bool Conv2dFits(int h, int w, int k, int stride, ConvPadding padding)
+    {
+        int p = Conv2d.PadAmount(k, padding);
+        return Conv2d.OutSize(h, k, stride, padding) >= 1 && Conv2d.OutSize(w, k, stride, padding) >= 1
+            && (padding != ConvPadding.Reflect || (p < h && p < w))
+            && (padding != ConvPadding.Circular || (p <= h && p <= w));
+    }
+
     public static string? ComparePad(int n, int h, int w, int c, int top, int bottom, int left, int right, ConvPadding mode, int seed)
     {
         int ho = h + top + bottom, wo = w + left + right;
@@ -314,6 +323,11 @@ public static class KernelComparisons
         {
             foreach (var padding in conv2dPaddings)
             {
+                if (!Conv2dFits(ch, cw, ck, cs, padding))
+                {
+                    continue;
+                }
+
                 foreach (string kind in new[] { "Forward", "BackwardInput", "BackwardWeights" })
                 {
                     int s = seed++;
