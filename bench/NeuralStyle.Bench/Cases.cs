@@ -166,6 +166,77 @@ internal sealed class ConvCase(string layer, int ci, int co, int res, ConvDirect
     }
 }
 
+/// <summary>The Johnson TransformerNet's convolutions that are not 3×3 stride 1, at a 512² input.</summary>
+internal static class JohnsonConvLayers
+{
+    public static IReadOnlyList<(string Name, int K, int Stride, int Ci, int Co, int Res)> At512 { get; } =
+    [
+        ("conv1-9x9", 9, 1, 3, 32, 512), ("conv2-3x3s2", 3, 2, 32, 64, 512),
+        ("conv3-3x3s2", 3, 2, 64, 128, 256), ("deconv3-9x9", 9, 1, 32, 3, 512),
+    ];
+}
+
+/// <summary>One general convolution (Conv2d kernels, reflect padding) in one direction; res is the INPUT size.</summary>
+internal sealed class Conv2dCase(string layer, int k, int stride, int ci, int co, int res, ConvDirection dir) : BenchCase
+{
+    private float[] _x = [], _y = [], _dy = [], _dx = [], _dw = [], _db = [], _bias = [], _w = [];
+
+    private int OutRes => Conv2d.OutSize(res, k, stride, ConvPadding.Reflect);
+
+    public override string Name => $"conv2d-{dir switch { ConvDirection.Forward => "fwd", ConvDirection.BackwardInput => "bwd-input", _ => "bwd-weights" }}/{layer}";
+
+    public override string Size => $"{res}² {ci}→{co} k{k} s{stride}";
+
+    public override double Flops => 2.0 * k * k * ci * co * OutRes * OutRes;
+
+    public override Dictionary<string, object> PeerSpec => new()
+    {
+        ["kind"] = dir switch
+        {
+            ConvDirection.Forward => "conv2d_fwd",
+            ConvDirection.BackwardInput => "conv2d_bwd_input",
+            _ => "conv2d_bwd_weights",
+        },
+        ["ci"] = ci, ["co"] = co, ["h"] = res, ["w"] = res, ["k"] = k, ["stride"] = stride, ["padding"] = "reflect",
+    };
+
+    public override void Setup()
+    {
+        int o = OutRes;
+        _x = Synthetic.Random(res * res * ci, 1);
+        _dy = Synthetic.Random(o * o * co, 2);
+        _bias = Synthetic.Random(co, 3, 0.1f);
+        _w = Synthetic.Random(co * ci * k * k, 4, (float)Math.Sqrt(2.0 / (k * k * ci)));
+        switch (dir)
+        {
+            case ConvDirection.Forward: _y = new float[o * o * co]; break;
+            case ConvDirection.BackwardInput: _dx = new float[res * res * ci]; break;
+            default: _dw = new float[co * ci * k * k]; _db = new float[co]; break;
+        }
+    }
+
+    public override RunResult Run()
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        switch (dir)
+        {
+            case ConvDirection.Forward:
+                Conv2d.Forward(_x, 1, res, res, ci, co, k, stride, _w, _bias, _y, ConvPadding.Reflect, relu: false);
+                break;
+            case ConvDirection.BackwardInput:
+                Conv2d.BackwardInput(_dy, 1, res, res, ci, co, k, stride, _w, _dx, ConvPadding.Reflect);
+                break;
+            default:
+                Conv2d.BackwardWeights(_x, _dy, 1, res, res, ci, co, k, stride, _dw, _db, ConvPadding.Reflect);
+                break;
+        }
+
+        return new RunResult(Stopwatch.GetElapsedTime(t0).TotalSeconds);
+    }
+
+    public override void Teardown() => _x = _y = _dy = _dx = _dw = _db = _bias = _w = [];
+}
+
 /// <summary>VGG-19 to relu5_1, forward only (no gradients kept) or forward + backward of mean(out²) to the input.</summary>
 internal sealed class VggCase(int size, bool backward) : BenchCase
 {

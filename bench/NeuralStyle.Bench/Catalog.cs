@@ -16,6 +16,14 @@ internal static class Catalog
             }
         }
 
+        foreach ((string name, int k, int stride, int ci, int co, int res) in JohnsonConvLayers.At512)
+        {
+            foreach (ConvDirection d in Enum.GetValues<ConvDirection>())
+            {
+                cases.Add(new Conv2dCase(name, k, stride, ci, co, o.Quick ? res / 2 : res, d));
+            }
+        }
+
         int[] vggSizes = o.Quick ? [256] : [256, 512];
         foreach (bool backward in new[] { false, true })
         {

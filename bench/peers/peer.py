@@ -13,6 +13,8 @@ On any failure: {"ok": false, "error": "..."} (the server keeps running).
 
 Each case computes exactly what the C# case computes (NCHW here, NHWC there):
   conv_fwd / conv_bwd_input / conv_bwd_weights   one 3x3 conv, stride 1, zero padding 1, with bias
+  conv2d_fwd / conv2d_bwd_input / conv2d_bwd_weights   one k x k conv, any stride, with bias; padding "reflect"
+                                                  is ReflectionPad2d(k//2) + Conv2d (the Johnson network's layers)
   vgg_fwd / vgg_fwdbwd                            torchvision vgg19().features[:30] (to relu5_1); loss = mean(out^2)
   gatys_iter                                      one forward+backward of the neural-style preset's loss
   stylize                                         a whole neural-style stylisation with torch.optim.LBFGS
@@ -143,7 +145,22 @@ class Case:
         self.spec = spec
         kind = spec["kind"]
         g = torch.Generator().manual_seed(1234)
-        if kind.startswith("conv_"):
+        if kind.startswith("conv2d_"):
+            ci, co, h, w, k, s = spec["ci"], spec["co"], spec["h"], spec["w"], spec["k"], spec["stride"]
+            p = k // 2
+            self.x = torch.randn(1, ci, h, w, generator=g)
+            self.w = torch.randn(co, ci, k, k, generator=g) * math.sqrt(2.0 / (k * k * ci))
+            self.b = torch.randn(co, generator=g) * 0.1
+            assert spec["padding"] == "reflect"
+            self.conv2d = lambda x, wt, b: F.conv2d(F.pad(x, (p, p, p, p), mode="reflect"), wt, b, s)
+            if kind == "conv2d_bwd_input":
+                self.x.requires_grad_(True)
+            elif kind == "conv2d_bwd_weights":
+                self.w.requires_grad_(True)
+                self.b.requires_grad_(True)
+            self.y = self.conv2d(self.x, self.w, self.b)
+            self.dy = torch.randn(self.y.shape, generator=g)
+        elif kind.startswith("conv_"):
             ci, co, h, w = spec["ci"], spec["co"], spec["h"], spec["w"]
             self.x = torch.randn(1, ci, h, w, generator=g)
             self.w = torch.randn(co, ci, 3, 3, generator=g) * math.sqrt(2.0 / (9 * ci))
@@ -173,7 +190,14 @@ class Case:
         kind = self.spec["kind"]
         extra = {}
         t0 = time.perf_counter()
-        if kind == "conv_fwd":
+        if kind == "conv2d_fwd":
+            with torch.no_grad():
+                self.conv2d(self.x, self.w, self.b)
+        elif kind == "conv2d_bwd_input":
+            torch.autograd.grad(self.y, self.x, self.dy, retain_graph=True)
+        elif kind == "conv2d_bwd_weights":
+            torch.autograd.grad(self.y, [self.w, self.b], self.dy, retain_graph=True)
+        elif kind == "conv_fwd":
             with torch.no_grad():
                 F.conv2d(self.x, self.w, self.b, padding=1)
         elif kind == "conv_bwd_input":

@@ -102,7 +102,10 @@ public sealed partial class Graph
 
     // ---- operations ------------------------------------------------------------------------------------------
 
-    /// <summary>3×3 convolution, stride 1: x (N,H,W,Ci), weight (Co,Ci,3,3), bias (Co) -> (N,Ho,Wo,Co); ReLU fused when asked.</summary>
+    /// <summary>
+    /// 3×3 convolution, stride 1: x (N,H,W,Ci), weight (Co,Ci,3,3), bias (Co) -> (N,Ho,Wo,Co); ReLU fused when asked.
+    /// The same as <see cref="Conv2d"/> with a 3×3 weight and stride 1 (Reflect pads into a scratch buffer).
+    /// </summary>
     public Value Conv3x3(Value x, Value weight, Value? bias, ConvPadding padding = ConvPadding.Zero, bool relu = false, string? name = null)
         => Node(new Conv3x3Op(x, weight, bias, padding, relu), name);
 

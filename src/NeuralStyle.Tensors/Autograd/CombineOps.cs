@@ -25,6 +25,10 @@ internal sealed class ConcatOp : Op
         _outAxis = OutputShape[axis];
     }
 
+    public override bool BackwardReadsInput(int index) => false;
+
+    public override bool BackwardReadsOutput => false;
+
     private static int[] OutShape(int axis, Value[] parts)
     {
         ArgumentNullException.ThrowIfNull(parts);
@@ -87,6 +91,10 @@ internal sealed class BroadcastBatchOp : Op
         _t = t; _n = n;
     }
 
+    public override bool BackwardReadsInput(int index) => false;
+
+    public override bool BackwardReadsOutput => false;
+
     private static int[] OutShape(Value t, int n)
     {
         ArgumentNullException.ThrowIfNull(t);
@@ -129,6 +137,8 @@ internal sealed class MulBroadcastOp : Op
         _maskPerSample = mask.Shape[0] == _n && _n > 1;
         _maskPerChannel = mask.Shape[3] == _c && _c > 1;
     }
+
+    public override bool BackwardReadsOutput => false;
 
     private static int[] OutShape(Value x, Value mask)
     {
@@ -212,6 +222,8 @@ internal sealed class WeightedSumOp : Op
         _w = weights;
     }
 
+    public override bool BackwardReadsOutput => false;
+
     private static int[] OutShape(IReadOnlyList<Value> sets, Value weights)
     {
         ArgumentNullException.ThrowIfNull(sets);
@@ -265,6 +277,10 @@ internal sealed class ChooseOp : Op
         _index = index;
     }
 
+    public override bool BackwardReadsInput(int index) => false;
+
+    public override bool BackwardReadsOutput => false;
+
     private static int[] OutShape(IReadOnlyList<Value> candidates, Func<int> index)
     {
         ArgumentNullException.ThrowIfNull(candidates);
@@ -313,6 +329,8 @@ internal sealed class MaskedBiasOp : Op
         _c = biases[0].Shape[0];
         _channelSums = new double[_c];
     }
+
+    public override bool BackwardReadsOutput => false;
 
     private static int[] OutShape(IReadOnlyList<Value> masks, IReadOnlyList<Value> biases, int n)
     {

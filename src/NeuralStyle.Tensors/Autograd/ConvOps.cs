@@ -3,7 +3,9 @@ using NeuralStyle.Tensors.Kernels;
 
 namespace NeuralStyle.Tensors.Autograd;
 
-// x (N,H,W,Ci), w (Co,Ci,3,3), b (Co) -> y (N,Ho,Wo,Co), optional fused ReLU.
+// x (N,H,W,Ci), w (Co,Ci,3,3), b (Co) -> y (N,Ho,Wo,Co), stride 1, optional fused ReLU, on the fast 3×3 kernels.
+// Reflect padding (which those kernels lack) reflect-pads x into a pooled scratch buffer and runs the Valid kernel;
+// its backward runs the Valid backward-input into a scratch and folds the pad's gradient back (Pad2d.Backward).
 internal sealed class Conv3x3Op : Op
 {
     private readonly Value _x, _w;
@@ -11,10 +13,9 @@ internal sealed class Conv3x3Op : Op
     private readonly ConvPadding _padding;
     private readonly bool _relu;
     private readonly Conv3x3Weights _packed;
-    private float[]? _weightGradScratch;
 
     public Conv3x3Op(Value x, Value w, Value? b, ConvPadding padding, bool relu)
-        : base(OutShape(x, w, padding), b is null ? [x, w] : [x, w, b])
+        : base(ConvShapes.Output(x, w, b, 3, 1, padding, "Conv3x3"), b is null ? [x, w] : [x, w, b])
     {
         _x = x; _w = w; _b = b; _padding = padding; _relu = relu;
         // Frozen weights are packed once (and shared by every graph over the same contents); anything else, a
@@ -27,43 +28,216 @@ internal sealed class Conv3x3Op : Op
 
     public override bool BackwardReadsOutput => _relu;
 
-    private static int[] OutShape(Value x, Value w, ConvPadding padding)
-    {
-        RequireRank(x, 4, "Conv3x3");
-        if (w.Rank != 4 || w.Shape[2] != 3 || w.Shape[3] != 3 || w.Shape[1] != x.Shape[3])
-            throw new ArgumentException($"Conv3x3 weight [{string.Join(",", w.Shape)}] does not fit input [{string.Join(",", x.Shape)}].");
-        int h = x.Shape[1], wd = x.Shape[2];
-        if (padding == ConvPadding.Valid) { h -= 2; wd -= 2; }
-        if (h < 1 || wd < 1) throw new ArgumentException($"Input [{string.Join(",", x.Shape)}] is too small for a valid 3×3 convolution.");
-        return [x.Shape[0], h, wd, w.Shape[0]];
-    }
+    private bool Reflect => _padding == ConvPadding.Reflect;
 
     public override void Forward(Value y)
     {
         if (!_w.IsFrozen) _packed.Pack(_w.Data);
-        Conv3x3.Forward(_x.Data, _x.Shape[0], _x.Shape[1], _x.Shape[2], _packed, _b?.Data, y.Data, _padding, _relu);
+        int n = _x.Shape[0], h = _x.Shape[1], w = _x.Shape[2];
+        if (!Reflect)
+        {
+            Conv3x3.Forward(_x.Data, n, h, w, _packed, _b?.Data, y.Data, _padding, _relu);
+            return;
+        }
+
+        float[] padded = ReflectPadded(out int hp, out int wp);
+        try
+        {
+            Conv3x3.Forward(padded, n, hp, wp, _packed, _b?.Data, y.Data, ConvPadding.Valid, _relu);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<float>.Shared.Return(padded);
+        }
     }
 
     public override void Backward(Value y)
     {
         float[] dy = y.Grad!;
         if (_relu) ReluOp.MaskInPlace(dy, y.Data);
-        int n = _x.Shape[0], h = _x.Shape[1], w = _x.Shape[2];
+        int n = _x.Shape[0], h = _x.Shape[1], w = _x.Shape[2], ci = _x.Shape[3];
         if (_x.RequiresGrad)
         {
             float[] dx = _x.Graph.BeginGrad(_x, out bool acc);
-            Conv3x3.BackwardInput(dy, n, h, w, _packed, dx, _padding);
+            if (!Reflect)
+            {
+                Conv3x3.BackwardInput(dy, n, h, w, _packed, dx, _padding);
+            }
+            else
+            {
+                int hp = h + 2, wp = w + 2;
+                float[] dPadded = System.Buffers.ArrayPool<float>.Shared.Rent(n * hp * wp * ci);
+                try
+                {
+                    Conv3x3.BackwardInput(dy, n, hp, wp, _packed, dPadded, ConvPadding.Valid);
+                    Pad2d.Backward(dPadded, n, h, w, ci, 1, 1, 1, 1, ConvPadding.Reflect, dx);
+                }
+                finally
+                {
+                    System.Buffers.ArrayPool<float>.Shared.Return(dPadded);
+                }
+            }
+
             Graph.EndGrad(_x, dx, acc);
         }
+
         bool biasGrad = _b?.RequiresGrad == true;
-        if (_w.RequiresGrad || biasGrad)
+        if (!_w.RequiresGrad)
         {
-            // The weight kernel adds into its destinations.
-            float[] dw;
-            if (_w.RequiresGrad) dw = Graph.AccumulateGrad(_w);
-            else Array.Clear(dw = _weightGradScratch ??= new float[_w.Length]);
-            Conv3x3.BackwardWeights(_x.Data, dy, n, h, w, _w.Shape[1], _w.Shape[0], dw, biasGrad ? Graph.AccumulateGrad(_b!) : null, _padding);
+            if (biasGrad) ConvShapes.AddBiasGradient(dy, _w.Shape[0], Graph.AccumulateGrad(_b!));
+            return;
         }
+
+        // The weight kernel adds into its destinations.
+        float[] dw = Graph.AccumulateGrad(_w);
+        float[]? db = biasGrad ? Graph.AccumulateGrad(_b!) : null;
+        if (!Reflect)
+        {
+            Conv3x3.BackwardWeights(_x.Data, dy, n, h, w, ci, _w.Shape[0], dw, db, _padding);
+            return;
+        }
+
+        float[] padded = ReflectPadded(out int hp2, out int wp2);
+        try
+        {
+            Conv3x3.BackwardWeights(padded, dy, n, hp2, wp2, ci, _w.Shape[0], dw, db, ConvPadding.Valid);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<float>.Shared.Return(padded);
+        }
+    }
+
+    /// <summary>x reflect-padded by 1 into a pooled buffer the caller returns.</summary>
+    private float[] ReflectPadded(out int hp, out int wp)
+    {
+        int n = _x.Shape[0], h = _x.Shape[1], w = _x.Shape[2], ci = _x.Shape[3];
+        hp = h + 2; wp = w + 2;
+        float[] padded = System.Buffers.ArrayPool<float>.Shared.Rent(n * hp * wp * ci);
+        Pad2d.Forward(_x.Data, n, h, w, ci, 1, 1, 1, 1, ConvPadding.Reflect, padded);
+        return padded;
+    }
+}
+
+// x (N,H,W,Ci), w (Co,Ci,k,k), b (Co) -> y (N,Ho,Wo,Co), any k and stride, on the general im2col + GEMM kernels.
+internal sealed class Conv2dOp : Op
+{
+    private readonly Value _x, _w;
+    private readonly Value? _b;
+    private readonly int _stride;
+    private readonly ConvPadding _padding;
+    private readonly bool _relu;
+
+    public Conv2dOp(Value x, Value w, Value? b, int stride, ConvPadding padding, bool relu)
+        : base(ConvShapes.Output(x, w, b, w.Rank == 4 ? w.Shape[2] : 0, stride, padding, "Conv2d"), b is null ? [x, w] : [x, w, b])
+    {
+        _x = x; _w = w; _b = b; _stride = stride; _padding = padding; _relu = relu;
+    }
+
+    // The input is read only for the weight gradient (the bias gradient is a sum of dy); the output only for the ReLU.
+    public override bool BackwardReadsInput(int index) => index != 0 || _w.RequiresGrad;
+
+    public override bool BackwardReadsOutput => _relu;
+
+    private int Kernel => _w.Shape[2];
+
+    public override void Forward(Value y)
+        => Conv2d.Forward(_x.Data, _x.Shape[0], _x.Shape[1], _x.Shape[2], _x.Shape[3], _w.Shape[0], Kernel, _stride, _w.Data, _b?.Data, y.Data, _padding, _relu);
+
+    public override void Backward(Value y)
+    {
+        float[] dy = y.Grad!;
+        if (_relu) ReluOp.MaskInPlace(dy, y.Data);
+        int n = _x.Shape[0], h = _x.Shape[1], w = _x.Shape[2], ci = _x.Shape[3], co = _w.Shape[0];
+        if (_x.RequiresGrad)
+        {
+            float[] dx = _x.Graph.BeginGrad(_x, out bool acc);
+            Conv2d.BackwardInput(dy, n, h, w, ci, co, Kernel, _stride, _w.Data, dx, _padding);
+            Graph.EndGrad(_x, dx, acc);
+        }
+
+        bool biasGrad = _b?.RequiresGrad == true;
+        if (_w.RequiresGrad)
+            Conv2d.BackwardWeights(_x.Data, dy, n, h, w, ci, co, Kernel, _stride, Graph.AccumulateGrad(_w), biasGrad ? Graph.AccumulateGrad(_b!) : null, _padding);
+        else if (biasGrad)
+            ConvShapes.AddBiasGradient(dy, co, Graph.AccumulateGrad(_b!));
+    }
+}
+
+// x (N,H,W,C) -> (N, top+H+bottom, left+W+right, C) padded with zeros, a reflection or wrap-around.
+internal sealed class PadOp : Op
+{
+    private readonly Value _x;
+    private readonly int _top, _bottom, _left, _right;
+    private readonly ConvPadding _mode;
+
+    public PadOp(Value x, int top, int bottom, int left, int right, ConvPadding mode)
+        : base(OutShape(x, top, bottom, left, right, mode), x)
+    {
+        _x = x; _top = top; _bottom = bottom; _left = left; _right = right; _mode = mode;
+    }
+
+    public override bool BackwardReadsInput(int index) => false;
+
+    public override bool BackwardReadsOutput => false;
+
+    private static int[] OutShape(Value x, int top, int bottom, int left, int right, ConvPadding mode)
+    {
+        RequireRank(x, 4, "Pad");
+        int h = x.Shape[1], w = x.Shape[2];
+        if (top < 0 || bottom < 0 || left < 0 || right < 0)
+            throw new ArgumentException($"Pad amounts must be non-negative (got {top},{bottom},{left},{right}).");
+        if (mode is not (ConvPadding.Zero or ConvPadding.Reflect or ConvPadding.Circular))
+            throw new ArgumentException($"Pad takes Zero, Reflect or Circular, not {mode}.");
+        if (mode == ConvPadding.Reflect && (Math.Max(top, bottom) >= h || Math.Max(left, right) >= w))
+            throw new ArgumentException($"Reflect padding ({top},{bottom},{left},{right}) must be smaller than the {h}×{w} input.");
+        if (mode == ConvPadding.Circular && (Math.Max(top, bottom) > h || Math.Max(left, right) > w))
+            throw new ArgumentException($"Circular padding ({top},{bottom},{left},{right}) must not exceed the {h}×{w} input.");
+        return [x.Shape[0], h + top + bottom, w + left + right, x.Shape[3]];
+    }
+
+    public override void Forward(Value y)
+        => Pad2d.Forward(_x.Data, _x.Shape[0], _x.Shape[1], _x.Shape[2], _x.Shape[3], _top, _bottom, _left, _right, _mode, y.Data);
+
+    public override void Backward(Value y)
+    {
+        if (!_x.RequiresGrad) return;
+        float[] dx = _x.Graph.BeginGrad(_x, out bool acc);
+        Pad2d.Backward(y.Grad!, _x.Shape[0], _x.Shape[1], _x.Shape[2], _x.Shape[3], _top, _bottom, _left, _right, _mode, dx);
+        Graph.EndGrad(_x, dx, acc);
+    }
+}
+
+internal static class ConvShapes
+{
+    /// <summary>Validates a convolution's operands and returns its output shape (N,Ho,Wo,Co).</summary>
+    public static int[] Output(Value x, Value w, Value? b, int kernel, int stride, ConvPadding padding, string op)
+    {
+        if (x.Rank != 4) throw new ArgumentException($"{op} expects an (N,H,W,C) input, got [{string.Join(",", x.Shape)}].");
+        if (w.Rank != 4 || w.Shape[1] != x.Shape[3] || w.Shape[2] != w.Shape[3] || w.Shape[2] != kernel || kernel < 1)
+            throw new ArgumentException($"{op} weight [{string.Join(",", w.Shape)}] is not a square (Co,{x.Shape[3]},k,k) kernel{(op == "Conv3x3" ? " with k = 3" : "")} for input [{string.Join(",", x.Shape)}].");
+        if (b is not null && (b.Rank != 1 || b.Shape[0] != w.Shape[0]))
+            throw new ArgumentException($"{op} bias [{string.Join(",", b.Shape)}] must have shape [{w.Shape[0]}].");
+        if (stride < 1) throw new ArgumentException($"{op} stride must be positive (got {stride}).");
+        if (padding is not (ConvPadding.Zero or ConvPadding.Valid or ConvPadding.Circular or ConvPadding.Reflect))
+            throw new ArgumentException($"Unknown padding mode {padding}.");
+        int h = x.Shape[1], wd = x.Shape[2], p = Conv2d.PadAmount(kernel, padding);
+        if (padding == ConvPadding.Reflect && (p >= h || p >= wd))
+            throw new ArgumentException($"Reflect padding {p} needs an input larger than {p}×{p}, got [{string.Join(",", x.Shape)}].");
+        if (padding == ConvPadding.Circular && (p > h || p > wd))
+            throw new ArgumentException($"Circular padding {p} needs an input of at least {p}×{p}, got [{string.Join(",", x.Shape)}].");
+        int ho = Conv2d.OutSize(h, kernel, stride, padding), wo = Conv2d.OutSize(wd, kernel, stride, padding);
+        if (ho < 1 || wo < 1)
+            throw new ArgumentException($"Input [{string.Join(",", x.Shape)}] is too small for a {kernel}×{kernel} {padding} convolution.");
+        return [x.Shape[0], ho, wo, w.Shape[0]];
+    }
+
+    /// <summary>db += Σ over pixels of dy (pixels × co), without scratch.</summary>
+    public static void AddBiasGradient(float[] dy, int co, float[] db)
+    {
+        Span<float> d = db.AsSpan(0, co);
+        for (int at = 0; at + co <= dy.Length; at += co)
+            TensorPrimitives.Add(d, dy.AsSpan(at, co), d);
     }
 }
 

@@ -18,6 +18,11 @@ internal sealed class InstanceNormOp : Op
         _rstd = new float[x.Shape[0] * x.Shape[3]];
     }
 
+    // Backward reads x (and re-derives the ReLU mask from it), never y.
+    public override bool BackwardReadsOutput => false;
+
+    public override long WorkspaceBytes => 8L * _mean.Length;
+
     private static Value[] InputList(Value x, Value? gamma, Value? beta)
         => gamma is null ? (beta is null ? [x] : [x, beta]) : (beta is null ? [x, gamma] : [x, gamma, beta]);
 
@@ -68,6 +73,8 @@ internal sealed class SoftmaxChannelsOp : Op
             throw new ArgumentException($"SoftmaxChannels needs a positive finite temperature (got {temperature}).");
         _x = x; _temperature = temperature;
     }
+
+    public override bool BackwardReadsInput(int index) => false;
 
     private int Positions => _x.Shape[0] * _x.Shape[1] * _x.Shape[2];
 

@@ -13,6 +13,10 @@ internal sealed class UpsampleNearestOp : Op
         _x = x; _factor = factor;
     }
 
+    public override bool BackwardReadsInput(int index) => false;
+
+    public override bool BackwardReadsOutput => false;
+
     private static int[] OutShape(Value x, int factor)
     {
         RequireRank(x, 4, "UpsampleNearest");
@@ -48,6 +52,13 @@ internal sealed class MaxPoolOp : Op
         _x = x; _kernel = kernel; _stride = stride; _padding = padding;
         _winner = new int[Value.Numel(OutputShape)];
     }
+
+    // Backward routes through the winners recorded by forward.
+    public override bool BackwardReadsInput(int index) => false;
+
+    public override bool BackwardReadsOutput => false;
+
+    public override long WorkspaceBytes => 4L * _winner.Length;
 
     private static int[] OutShape(Value x, int kernel, int stride, int padding)
     {

@@ -14,6 +14,11 @@ internal static class KernelChecks
             Throw($"Conv3x3 needs n ≥ 0 and positive sizes and channels (got n={n}, h={h}, w={w}, ci={inChannels}, co={outChannels}).");
         }
 
+        if (padding == ConvPadding.Reflect)
+        {
+            Throw("The 3×3 kernels do not implement Reflect padding; reflect-pad the input and run a Valid convolution (Graph.Conv2d does this).");
+        }
+
         if (padding is not (ConvPadding.Zero or ConvPadding.Valid or ConvPadding.Circular))
         {
             Throw($"Unknown padding mode {padding}.");

@@ -305,6 +305,90 @@ public static class KernelComparisons
         return Compare(what + " y", yA, yE, length, c) ?? Compare(what + " dx", dxA, dxE, length, c);
     }
 
+    public static string? CompareConv2d(string kind, int n, int h, int w, int ci, int co, int k, int stride, ConvPadding padding, int seed)
+    {
+        int ho = Conv2d.OutSize(h, k, stride, padding), wo = Conv2d.OutSize(w, k, stride, padding);
+        var x = Random(n * h * w * ci, seed);
+        var dy = Random(n * ho * wo * co, seed + 1);
+        var weight = Random(co * ci * k * k, seed + 2);
+        string what = $"Conv2d.{kind} n={n} {h}×{w} ci={ci} co={co} k={k} s={stride} {padding}";
+        switch (kind)
+        {
+            case "Forward":
+            {
+                bool relu = seed % 2 == 0;
+                var bias = seed % 3 != 0 ? Random(co, seed + 3) : null;
+                int length = n * ho * wo * co;
+                var expected = Garbage(length);
+                var actual = Garbage(length + 5); // nothing past the output may change
+                Conv2d.ForwardReference(x, n, h, w, ci, co, k, stride, weight, bias, expected, padding, relu);
+                Conv2d.Forward(x, n, h, w, ci, co, k, stride, weight, bias, actual, padding, relu);
+                for (int i = length; i < actual.Length; i++)
+                {
+                    if (!float.IsNaN(actual[i]))
+                    {
+                        return $"{what}: wrote past the output at {i}";
+                    }
+                }
+
+                return Compare(what + $" relu={relu} bias={bias is not null}", actual, expected, length, (k * k * ci) + 1);
+            }
+
+            case "BackwardInput":
+            {
+                int length = n * h * w * ci;
+                var expected = Garbage(length);
+                var actual = Garbage(length);
+                Conv2d.BackwardInputReference(dy, n, h, w, ci, co, k, stride, weight, expected, padding);
+                Conv2d.BackwardInput(dy, n, h, w, ci, co, k, stride, weight, actual, padding);
+                return Compare(what, actual, expected, length, k * k * co * 4);
+            }
+
+            case "BackwardWeights":
+            {
+                bool withBias = seed % 2 == 1;
+                var dwExpected = Random(co * ci * k * k, seed + 4);
+                var dwActual = (float[])dwExpected.Clone();
+                var dbExpected = withBias ? Random(co, seed + 5) : null;
+                var dbActual = (float[]?)dbExpected?.Clone();
+                Conv2d.BackwardWeightsReference(x, dy, n, h, w, ci, co, k, stride, dwExpected, dbExpected, padding);
+                Conv2d.BackwardWeights(x, dy, n, h, w, ci, co, k, stride, dwActual, dbActual, padding);
+                int terms = (n * ho * wo * 4) + 1;
+                return Compare(what + " dw", dwActual, dwExpected, dwExpected.Length, terms)
+                    ?? (withBias ? Compare(what + " db", dbActual!, dbExpected!, co, terms) : null);
+            }
+
+            default:
+                throw new ArgumentException($"Unknown Conv2d kind {kind}.", nameof(kind));
+        }
+    }
+
+    /// <summary>True when an h×w input is valid for a k×k, stride-s convolution with this padding.</summary>
+    public static bool Conv2dFits(int h, int w, int k, int stride, ConvPadding padding)
+    {
+        int p = Conv2d.PadAmount(k, padding);
+        return Conv2d.OutSize(h, k, stride, padding) >= 1 && Conv2d.OutSize(w, k, stride, padding) >= 1
+            && (padding != ConvPadding.Reflect || (p < h && p < w))
+            && (padding != ConvPadding.Circular || (p <= h && p <= w));
+    }
+
+    public static string? ComparePad(int n, int h, int w, int c, int top, int bottom, int left, int right, ConvPadding mode, int seed)
+    {
+        int ho = h + top + bottom, wo = w + left + right;
+        var x = Random(n * h * w * c, seed);
+        var dy = Random(n * ho * wo * c, seed + 1);
+        string what = $"Pad2d n={n} {h}×{w} c={c} pads {top},{bottom},{left},{right} {mode}";
+        var e = Garbage(n * ho * wo * c);
+        var a = Garbage(n * ho * wo * c);
+        Pad2d.ForwardReference(x, n, h, w, c, top, bottom, left, right, mode, e);
+        Pad2d.Forward(x, n, h, w, c, top, bottom, left, right, mode, a);
+        var de = Garbage(n * h * w * c);
+        var da = Garbage(n * h * w * c);
+        Pad2d.BackwardReference(dy, n, h, w, c, top, bottom, left, right, mode, de);
+        Pad2d.Backward(dy, n, h, w, c, top, bottom, left, right, mode, da);
+        return Compare(what + " forward", a, e, e.Length, 1) ?? Compare(what + " backward", da, de, de.Length, 4);
+    }
+
     /// <summary>A representative set of cases (every kernel, padding, tail and vector width) for the child-process check.</summary>
     public static IEnumerable<Func<string?>> RepresentativeCases()
     {
@@ -323,6 +407,39 @@ public static class KernelComparisons
                 yield return () => CompareConvForward(sn, sh, sw, sci, sco, padding, relu: s % 2 == 0, withBias: s % 3 != 0, s);
                 yield return () => CompareConvBackwardInput(sn, sh, sw, sci, sco, padding, s);
                 yield return () => CompareConvBackwardWeights(sn, sh, sw, sci, sco, padding, withBias: s % 2 == 1, s);
+            }
+        }
+
+        var conv2dPaddings = new[] { ConvPadding.Zero, ConvPadding.Valid, ConvPadding.Reflect, ConvPadding.Circular };
+        var conv2dShapes = new (int N, int H, int W, int Ci, int Co, int K, int Stride)[]
+        {
+            (1, 11, 9, 3, 16, 9, 1), (2, 9, 8, 17, 33, 3, 2), (1, 13, 17, 8, 5, 7, 2), (1, 8, 7, 33, 3, 1, 2),
+            (2, 7, 6, 5, 32, 4, 1), (1, 9, 10, 16, 31, 2, 1), (1, 12, 11, 7, 15, 3, 3), (1, 40, 9, 3, 4, 3, 2),
+            (1, 37, 8, 4, 7, 9, 1), (1, 41, 7, 2, 3, 9, 2),
+        };
+        foreach (var (cn, ch, cw, cci, cco, ck, cs) in conv2dShapes)
+        {
+            foreach (var padding in conv2dPaddings)
+            {
+                if (!Conv2dFits(ch, cw, ck, cs, padding))
+                {
+                    continue;
+                }
+
+                foreach (string kind in new[] { "Forward", "BackwardInput", "BackwardWeights" })
+                {
+                    int s = seed++;
+                    yield return () => CompareConv2d(kind, cn, ch, cw, cci, cco, ck, cs, padding, s);
+                }
+            }
+        }
+
+        foreach (var mode in new[] { ConvPadding.Zero, ConvPadding.Reflect, ConvPadding.Circular })
+        {
+            foreach (var (pn, ph, pw, pc, t, b, l, r) in new[] { (1, 5, 7, 3, 1, 1, 1, 1), (2, 6, 9, 17, 3, 2, 0, 4), (1, 9, 5, 64, 4, 4, 3, 3) })
+            {
+                int s = seed++;
+                yield return () => ComparePad(pn, ph, pw, pc, t, b, l, r, mode, s);
             }
         }
 
