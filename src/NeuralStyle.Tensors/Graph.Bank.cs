@@ -99,7 +99,7 @@ public sealed partial class Graph
     /// The one place the bank convolves. Switching to the general convolution is this line:
     /// <c>Conv2d(x, weight, bias, 1, padding)</c> (which also brings reflection padding and other kernel sizes).
     /// </summary>
-    private Value BankConv(Value x, Value weight, Value? bias, ConvPadding padding) => Conv3x3(x, weight, bias, padding);
+    private Value BankConv(Value x, Value weight, Value? bias, ConvPadding padding) => Conv2d(x, weight, bias, 1, padding);
 
     private static Func<int> SetOf(int[] setOfSample, int sample, int sets) => () =>
     {

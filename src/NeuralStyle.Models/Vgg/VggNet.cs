@@ -6,9 +6,6 @@ namespace NeuralStyle.Models.Vgg;
 
 public enum PoolingKind { Max, Avg }
 
-/// <summary>Thrown when a weights file does not fit the network it is loaded into.</summary>
-public sealed class ModelWeightsException(string message) : Exception(message);
-
 /// <summary>
 /// A VGG-16/19 feature network (torchvision's <c>features</c> layout: keys <c>features.N.weight</c>/<c>.bias</c>)
 /// that is run only up to the deepest layer a loss needs.
