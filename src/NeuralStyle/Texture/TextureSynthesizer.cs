@@ -236,8 +236,12 @@ public sealed class TextureSynthesizer
         _tf.Forward(source.Data, data);
         Value[][] grams = SourcePass(g, data, source.Width, source.Height, layers, what);
         g.Forward();
+        LastSourcePassPeakBytes = Math.Max(LastSourcePassPeakBytes, g.PeakAllocatedBytes);
         return grams.Select(level => level.Select(v => v.Data).ToArray()).ToArray();
     }
+
+    /// <summary>The largest <see cref="Graph.PeakAllocatedBytes"/> of the source passes <see cref="Prepare"/> ran.</summary>
+    public long LastSourcePassPeakBytes { get; private set; }
 
     /// <summary>The normalised Grams (kept) of one source image on every pyramid level.</summary>
     private Value[][] SourcePass(Graph g, float[]? data, int width, int height, LayerRef[] layers, string what)

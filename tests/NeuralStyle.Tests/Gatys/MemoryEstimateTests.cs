@@ -54,3 +54,30 @@ public class MemoryEstimateTests
         Assert.True(MemoryEstimate.Stylize(o, net, edge + 64, (edge + 64) * 3 / 4) > budget);
     }
 }
+
+public class TextureMemoryEstimateTests
+{
+    /// <summary>The texture estimate (less the base) is the measured peak of the source passes and the loss graph, plus weights and L-BFGS state.</summary>
+    [Theory]
+    [InlineData(96, 2, 1)]
+    [InlineData(200, 3, 1)]
+    [InlineData(128, 3, 2)]
+    public void Estimate_MatchesMeasuredPeak(int size, int octaves, int count)
+    {
+        var o = new NeuralStyle.Texture.TextureOptions { Width = size, Octaves = octaves, Count = count, Padding = NeuralStyle.Texture.TexturePadding.Circular, Layers = ["relu1_1", "relu2_1"] };
+        var net = VggNet.Random(VggArchitecture.Vgg19, 1);
+        var synth = new NeuralStyle.Texture.TextureSynthesizer(o, new Backbone(net, InputFlavor.Torchvision, "random"));
+        var source = new Image(size, size, 3);
+        new NeuralStyle.Tensors.Rng(3).FillUniform(source.Data, 0, 1);
+        NeuralStyle.Core.LossProblem p = synth.Prepare([source]);
+        p.Evaluate(withGradient: true);
+        p.Evaluate(withGradient: true);
+        int deepest = o.Layers.Max(l => net.Layers.Resolve(l).Index);
+        long targets = p.Graph.Nodes.Where(v => v.IsLeaf && v.Name?.StartsWith("target:", StringComparison.Ordinal) == true).Sum(v => 4L * v.Length);
+        long pixels = (long)size * size * 3 * count;
+        long measured = targets + Math.Max(synth.LastSourcePassPeakBytes, p.Graph.PeakAllocatedBytes)
+                        + MemoryBudget.WeightBytes(net, deepest) + 4 * pixels * (2L * o.LbfgsHistory + 8);
+        long predicted = NeuralStyle.Texture.TextureSynthesizer.EstimateBytes(o, net, [(size, size)]) - MemoryBudget.BaseBytes;
+        Assert.InRange((double)predicted / measured, 0.97, 1.10);
+    }
+}
