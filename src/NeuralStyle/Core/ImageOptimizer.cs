@@ -151,8 +151,9 @@ public static class ImageOptimizer
             var lbfgs = new Lbfgs(x.Length, new LbfgsOptions
             {
                 LearningRate = s.LearningRate,
+                // torch.optim.LBFGS(max_iter=n): n steps, the last one without a new evaluation (the final row
+                // evaluates the result); its default evaluation budget (5n/4) never cuts a run without line search short.
                 MaxIterations = n,
-                MaxEvaluations = s.StrongWolfe ? null : n,
                 HistorySize = s.LbfgsHistory,
                 ToleranceGrad = s.ToleranceGrad,
                 ToleranceChange = s.ToleranceChange,

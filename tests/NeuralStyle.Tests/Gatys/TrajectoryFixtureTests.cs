@@ -68,6 +68,21 @@ public class TrajectoryFixtureTests
         Assert.True(rows[^1].Loss < rows[0].Loss / 10, "L-BFGS did not reduce the loss tenfold in 10 evaluations");
     }
 
+    /// <summary>
+    /// torch.optim.LBFGS(max_iter=N) takes N steps, the last without a new evaluation: N evaluations during the run,
+    /// then the final row evaluates the image after the N-th step (it used to stop after N−1 and repeat the last row).
+    /// </summary>
+    [Fact]
+    public void Lbfgs_Iterations_TakesThatManySteps_AndTheLastRowIsTheNewImage()
+    {
+        (var rows, _) = Run("neural-style", "lbfgs_neural-style",
+            o => o with { Optimizer = OptimizerKind.Lbfgs, Iterations = 6, LbfgsHistory = 5, LearningRate = 1 });
+        Assert.Equal(7, rows.Count);
+        Assert.Equal(6, rows[^1].Step);
+        Assert.NotEqual(rows[^2].Loss, rows[^1].Loss);
+        Assert.True(rows[^1].Loss < rows[^2].Loss, $"the last step should lower the loss: {rows[^2].Loss:R} -> {rows[^1].Loss:R}");
+    }
+
     [Fact]
     public void Adam_GatysTf_TenSteps_MatchTorchAdam()
     {
