@@ -58,21 +58,17 @@ public static unsafe partial class Conv3x3
                 for (int oy0 = 0; oy0 < ho; oy0 += g.SegmentRows)
                 {
                     int rows = Math.Min(g.SegmentRows, ho - oy0);
-                    // Phase 1: both scratches, split by rows (rows + 2 of x, rows of dy).
-                    KernelThreading.For((2 * rows) + 2, 8, (r0, r1) =>
+                    // Phase 1: both scratches, split by rows (unit r: x row r of rows + 2, and dy row r when r < rows).
+                    KernelThreading.For(rows + 2, 4, (r0, r1) =>
                     {
                         fixed (float* xSrc = x, dySrc = dy, xDst = xPacked, dyDst = dyPacked)
                         {
                             for (int r = r0; r < r1; r++)
                             {
-                                if (r < rows + 2)
+                                PackXRow(xSrc, g, b, oy0 - g.Pad + r, r, xDst);
+                                if (r < rows)
                                 {
-                                    PackXRow(xSrc, g, b, oy0 - g.Pad + r, r, xDst);
-                                }
-                                else
-                                {
-                                    int dyRow = r - (rows + 2);
-                                    PackDyRow(dySrc + ((((long)b * ho) + oy0 + dyRow) * wo * co), g, dyRow, dyDst);
+                                    PackDyRow(dySrc + ((((long)b * ho) + oy0 + r) * wo * co), g, r, dyDst);
                                 }
                             }
                         }
