@@ -92,7 +92,9 @@ public static class KernelComparisons
         return Compare($"Conv3x3.BackwardInput n={n} {h}×{w} ci={ci} co={co} {padding}", actual, expected, length, 9 * co);
     }
 
-    public static string? CompareConvBackwardWeights(int n, int h, int w, int ci, int co, ConvPadding padding, bool withBias, int seed)
+    /// <param name="segmentFloats">When positive, the fast path's scratch budget per segment (in floats), so that
+    /// small problems are also cut into several segments of output rows.</param>
+    public static string? CompareConvBackwardWeights(int n, int h, int w, int ci, int co, ConvPadding padding, bool withBias, int seed, int segmentFloats = 0)
     {
         int ho = padding == ConvPadding.Valid ? h - 2 : h, wo = padding == ConvPadding.Valid ? w - 2 : w;
         var x = Random(n * h * w * ci, seed);
@@ -103,8 +105,18 @@ public static class KernelComparisons
         var dbExpected = withBias ? Random(co, seed + 3) : null;
         var dbActual = (float[]?)dbExpected?.Clone();
         Conv3x3.BackwardWeightsReference(x, dy, n, h, w, ci, co, dwExpected, dbExpected, padding);
-        Conv3x3.BackwardWeights(x, dy, n, h, w, ci, co, dwActual, dbActual, padding);
-        string what = $"Conv3x3.BackwardWeights n={n} {h}×{w} ci={ci} co={co} {padding} bias={withBias}";
+        Conv3x3.WeightsSegmentFloatsForTests = segmentFloats;
+        try
+        {
+            Conv3x3.BackwardWeights(x, dy, n, h, w, ci, co, dwActual, dbActual, padding);
+        }
+        finally
+        {
+            Conv3x3.WeightsSegmentFloatsForTests = 0;
+        }
+
+        string what = $"Conv3x3.BackwardWeights n={n} {h}×{w} ci={ci} co={co} {padding} bias={withBias}" +
+                      (segmentFloats > 0 ? $" segment={segmentFloats}" : "");
         int terms = (n * ho * wo) + 1;
         return Compare(what + " dw", dwActual, dwExpected, dwExpected.Length, terms)
             ?? (withBias ? Compare(what + " db", dbActual!, dbExpected!, co, terms) : null);
@@ -440,6 +452,23 @@ public static class KernelComparisons
             {
                 int s = seed++;
                 yield return () => ComparePad(pn, ph, pw, pc, t, b, l, r, mode, s);
+            }
+        }
+
+        // Backward-to-weights: batches, small images with many channels (more than 64 ci blocks: two ci groups),
+        // channel tails, co-block counts that need ci groups to split evenly between cores, rows wider than a band,
+        // and images cut into segments of 1 and of a few output rows.
+        var weightShapes = new (int N, int H, int W, int Ci, int Co, int Segment)[]
+        {
+            (4, 6, 7, 17, 40, 0), (1, 3, 4, 520, 70, 0), (2, 3, 3, 69, 96, 0), (1, 5, 6, 7, 1, 0), (1, 4, 9, 31, 31, 0),
+            (1, 5, 5, 16, 96, 0), (3, 4, 5, 1, 33, 0), (1, 3, 300, 8, 15, 0), (2, 13, 11, 17, 33, 2000), (4, 9, 10, 15, 64, 6000),
+        };
+        foreach (var (wn, wh, ww, wci, wco, segment) in weightShapes)
+        {
+            foreach (var padding in paddings)
+            {
+                int s = seed++;
+                yield return () => CompareConvBackwardWeights(wn, wh, ww, wci, wco, padding, withBias: s % 2 == 0, s, segment);
             }
         }
 
