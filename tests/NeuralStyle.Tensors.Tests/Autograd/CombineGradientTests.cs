@@ -9,12 +9,7 @@ namespace NeuralStyle.Tensors.Tests.Autograd;
 /// </summary>
 public class CombineGradientTests
 {
-    private static float[] Random(int n, int seed, double lo = -1, double hi = 1)
-    {
-        var a = new float[n];
-        new Rng((ulong)seed).FillUniform(a, lo, hi);
-        return a;
-    }
+    private static float[] Random(int n, int seed, double lo = -1, double hi = 1) => FiniteDifferences.Random(n, seed, lo, hi);
 
     /// <summary>
     /// Makes one parameter per shape (random data), builds y = op(g, parameters), loss = Σ r ⊙ y, and checks
@@ -26,31 +21,7 @@ public class CombineGradientTests
         var leaves = new Value[shapes.Length];
         for (int i = 0; i < shapes.Length; i++)
             leaves[i] = g.Parameter(Random(Value.Numel(shapes[i]), 10 + i), shapes[i], $"p{i}");
-        Value y = op(g, leaves);
-        Value r = g.Constant(Random(y.Length, 2), y.Shape);
-        Value loss = g.Sum(g.Mul(y, r));
-        g.Forward();
-        g.Backward(loss);
-        var rng = new Rng(3);
-        foreach (Value x in leaves)
-        {
-            float[] grad = (float[])x.Grad!.Clone();
-            for (int probe = 0; probe < Math.Min(16, x.Length); probe++)
-            {
-                int i = (int)(rng.NextUInt64() % (ulong)x.Length);
-                float keep = x.Data[i];
-                x.Data[i] = keep + (float)eps;
-                g.Forward();
-                double plus = loss.Data[0];
-                x.Data[i] = keep - (float)eps;
-                g.Forward();
-                double minus = loss.Data[0];
-                x.Data[i] = keep;
-                double fd = (plus - minus) / (2 * eps);
-                Assert.True(Math.Abs(fd - grad[i]) <= tol * (1 + Math.Abs(fd)), $"{x.Name} coordinate {i}: finite difference {fd:G6}, autograd {grad[i]:G6}");
-            }
-        }
-        g.Forward();
+        FiniteDifferences.Check(g, FiniteDifferences.Contracted(g, op(g, leaves)), leaves, eps, tol);
     }
 
     [Theory]

@@ -1,7 +1,6 @@
-using System.Buffers.Binary;
-using System.Text;
-using System.Text.Json;
 using NeuralStyle.Tensors.Kernels;
+using NeuralStyle.TestSupport;
+using NeuralStyle.Weights;
 
 namespace NeuralStyle.Tensors.Tests.Autograd;
 
@@ -66,64 +65,13 @@ public class ConvFixtureTests
     private static void AssertClose(string what, float[] actual, float[] expected)
     {
         Assert.Equal(expected.Length, actual.Length);
-        double maxDiff = 0, maxRef = 0;
-        for (int i = 0; i < expected.Length; i++)
-        {
-            maxDiff = Math.Max(maxDiff, Math.Abs((double)actual[i] - expected[i]));
-            maxRef = Math.Max(maxRef, Math.Abs((double)expected[i]));
-            Assert.False(float.IsNaN(actual[i]), $"{what}[{i}] is NaN");
-        }
-
-        double relative = maxRef == 0 ? maxDiff : maxDiff / maxRef;
+        double relative = Fixtures.RelativeError(actual, expected);
         Assert.True(relative <= Tolerance, $"{what}: relative error {relative:G3} > {Tolerance}");
     }
 
-    private sealed record Tensor(int[] Shape, float[] Data);
-
     private static int[] NhwcShape(int[] nchw) => [nchw[0], nchw[2], nchw[3], nchw[1]];
 
-    private static float[] ToNhwc(Tensor t)
-    {
-        int n = t.Shape[0], c = t.Shape[1], h = t.Shape[2], w = t.Shape[3];
-        var r = new float[t.Data.Length];
-        for (int b = 0; b < n; b++)
-            for (int ch = 0; ch < c; ch++)
-                for (int y = 0; y < h; y++)
-                    for (int x = 0; x < w; x++)
-                        r[(((b * h) + y) * w + x) * c + ch] = t.Data[(((b * c) + ch) * h + y) * w + x];
-        return r;
-    }
+    private static float[] ToNhwc(WeightTensor t) => Fixtures.ToNhwc(t);
 
-    /// <summary>A minimal safetensors reader (F32 only): this test project does not reference NeuralStyle.Weights.</summary>
-    private static Dictionary<string, Tensor> Read(string name)
-    {
-        byte[] bytes = File.ReadAllBytes(Locate(name + ".safetensors"));
-        int headerLength = (int)BinaryPrimitives.ReadUInt64LittleEndian(bytes);
-        using var header = JsonDocument.Parse(Encoding.UTF8.GetString(bytes, 8, headerLength));
-        var result = new Dictionary<string, Tensor>();
-        foreach (JsonProperty p in header.RootElement.EnumerateObject())
-        {
-            if (p.Name == "__metadata__") continue;
-            Assert.Equal("F32", p.Value.GetProperty("dtype").GetString());
-            int[] shape = p.Value.GetProperty("shape").EnumerateArray().Select(e => e.GetInt32()).ToArray();
-            int begin = p.Value.GetProperty("data_offsets")[0].GetInt32(), end = p.Value.GetProperty("data_offsets")[1].GetInt32();
-            var data = new float[(end - begin) / 4];
-            for (int i = 0; i < data.Length; i++)
-                data[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan(8 + headerLength + begin + (4 * i)));
-            result[p.Name] = new Tensor(shape, data);
-        }
-
-        return result;
-    }
-
-    private static string Locate(string file)
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        {
-            string f = Path.Combine(d.FullName, "tests", "fixtures", "engine", "conv", file);
-            if (File.Exists(f)) return f;
-        }
-
-        throw new FileNotFoundException($"{file} not found under tests/fixtures/engine/conv above {AppContext.BaseDirectory}");
-    }
+    private static IReadOnlyDictionary<string, WeightTensor> Read(string name) => SafeTensors.Read(Fixtures.Engine("conv", name + ".safetensors"));
 }

@@ -8,41 +8,11 @@ namespace NeuralStyle.Tensors.Tests.Autograd;
 /// </summary>
 public class ConvGradientTests
 {
-    private static float[] Random(int n, int seed, double lo = -1, double hi = 1)
-    {
-        var a = new float[n];
-        new Rng((ulong)seed).FillUniform(a, lo, hi);
-        return a;
-    }
+    private static float[] Random(int n, int seed, double lo = -1, double hi = 1) => FiniteDifferences.Random(n, seed, lo, hi);
 
     /// <summary>Checks d loss / d v at a few random coordinates of every variable by central differences.</summary>
     private static void CheckAll(Graph g, Value loss, Value[] variables, double eps = 1e-2, double tol = 1e-2)
-    {
-        g.Forward();
-        g.Backward(loss);
-        var rng = new Rng(5);
-        foreach (Value v in variables)
-        {
-            float[] grad = (float[])v.Grad!.Clone();
-            for (int probe = 0; probe < Math.Min(16, v.Length); probe++)
-            {
-                int i = (int)(rng.NextUInt64() % (ulong)v.Length);
-                float keep = v.Data[i];
-                v.Data[i] = keep + (float)eps;
-                g.Forward();
-                double plus = loss.Data[0];
-                v.Data[i] = keep - (float)eps;
-                g.Forward();
-                double minus = loss.Data[0];
-                v.Data[i] = keep;
-                double fd = (plus - minus) / (2 * eps);
-                Assert.True(Math.Abs(fd - grad[i]) <= tol * (1 + Math.Abs(fd)),
-                    $"{v.Name} coordinate {i}: finite difference {fd:G6}, autograd {grad[i]:G6}");
-            }
-        }
-
-        g.Forward();
-    }
+        => FiniteDifferences.Check(g, loss, variables, eps, tol, seed: 5);
 
     public static TheoryData<int, int, ConvPadding> KernelStridePadding()
     {

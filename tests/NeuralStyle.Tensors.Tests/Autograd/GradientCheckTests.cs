@@ -9,12 +9,7 @@ namespace NeuralStyle.Tensors.Tests.Autograd;
 /// </summary>
 public class GradientCheckTests
 {
-    private static float[] Random(int n, int seed, double lo = -1, double hi = 1)
-    {
-        var a = new float[n];
-        new Rng((ulong)seed).FillUniform(a, lo, hi);
-        return a;
-    }
+    private static float[] Random(int n, int seed, double lo = -1, double hi = 1) => FiniteDifferences.Random(n, seed, lo, hi);
 
     /// <summary>Builds loss = Σ r ⊙ op(x), checks d loss/dx at a few coordinates by central differences.</summary>
     private static void Check(int[] shape, Func<Graph, Value, Value> op, double lo = -1, double hi = 1, double eps = 1e-2, double tol = 2e-2)
@@ -22,27 +17,7 @@ public class GradientCheckTests
         var g = new Graph();
         Value x = g.Input(shape, requiresGrad: true);
         Random(x.Length, 1, lo, hi).CopyTo(x.Data, 0);
-        Value y = op(g, x);
-        Value r = g.Constant(Random(y.Length, 2), y.Shape);
-        Value loss = g.Sum(g.Mul(y, r));
-        g.Forward();
-        g.Backward(loss);
-        float[] grad = (float[])x.Grad!.Clone();
-        var rng = new Rng(3);
-        for (int probe = 0; probe < Math.Min(24, x.Length); probe++)
-        {
-            int i = (int)(rng.NextUInt64() % (ulong)x.Length);
-            float keep = x.Data[i];
-            x.Data[i] = keep + (float)eps;
-            g.Forward();
-            double plus = loss.Data[0];
-            x.Data[i] = keep - (float)eps;
-            g.Forward();
-            double minus = loss.Data[0];
-            x.Data[i] = keep;
-            double fd = (plus - minus) / (2 * eps);
-            Assert.True(Math.Abs(fd - grad[i]) <= tol * (1 + Math.Abs(fd)), $"coordinate {i}: finite difference {fd:G6}, autograd {grad[i]:G6}");
-        }
+        FiniteDifferences.Check(g, FiniteDifferences.Contracted(g, op(g, x)), [x], eps, tol, probes: 24);
     }
 
     [Fact] public void Square_MatchesFiniteDifferences() => Check([2, 3, 4, 5], (g, x) => g.Square(x));
@@ -164,12 +139,7 @@ public class ReluMaskTests
 /// <summary>Gradients reach every input of every op, also a weight computed from other values; frozen packing is never stale.</summary>
 public class ParameterGradientTests
 {
-    private static float[] Random(int n, int seed, double lo = -1, double hi = 1)
-    {
-        var a = new float[n];
-        new Rng((ulong)seed).FillUniform(a, lo, hi);
-        return a;
-    }
+    private static float[] Random(int n, int seed, double lo = -1, double hi = 1) => FiniteDifferences.Random(n, seed, lo, hi);
 
     [Fact]
     public void ComputedConvWeight_PassesGradientToItsSources()

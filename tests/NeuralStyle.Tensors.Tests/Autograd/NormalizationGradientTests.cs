@@ -6,45 +6,14 @@ namespace NeuralStyle.Tensors.Tests.Autograd;
 /// </summary>
 public class NormalizationGradientTests
 {
-    private static float[] Random(int n, int seed, double lo = -1, double hi = 1)
-    {
-        var a = new float[n];
-        new Rng((ulong)seed).FillUniform(a, lo, hi);
-        return a;
-    }
+    private static float[] Random(int n, int seed, double lo = -1, double hi = 1) => FiniteDifferences.Random(n, seed, lo, hi);
 
     /// <summary>Checks d loss/d leaf for every leaf at a few coordinates by central differences in double.</summary>
     private static void Check(Func<Graph, Value[]> leaves, Func<Graph, Value[], Value> op, double eps = 1e-2, double tol = 2e-2)
     {
         var g = new Graph();
         Value[] inputs = leaves(g);
-        Value y = op(g, inputs);
-        Value r = g.Constant(Random(y.Length, 2), y.Shape);
-        Value loss = g.Sum(g.Mul(y, r));
-        g.Forward();
-        g.Backward(loss);
-        var rng = new Rng(3);
-        foreach (Value leaf in inputs)
-        {
-            float[] grad = (float[])leaf.Grad!.Clone();
-            Assert.Contains(grad, v => v != 0f);
-            for (int probe = 0; probe < Math.Min(24, leaf.Length); probe++)
-            {
-                int i = (int)(rng.NextUInt64() % (ulong)leaf.Length);
-                float keep = leaf.Data[i];
-                leaf.Data[i] = keep + (float)eps;
-                g.Forward();
-                double plus = loss.Data[0];
-                leaf.Data[i] = keep - (float)eps;
-                g.Forward();
-                double minus = loss.Data[0];
-                leaf.Data[i] = keep;
-                double fd = (plus - minus) / (2 * eps);
-                Assert.True(Math.Abs(fd - grad[i]) <= tol * (1 + Math.Abs(fd)), $"{leaf} coordinate {i}: finite difference {fd:G6}, autograd {grad[i]:G6}");
-            }
-        }
-
-        g.Forward();
+        FiniteDifferences.Check(g, FiniteDifferences.Contracted(g, op(g, inputs)), inputs, eps, tol, probes: 24, requireNonZero: true);
     }
 
     private static Value Leaf(Graph g, int[] shape, int seed, double lo = -1, double hi = 1)
