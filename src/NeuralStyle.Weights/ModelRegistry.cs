@@ -5,11 +5,19 @@ namespace NeuralStyle.Weights;
 /// <param name="Url">Where to download it.</param>
 /// <param name="FileName">File name in the cache folder.</param>
 /// <param name="Flavor">Input convention the weights expect: "caffe" (BGR, 0–255, mean-subtracted) or "torchvision" (RGB, 0–1, ImageNet mean/std).</param>
-/// <param name="Architecture">"vgg19", "vgg16", "resnet50" or "transformer-zip".</param>
+/// <param name="Architecture">"vgg19", "vgg16", "resnet50", "transformer-zip" (an archive of fast-style networks),
+/// "transformer" (a pytorch/examples TransformerNet .pth) or "transformer-onnx" (an ONNX TransformerNet).</param>
 /// <param name="Sha256Prefix">Leading hex digits of the file's SHA-256 (lower case), from torchvision's file-name convention; empty when unknown (then not verified).</param>
 /// <param name="ApproxBytes">Approximate size in bytes (from the parameter count), for progress display when the server sends no length; null when unknown.</param>
 /// <param name="Notes">One line for users.</param>
-public sealed record ModelEntry(string Name, string Url, string FileName, string Flavor, string Architecture, string Sha256Prefix, long? ApproxBytes, string Notes);
+public sealed record ModelEntry(string Name, string Url, string FileName, string Flavor, string Architecture, string Sha256Prefix, long? ApproxBytes, string Notes)
+{
+    /// <summary>The registry entry of the archive this file is unpacked from (null: downloaded directly from <see cref="Url"/>).</summary>
+    public string? Archive { get; init; }
+
+    /// <summary>The file's path inside <see cref="Archive"/> (e.g. <c>saved_models/candy.pth</c>).</summary>
+    public string? ArchiveMember { get; init; }
+}
 
 /// <summary>The table of known weights files (see spec/weights.md). <c>vgg19</c> (the Caffe VGG-19) is the default.</summary>
 public static class ModelRegistry
@@ -35,8 +43,27 @@ public static class ModelRegistry
             "torchvision's ImageNet ResNet-50 (V1 weights)."),
         new("fast-style-models", "https://www.dropbox.com/s/lrvwfehqdcxoza8/saved_models.zip?dl=1", "saved_models.zip",
             "torchvision", "transformer-zip", "", null,
-            "pytorch/examples' candy, mosaic, rain_princess and udnie TransformerNet state dicts in one zip (no published hash)."),
+            "pytorch/examples' candy, mosaic, rain_princess and udnie TransformerNet state dicts in one zip (no published hash: its SHA-256 is recorded at the first download)."),
+        FastStyle("candy"), FastStyle("mosaic"), FastStyle("rain-princess", "rain_princess"), FastStyle("udnie"),
+        ZooOnnx("mosaic"), ZooOnnx("candy"), ZooOnnx("rain-princess"), ZooOnnx("udnie"), ZooOnnx("pointilism"),
     ];
+
+    /// <summary>The flavour of fast-style networks: RGB on a 0–255 scale in and out.</summary>
+    public const string Rgb255 = "rgb255";
+
+    private const string ZooBase = "https://github.com/onnx/models/raw/main/validated/vision/style_transfer/fast_neural_style/model/";
+
+    private static ModelEntry FastStyle(string name, string? member = null) =>
+        new(name, "https://www.dropbox.com/s/lrvwfehqdcxoza8/saved_models.zip?dl=1", $"{member ?? name}.pth", Rgb255, "transformer", "", 6_700_000,
+            $"pytorch/examples' fast-style network '{member ?? name}' (unpacked from fast-style-models; 0-255 RGB).")
+        {
+            Archive = "fast-style-models",
+            ArchiveMember = $"saved_models/{member ?? name}.pth",
+        };
+
+    private static ModelEntry ZooOnnx(string name) =>
+        new($"{name}-onnx", $"{ZooBase}{name}-9.onnx", $"{name}-9.onnx", Rgb255, "transformer-onnx", "", 6_700_000,
+            $"The ONNX model zoo's fast-style '{name}' (opset 9; its fixed 224x224 input does not limit the size we run at).");
 
     /// <summary>Finds an entry by name (case-insensitive), or null.</summary>
     public static ModelEntry? Find(string name)

@@ -50,9 +50,76 @@ public sealed class WeightDownloader
     /// <summary>Returns the cached file's path, downloading it first when it is not cached yet.</summary>
     /// <exception cref="DownloadException">Server unreachable or erroring, stalled, truncated, or wrong hash.</exception>
     /// <exception cref="OperationCanceledException">When <paramref name="ct"/> is cancelled (the partial file is kept for resuming).</exception>
+    /// <remarks>An entry unpacked from an archive (<see cref="ModelEntry.Archive"/>) fetches the archive once and
+    /// unpacks every registry file it holds. A file without a published hash gets its SHA-256 recorded beside it at
+    /// the first download (<see cref="RecordedSha256"/>); a later download must match that record.</remarks>
     public async Task<string> FetchAsync(ModelEntry entry, IProgress<DownloadProgress>? progress, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(entry);
+        if (entry.Archive is { } archiveName)
+        {
+            ModelEntry archive = ModelRegistry.Find(archiveName)
+                ?? throw new ArgumentException($"The entry '{entry.Name}' names an unknown archive '{archiveName}'.", nameof(entry));
+            return await FetchFromArchiveAsync(entry, archive, ModelRegistry.All.Where(e => e.Archive == archive.Name), progress, ct).ConfigureAwait(false);
+        }
+        string path = await FetchFileAsync(entry, progress, ct).ConfigureAwait(false);
+        var members = ModelRegistry.All.Where(e => e.Archive == entry.Name && !_cache.IsCached(e)).ToList();
+        if (members.Count > 0) Unpack(path, members);
+        return path;
+    }
+
+    /// <summary>The SHA-256 this downloader recorded for a file that had no published hash (null: none recorded).</summary>
+    public string? RecordedSha256 { get; private set; }
+
+    /// <summary>Where the SHA-256 of a file without a published hash is recorded at its first download.</summary>
+    public string RecordPathFor(ModelEntry entry) => _cache.PathFor(entry) + ".sha256";
+
+    /// <summary>
+    /// Fetches <paramref name="member"/> from <paramref name="archive"/> (a zip): downloads the archive once into the
+    /// cache, then unpacks <paramref name="member"/> and every entry of <paramref name="siblings"/> that is not cached
+    /// yet, each written atomically. Returns the member's path.
+    /// </summary>
+    public async Task<string> FetchFromArchiveAsync(ModelEntry member, ModelEntry archive, IEnumerable<ModelEntry> siblings,
+        IProgress<DownloadProgress>? progress, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(member);
+        ArgumentNullException.ThrowIfNull(archive);
+        ArgumentNullException.ThrowIfNull(siblings);
+        if (_cache.IsCached(member)) return _cache.PathFor(member);
+        string zip = await FetchFileAsync(archive, progress, ct).ConfigureAwait(false);
+        Unpack(zip, [member, .. siblings.Where(s => s != member && !_cache.IsCached(s))]);
+        return _cache.PathFor(member);
+    }
+
+    /// <summary>Unpacks the members (their <see cref="ModelEntry.ArchiveMember"/>) of a zip into the cache, atomically.</summary>
+    public void Unpack(string zipPath, IReadOnlyList<ModelEntry> members)
+    {
+        ArgumentNullException.ThrowIfNull(zipPath);
+        ArgumentNullException.ThrowIfNull(members);
+        try
+        {
+            using var zip = System.IO.Compression.ZipFile.OpenRead(zipPath);
+            foreach (ModelEntry m in members)
+            {
+                string want = m.ArchiveMember ?? m.FileName;
+                var item = zip.GetEntry(want) ?? zip.Entries.FirstOrDefault(z => z.FullName.EndsWith("/" + Path.GetFileName(want), StringComparison.Ordinal))
+                    ?? throw new WeightFormatException($"The archive {zipPath} has no '{want}' (for '{m.Name}'); delete it and fetch again.");
+                if (item.Length > (1L << 32)) throw new WeightFormatException($"'{want}' in {zipPath} claims {item.Length} bytes, more than any weights file.");
+                NeuralStyle.IO.AtomicFile.Write(_cache.PathFor(m), target =>
+                {
+                    using Stream source = item.Open();
+                    source.CopyTo(target);
+                });
+            }
+        }
+        catch (InvalidDataException e)
+        {
+            throw new WeightFormatException($"The archive {zipPath} is not a readable zip ({e.Message}); delete it and fetch again.", e);
+        }
+    }
+
+    private async Task<string> FetchFileAsync(ModelEntry entry, IProgress<DownloadProgress>? progress, CancellationToken ct)
+    {
         string final = _cache.PathFor(entry);
         if (_cache.IsCached(entry)) return final;
         try
@@ -83,6 +150,27 @@ public sealed class WeightDownloader
                 throw new DownloadException(
                     $"The file downloaded from {entry.Url} has SHA-256 {actual[..Math.Min(16, actual.Length)]}…, not {entry.Sha256Prefix}…, so it was deleted; try again later or download it by hand and pass it with --weights PATH.");
             }
+        }
+        else
+        {
+            // No published hash: trust on first use. Record it, and hold later downloads to the record.
+            string actual = await HashAsync(partial, ct).ConfigureAwait(false);
+            string record = RecordPathFor(entry);
+            if (File.Exists(record))
+            {
+                string expected = (await File.ReadAllTextAsync(record, ct).ConfigureAwait(false)).Split(' ', 2)[0].Trim();
+                if (!string.Equals(expected, actual, StringComparison.OrdinalIgnoreCase))
+                {
+                    TryDelete(partial);
+                    throw new DownloadException(
+                        $"The file downloaded from {entry.Url} has SHA-256 {actual[..16]}…, not {expected[..Math.Min(16, expected.Length)]}… recorded at its first download ({record}), so it was deleted; delete the record if the file changed on purpose.");
+                }
+            }
+            else
+            {
+                NeuralStyle.IO.AtomicFile.WriteAllText(record, $"{actual}  {entry.FileName}\n");
+            }
+            RecordedSha256 = actual;
         }
         File.Move(partial, final, overwrite: true);
         return final;

@@ -5,11 +5,11 @@ public class ModelRegistryTests
     [Fact]
     public void All_EveryEntry_HasConsistentFileNameHashAndArchitecture()
     {
-        var architectures = new HashSet<string> { "vgg19", "vgg16", "resnet50", "transformer-zip" };
+        var architectures = new HashSet<string> { "vgg19", "vgg16", "resnet50", "transformer-zip", "transformer", "transformer-onnx" };
         foreach (var e in ModelRegistry.All)
         {
             Assert.Contains(e.Architecture, architectures);
-            Assert.Contains(e.Flavor, new[] { "caffe", "torchvision" });
+            Assert.Contains(e.Flavor, new[] { "caffe", "torchvision", ModelRegistry.Rgb255 });
             Assert.StartsWith("https://", e.Url);
             Assert.Equal(Path.GetFileName(e.FileName), e.FileName);
             if (e.Sha256Prefix.Length > 0)

@@ -110,9 +110,9 @@ public sealed class TransformerNet
         var keys = stateDict.Keys.Where(k => !RunningStats.IsMatch(k)).ToHashSet(StringComparer.Ordinal);
         if (!stateDict.TryGetValue("conv1.conv2d.weight", out WeightTensor? first) || first.Shape.Length != 4)
             throw new ModelWeightsException($"{source} is not a fast style-transfer network (TransformerNet): it has no 'conv1.conv2d.weight'{Describe(keys)}.");
-        TransformerArchitecture? arch = TransformerArchitecture.All.FirstOrDefault(a => a.C1 == first.Shape[0]);
+        TransformerArchitecture? arch = TransformerArchitecture.All.FirstOrDefault(a => a.C1 == first.Shape[0]) ?? InferWidths(stateDict, first);
         if (arch is null)
-            throw new ModelWeightsException($"{source} has a conv1 of {first.Shape[0]} channels; a TransformerNet has 32 (or 16 for the half-width variant).");
+            throw new ModelWeightsException($"{source} has a conv1 of {first.Shape[0]} channels that does not chain into conv2 and conv3 as a TransformerNet's (32 channels, or 16 for the half-width variant).");
         var set = new ParameterSet();
         foreach ((string name, int[] shape) in Layout(arch))
         {
@@ -126,6 +126,15 @@ public sealed class TransformerNet
         if (keys.Count > 0)
             throw new ModelWeightsException($"{source} has keys a TransformerNet does not ({string.Join(", ", keys.Order().Take(3))}{(keys.Count > 3 ? ", …" : "")}).");
         return new TransformerNet(arch, set);
+    }
+
+    /// <summary>Narrower variants (test fixtures, experiments): the widths read from conv1..conv3 when they chain up.</summary>
+    private static TransformerArchitecture? InferWidths(IReadOnlyDictionary<string, WeightTensor> stateDict, WeightTensor conv1)
+    {
+        if (!stateDict.TryGetValue("conv2.conv2d.weight", out WeightTensor? c2) || !stateDict.TryGetValue("conv3.conv2d.weight", out WeightTensor? c3)
+            || c2.Shape.Length != 4 || c3.Shape.Length != 4 || c2.Shape[1] != conv1.Shape[0] || c3.Shape[1] != c2.Shape[0] || conv1.Shape[0] < 1)
+            return null;
+        return new TransformerArchitecture($"custom-{conv1.Shape[0]}-{c2.Shape[0]}-{c3.Shape[0]}", conv1.Shape[0], c2.Shape[0], c3.Shape[0]);
     }
 
     private static string Describe(HashSet<string> keys)
