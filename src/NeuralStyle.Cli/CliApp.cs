@@ -23,6 +23,7 @@ public static class CliApp
         {
             "stylize" => StylizeCommand.Run(rest, ctx),
             "texture" => TextureCommand.Run(rest, ctx),
+            "train" => TrainCommand.Run(rest, ctx),
             "weights" => WeightsCommand.Run(rest, ctx),
             "--version" => Version(ctx),
             _ => throw new UsageException($"Unknown command '{args[0]}'; run 'neuralstyle --help'."),
@@ -53,7 +54,8 @@ public static class CliApp
             return ExitFailure;
         }
         catch (Exception e) when (e is ImageFormatException or WeightFormatException or WeightsUnavailableException or DownloadException
-                                      or IOException or UnauthorizedAccessException or OutOfMemoryException)
+                                      or IOException or UnauthorizedAccessException or OutOfMemoryException
+                                      or NeuralStyle.Models.Training.CheckpointException)
         {
             ctx.Error(e switch
             {
@@ -86,6 +88,7 @@ public static class CliApp
         Commands:
           stylize   turn a photo into a painting in the style of other images (Gatys et al.)
           texture   synthesise a texture from one or more source images (multi-scale Gram matching)
+          train     train a fast style-transfer network for one style on a folder of photos
           weights   list or download pretrained feature networks
 
         Run 'neuralstyle COMMAND --help' for the options of a command.

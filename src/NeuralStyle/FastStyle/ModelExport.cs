@@ -15,6 +15,9 @@ public static class ModelExport
         _ => ModelFormat.Safetensors,
     };
 
+    /// <summary>Whether this build can write <paramref name="format"/> (checked before a run starts, not after it).</summary>
+    public static bool IsAvailable(ModelFormat format) => format != ModelFormat.Onnx; // the ONNX module makes this true
+
     public static void Write(string path, TransformerNet net, ModelFormat format, IReadOnlyDictionary<string, string>? metadata = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
