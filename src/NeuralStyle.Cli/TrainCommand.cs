@@ -25,7 +25,7 @@ public static class TrainCommand
         new("--batch-size", Arity.One, "images per step (default 4)", "N"),
         new("--epochs", Arity.One, "passes over the dataset (default 2)", "N"),
         new("--steps", Arity.One, "exact number of steps (instead of --epochs)", "N"),
-        new("--lr", Arity.One, "Adam learning rate (default 1e-3)", "F") { Binds = ["LearningRate"] },
+        new("--learning-rate", Arity.One, "Adam learning rate (default 1e-3)", "F", "--lr"),
         new("--content-weight", Arity.One, "default 1e5 (1 with the random network)", "F"),
         new("--style-weight", Arity.One, "default 1e10 (10 with the random network)", "F"),
         new("--tv-weight", Arity.One, "L1 total variation of the output (default 0)", "F"),
@@ -158,9 +158,9 @@ public static class TrainCommand
         if (a.Has("--epochs") && a.Has("--steps")) throw new UsageException("Give --epochs or --steps, not both.");
         if (a.Int("--epochs", 1) is { } ep) o = o with { Epochs = ep };
         if (a.Int("--steps", 1) is { } st) o = o with { Steps = st };
-        if (a.Double("--lr", 0) is { } lr)
+        if (a.Double("--learning-rate", 0) is { } lr)
         {
-            if (lr <= 0) throw new UsageException("Option --lr must be positive.");
+            if (lr <= 0) throw new UsageException("Option --learning-rate must be positive.");
             o = o with { LearningRate = lr };
         }
         if (a.Double("--content-weight", 0) is { } cw) o = o with { ContentWeight = cw };
