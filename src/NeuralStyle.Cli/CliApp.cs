@@ -24,6 +24,7 @@ public static class CliApp
             "stylize" => StylizeCommand.Run(rest, ctx),
             "texture" => TextureCommand.Run(rest, ctx),
             "apply" => ApplyCommand.Run(rest, ctx),
+            "train" => TrainCommand.Run(rest, ctx),
             "weights" => WeightsCommand.Run(rest, ctx),
             "--version" => Version(ctx),
             _ => throw new UsageException($"Unknown command '{args[0]}'; run 'neuralstyle --help'."),
@@ -55,7 +56,8 @@ public static class CliApp
         }
         catch (Exception e) when (e is ImageFormatException or WeightFormatException or WeightsUnavailableException or DownloadException
                                       or NeuralStyle.Models.ModelWeightsException
-                                      or IOException or UnauthorizedAccessException or OutOfMemoryException)
+                                      or IOException or UnauthorizedAccessException or OutOfMemoryException
+                                      or NeuralStyle.Models.Training.CheckpointException)
         {
             ctx.Error(e switch
             {
@@ -89,6 +91,7 @@ public static class CliApp
           stylize   turn a photo into a painting in the style of other images (Gatys et al.)
           texture   synthesise a texture from one or more source images (multi-scale Gram matching)
           apply     stylise images with a trained fast-style network (one forward pass each)
+          train     train a fast style-transfer network for one style on a folder of photos
           weights   list or download pretrained feature networks
 
         Run 'neuralstyle COMMAND --help' for the options of a command.
