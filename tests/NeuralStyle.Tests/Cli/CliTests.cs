@@ -16,13 +16,7 @@ public sealed class CliTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = CliApp.Run(args, new CliContext(o, e, interactive: false));
-        return (code, o.ToString(), e.ToString());
-    }
+    private (int Code, string Out, string Err) Run(params string[] args) => NeuralStyle.Tests.Cli.CliRunner.Run(args);
 
     private string[] Narrowed(params string[] args) =>
         ["stylize", "--content", Content, "--style", Style, "--weights", Narrow, "--input-flavor", "caffe", "--size", "45", .. args];

@@ -15,13 +15,7 @@ public sealed class TrainCliTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = CliApp.Run(args, new CliContext(o, e, interactive: false));
-        return (code, o.ToString(), e.ToString());
-    }
+    private (int Code, string Out, string Err) Run(params string[] args) => NeuralStyle.Tests.Cli.CliRunner.Run(args);
 
     private string Dataset()
     {

@@ -18,13 +18,7 @@ public sealed class OptionErrorTests : IDisposable
     private static Backbone Narrow() => new BackboneLoader(new WeightCache(), _ => throw new InvalidOperationException("no download in tests"))
         .Load("vgg19", Fixtures.Gatys("vgg19_narrow.safetensors"), InputFlavor.Caffe, weightsExplicit: true);
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = CliApp.Run(args, new CliContext(o, e, interactive: false));
-        return (code, o.ToString(), e.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => NeuralStyle.Tests.Cli.CliRunner.Run(args);
 
     [Fact]
     public void Stylizer_UnknownLayer_ThrowsOptionExceptionNamingTheProperty()
