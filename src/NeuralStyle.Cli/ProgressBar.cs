@@ -59,7 +59,7 @@ public sealed class ProgressBar(TextWriter writer, bool interactive, int printEv
         }
         if (r.Epoch is { } ep) parts.Add((r.TotalEpochs is { } te ? $"epoch {ep}/{te}" : $"epoch {ep}", 6));
         parts.Add((string.Create(inv, $"{r.Step}/{r.TotalSteps}"), 10));
-        parts.Add(($"loss {Compact(r.Loss)}", 9));
+        if (!double.IsNaN(r.Loss)) parts.Add(($"loss {Compact(r.Loss)}", 9)); // NaN: a job without a loss (apply)
         var groups = r.Groups();
         if (groups.Count > 1 || (groups.Count == 1 && groups[0].Name != "loss"))
             parts.Add(("(" + string.Join(", ", groups.Select(g => $"{Truncate(g.Name, 12)} {Compact(g.Value)}")) + ")", 1));

@@ -147,7 +147,7 @@ public sealed class FastStyleApplier
             ImageIO.Save(result, job.Output, Options.Save);
             done++;
             double seconds = clock.Elapsed.TotalSeconds;
-            Progress?.Invoke(new ProgressRecord(done + skipped, jobs.Count, seconds, 0, new Dictionary<string, double>())
+            Progress?.Invoke(new ProgressRecord(done + skipped, jobs.Count, seconds, double.NaN, new Dictionary<string, double>())
             {
                 Stage = Path.GetFileName(job.Input),
                 ImagesPerSecond = seconds > 0 ? done / seconds : null,

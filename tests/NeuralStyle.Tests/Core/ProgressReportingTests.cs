@@ -122,4 +122,13 @@ public sealed class ProgressReportingTests
     [InlineData(1.5e-7, "1.5e-7")]
     [InlineData(double.NaN, "nan")]
     public void Compact_Numbers(double v, string expected) => Assert.Equal(expected, ProgressBar.Compact(v));
+
+    [Fact]
+    public void Line_OfAJobWithoutALoss_ShowsImagesAndSpeed_NotALoss()
+    {
+        var r = new ProgressRecord(3, 8, 2.0, double.NaN, new Dictionary<string, double>()) { ImagesPerSecond = 1.5 };
+        string line = ProgressBar.Line(r, bar: false);
+        Assert.Contains("3/8", line);
+        Assert.DoesNotContain("loss", line);
+    }
 }
