@@ -42,6 +42,12 @@ if (o.ScheduleCompare is { } svg)
         : ScheduleCompare.Run(512, 500, 300, 50, svg, Console.Out);
 }
 
+if (o.ProfileJohnson)
+{
+    JohnsonProfile.Run(o.Quick ? 256 : 512, o.Runs, Console.Out);
+    return 0;
+}
+
 if (o.Profile)
 {
     (int w, int h) = o.Quick ? (256, 192) : (512, 384);

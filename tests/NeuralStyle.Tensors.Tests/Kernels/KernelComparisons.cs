@@ -416,6 +416,10 @@ public static class KernelComparisons
             (1, 11, 9, 3, 16, 9, 1), (2, 9, 8, 17, 33, 3, 2), (1, 13, 17, 8, 5, 7, 2), (1, 8, 7, 33, 3, 1, 2),
             (2, 7, 6, 5, 32, 4, 1), (1, 9, 10, 16, 31, 2, 1), (1, 12, 11, 7, 15, 3, 3), (1, 40, 9, 3, 4, 3, 2),
             (1, 37, 8, 4, 7, 9, 1), (1, 41, 7, 2, 3, 9, 2),
+            // ConvLargeKernel (stride 1, k ≥ 5): Ci ≤ 4 → 32 (interior 8-pixel tiles and border tiles, row tails) and
+            // Ci = 32·m → 3 (4-pixel tiles and tails); the Johnson network's first and last 9×9 convolutions.
+            (1, 13, 23, 3, 32, 9, 1), (2, 10, 11, 1, 32, 5, 1), (1, 9, 30, 4, 32, 7, 1), (1, 12, 21, 32, 3, 9, 1),
+            (2, 9, 14, 64, 3, 5, 1), (1, 6, 7, 96, 3, 5, 1),
         };
         foreach (var (cn, ch, cw, cci, cco, ck, cs) in conv2dShapes)
         {
