@@ -363,6 +363,22 @@ public static class KernelComparisons
         }
     }
 
+    public static string? CompareUpsampleConv3x3(int n, int h, int w, int ci, int co, bool relu, bool withBias, int seed)
+    {
+        var x = Random(n * h * w * ci, seed);
+        var weight = Random(co * ci * 9, seed + 1);
+        var bias = withBias ? Random(co, seed + 2) : null;
+        int length = n * 4 * h * w * co;
+        var expected = Garbage(length);
+        var actual = Garbage(length + 3);
+        UpsampleConv3x3.ForwardReference(x, n, h, w, ci, co, weight, bias, expected, relu);
+        UpsampleConv3x3.Forward(x, n, h, w, ci, co, weight, bias, actual, relu);
+        string what = $"UpsampleConv3x3 n={n} {h}×{w} ci={ci} co={co} relu={relu} bias={withBias}";
+        for (int i = length; i < actual.Length; i++)
+            if (!float.IsNaN(actual[i])) return $"{what}: wrote past the output at {i}";
+        return Compare(what, actual, expected, length, (9 * ci) + 1);
+    }
+
     /// <summary>True when an h×w input is valid for a k×k, stride-s convolution with this padding.</summary>
     public static bool Conv2dFits(int h, int w, int k, int stride, ConvPadding padding)
     {
@@ -436,6 +452,12 @@ public static class KernelComparisons
                     yield return () => CompareConv2d(kind, cn, ch, cw, cci, cco, ck, cs, padding, s);
                 }
             }
+        }
+
+        foreach (var (un, uh, uw, uci, uco) in new[] { (1, 1, 1, 3, 2), (2, 3, 5, 7, 16), (1, 6, 4, 17, 33), (1, 5, 7, 32, 15), (1, 4, 9, 64 + 5, 32), (1, 2, 37, 2048, 2) })
+        {
+            int s = seed++;
+            yield return () => CompareUpsampleConv3x3(un, uh, uw, uci, uco, relu: s % 2 == 0, withBias: s % 3 != 0, s);
         }
 
         foreach (var mode in new[] { ConvPadding.Zero, ConvPadding.Reflect, ConvPadding.Circular })
