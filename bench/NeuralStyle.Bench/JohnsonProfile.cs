@@ -39,6 +39,13 @@ internal static class JohnsonProfile
             return g.Conv2d(x, g.Constant(w, [co, ci, k, k]), g.Constant(new float[co], [co]), stride, ConvPadding.Reflect);
         }
 
+        Value UpConv(Graph g, Value x, int co)
+        {
+            int ci = x.Shape[3];
+            float[] w = Synthetic.Random(co * ci * 9, 4, (float)Math.Sqrt(1.0 / (9 * ci)));
+            return g.UpsampleConv3x3(x, g.Constant(w, [co, ci, 3, 3]), g.Constant(new float[co], [co]));
+        }
+
         Value Norm(Graph g, Value x, bool relu)
         {
             int c = x.Shape[3];
@@ -56,11 +63,9 @@ internal static class JohnsonProfile
         Time("res conv 3×3 128→128 (×10)", "res conv", 9.0 * 128 * 128 * q * q, (g, x) => Conv(g, x, 128, 3, 1), 128, q);
         Time("res norm 128 (×10)", "norm", 0, (g, x) => Norm(g, x, true), 128, q);
         Time("res add 128 (×5)", "add", 0, (g, x) => g.Add(x, x), 128, q);
-        Time("upsample 128", "upsample", 0, (g, x) => g.UpsampleNearest(x, 2), 128, q);
-        Time("deconv1 3×3 128→64", "up conv", 9.0 * 128 * 64 * hh * hh, (g, x) => Conv(g, x, 64, 3, 1), 128, hh);
+        Time("deconv1 up+3×3 128→64 (fused)", "up conv", 9.0 * 128 * 64 * hh * hh, (g, x) => UpConv(g, x, 64), 128, q);
         Time("in4+relu 64", "norm", 0, (g, x) => Norm(g, x, true), 64, hh);
-        Time("upsample 64", "upsample", 0, (g, x) => g.UpsampleNearest(x, 2), 64, hh);
-        Time("deconv2 3×3 64→32", "up conv", 9.0 * 64 * 32 * h * h, (g, x) => Conv(g, x, 32, 3, 1), 64, h);
+        Time("deconv2 up+3×3 64→32 (fused)", "up conv", 9.0 * 64 * 32 * h * h, (g, x) => UpConv(g, x, 32), 64, hh);
         Time("in5+relu 32", "norm", 0, (g, x) => Norm(g, x, true), 32, h);
         Time("deconv3 9×9 32→3", "conv 9×9", 81.0 * 32 * 3 * h * h, (g, x) => Conv(g, x, 3, 9, 1), 32, h);
 

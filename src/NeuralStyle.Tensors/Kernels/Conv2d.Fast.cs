@@ -25,8 +25,8 @@ public static partial class Conv2d
     {
         if (ConvLargeKernel.Applies(ci, co, k, stride, padding))
         {
-            // The Johnson network's first and last 9×9 convolutions (ConvLargeKernel.cs).
-            ConvLargeKernel.Forward(x, n, h, w, ci, co, k, weight, bias, y, padding, relu);
+            // The Johnson network's 9×9 and stride-2 convolutions (ConvLargeKernel.cs).
+            ConvLargeKernel.Forward(x, n, h, w, ci, co, k, stride, weight, bias, y, padding, relu);
             return;
         }
 

@@ -1,9 +1,10 @@
-// Dedicated forward paths for the two large-kernel convolutions of the Johnson network (9×9, stride 1, reflect
-// padding), where im2col + GEMM wastes most of its time: the first (3→32, K = 243: the GEMM's packing dominates) and
-// the last (32→3: three outputs leave a 32-wide GEMM tile nearly empty). Both read x in place through reflected
-// row/column index tables (no padded copy, no im2col buffer) and split output rows over the threads.
-//  - FewInputs (Ci ≤ 4, Co = 32): 8 output pixels × 32 outputs in 16 Vector512 accumulators, each input value
-//    broadcast against two weight vectors (weights packed [ky][kx][ci][32]).
+// Dedicated direct forward paths for the Johnson network's convolutions that im2col + GEMM serves badly: the 9×9
+// first (3→32, K = 243: the GEMM's packing dominates) and last (32→3: three outputs leave a 32-wide GEMM tile nearly
+// empty), and the 3×3 stride-2 downsampling ones (32→64, 64→128). All read x in place through padded row/column
+// index tables (no padded copy, no im2col buffer) and split output rows over the threads.
+//  - Broadcast (Co a multiple of 32; Ci ≤ 4 with k ≥ 5 at stride 1, or any Ci at stride 2): per block of 32
+//    outputs, 8 output pixels × 32 outputs in 16 Vector512 accumulators, each input value broadcast against two
+//    weight vectors (weights packed [co/32][ky][kx][ci][32]).
 //  - FewOutputs (Ci a multiple of 32, Co = 3): 4 pixels × 3 outputs × 32 input channels in 24 Vector512
 //    accumulators: the products run along the channels (weights packed [ky][kx][o][ci]) and are summed across lanes
 //    once per output at the end.
@@ -17,20 +18,21 @@ internal static unsafe class ConvLargeKernel
 {
     /// <summary>Whether one of the dedicated paths takes this convolution.</summary>
     public static bool Applies(int ci, int co, int k, int stride, ConvPadding padding)
-        => Vector512.IsHardwareAccelerated && stride == 1 && k >= 5
+        => Vector512.IsHardwareAccelerated
            && padding is ConvPadding.Reflect or ConvPadding.Circular or ConvPadding.Valid
-           && ((ci <= 4 && co == 32) || (ci % 32 == 0 && co == 3));
+           && ((stride == 1 && k >= 5 && ((ci <= 4 && co == 32) || (ci % 32 == 0 && co == 3)))
+               || (stride == 2 && co % 32 == 0));
 
-    public static void Forward(float[] x, int n, int h, int w, int ci, int co, int k, float[] weight, float[]? bias, float[] y,
+    public static void Forward(float[] x, int n, int h, int w, int ci, int co, int k, int stride, float[] weight, float[]? bias, float[] y,
                                ConvPadding padding, bool relu)
     {
         int p = Conv2d.PadAmount(k, padding);
-        int ho = Conv2d.OutSize(h, k, 1, padding), wo = Conv2d.OutSize(w, k, 1, padding);
-        // Source row/column of padded coordinate t − p, for t in [0, ho + k − 1) / [0, wo + k − 1).
-        int[] rows = new int[ho + k - 1], cols = new int[wo + k - 1];
+        int ho = Conv2d.OutSize(h, k, stride, padding), wo = Conv2d.OutSize(w, k, stride, padding);
+        // Source row/column of padded coordinate t − p, for t in [0, (ho − 1)·s + k) / [0, (wo − 1)·s + k).
+        int[] rows = new int[((ho - 1) * stride) + k], cols = new int[((wo - 1) * stride) + k];
         for (int t = 0; t < rows.Length; t++) rows[t] = Conv2d.Source(t - p, h, padding);
         for (int t = 0; t < cols.Length; t++) cols[t] = Conv2d.Source(t - p, w, padding);
-        bool fewInputs = ci <= 4;
+        bool broadcast = co % 32 == 0; // otherwise Co = 3 (FewOutputs)
         float[] packed = ArrayPool<float>.Shared.Rent(k * k * ci * co);
         try
         {
@@ -41,7 +43,7 @@ internal static unsafe class ConvLargeKernel
                         {
                             int tap = (ky * k) + kx;
                             float v = weight[((((o * ci) + i) * k) + ky) * k + kx];
-                            if (fewInputs) packed[(((tap * ci) + i) * 32) + o] = v;
+                            if (broadcast) packed[(((((o / 32) * k * k) + tap) * ci + i) * 32) + (o % 32)] = v;
                             else packed[(((tap * 3) + o) * ci) + i] = v;
                         }
 
@@ -57,7 +59,11 @@ internal static unsafe class ConvLargeKernel
                         int b = r / ho, oy = r % ho;
                         float* yRow = yp + ((long)r * wo * co);
                         float* xImage = xp + ((long)b * h * w * ci);
-                        if (fewInputs) RowFewInputs(xImage, w, ci, k, rp + oy, cp, wo, p, wp, bias, yRow, relu);
+                        if (broadcast)
+                        {
+                            for (int cb = 0; cb < co / 32; cb++)
+                                RowBroadcast(xImage, w, ci, co, cb, k, stride, rp + (oy * stride), cp, wo, p, wp + ((long)cb * k * k * ci * 32), bias, yRow, relu);
+                        }
                         else RowFewOutputs(xImage, w, ci, k, rp + oy, cp, wo, p, wp, bias, yRow, relu);
                     }
                 }
@@ -69,17 +75,20 @@ internal static unsafe class ConvLargeKernel
         }
     }
 
-    /// <summary>One output row, Ci ≤ 4 → 32 outputs: tiles of 8 pixels (contiguous x inside the image, index table at the borders).</summary>
-    private static void RowFewInputs(float* x, int w, int ci, int k, int* rows, int* cols, int wo, int p, float* wp, float[]? bias,
-                                     float* y, bool relu)
+    /// <summary>
+    /// Outputs 32·cb … 32·cb + 31 of one output row: tiles of 8 pixels (x read at a fixed pixel stride inside the
+    /// image, through the column table at the borders).
+    /// </summary>
+    private static void RowBroadcast(float* x, int w, int ci, int co, int cb, int k, int stride, int* rows, int* cols, int wo, int p, float* wp,
+                                     float[]? bias, float* y, bool relu)
     {
         Vector512<float> b0 = Vector512<float>.Zero, b1 = b0;
         if (bias is not null)
         {
             fixed (float* bp = bias)
             {
-                b0 = Vector512.Load(bp);
-                b1 = Vector512.Load(bp + 16);
+                b0 = Vector512.Load(bp + (cb * 32));
+                b1 = Vector512.Load(bp + (cb * 32) + 16);
             }
         }
 
@@ -91,7 +100,7 @@ internal static unsafe class ConvLargeKernel
             Vector512<float> c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1, c30 = b0, c31 = b1;
             Vector512<float> c40 = b0, c41 = b1, c50 = b0, c51 = b1, c60 = b0, c61 = b1, c70 = b0, c71 = b1;
             // Pixels past the row's end read pixel ox (their results are not stored).
-            bool contiguous = m == 8 && ox - p >= 0 && ox + 7 + k - 1 - p < w;
+            bool contiguous = m == 8 && (ox * stride) - p >= 0 && ((ox + 7) * stride) + k - 1 - p < w;
             for (int ky = 0; ky < k; ky++)
             {
                 float* xRow = x + ((long)rows[ky] * w * ci);
@@ -100,11 +109,11 @@ internal static unsafe class ConvLargeKernel
                     float* wt = wp + ((((ky * k) + kx) * ci) * 32);
                     if (contiguous)
                     {
-                        for (int j = 0; j < 8; j++) off[j] = (ox - p + kx + j) * ci;
+                        for (int j = 0; j < 8; j++) off[j] = (((ox + j) * stride) - p + kx) * ci;
                     }
                     else
                     {
-                        for (int j = 0; j < 8; j++) off[j] = cols[ox + (j < m ? j : 0) + kx] * ci;
+                        for (int j = 0; j < 8; j++) off[j] = cols[((ox + (j < m ? j : 0)) * stride) + kx] * ci;
                     }
 
                     for (int c = 0; c < ci; c++)
@@ -131,15 +140,15 @@ internal static unsafe class ConvLargeKernel
                 }
             }
 
-            float* yo = y + (ox * 32);
+            float* yo = y + (ox * co) + (cb * 32);
             Store(yo, c00, c01, relu);
-            if (m > 1) Store(yo + 32, c10, c11, relu);
-            if (m > 2) Store(yo + 64, c20, c21, relu);
-            if (m > 3) Store(yo + 96, c30, c31, relu);
-            if (m > 4) Store(yo + 128, c40, c41, relu);
-            if (m > 5) Store(yo + 160, c50, c51, relu);
-            if (m > 6) Store(yo + 192, c60, c61, relu);
-            if (m > 7) Store(yo + 224, c70, c71, relu);
+            if (m > 1) Store(yo + co, c10, c11, relu);
+            if (m > 2) Store(yo + (2 * co), c20, c21, relu);
+            if (m > 3) Store(yo + (3 * co), c30, c31, relu);
+            if (m > 4) Store(yo + (4 * co), c40, c41, relu);
+            if (m > 5) Store(yo + (5 * co), c50, c51, relu);
+            if (m > 6) Store(yo + (6 * co), c60, c61, relu);
+            if (m > 7) Store(yo + (7 * co), c70, c71, relu);
         }
     }
 

@@ -436,6 +436,8 @@ public static class KernelComparisons
             // Ci = 32·m → 3 (4-pixel tiles and tails); the Johnson network's first and last 9×9 convolutions.
             (1, 13, 23, 3, 32, 9, 1), (2, 10, 11, 1, 32, 5, 1), (1, 9, 30, 4, 32, 7, 1), (1, 12, 21, 32, 3, 9, 1),
             (2, 9, 14, 64, 3, 5, 1), (1, 6, 7, 96, 3, 5, 1),
+            // ... and its stride-2 path (Co = 32·m, any Ci, any k): 8-pixel tiles inside the image and at its borders.
+            (1, 11, 37, 32, 64, 3, 2), (2, 8, 19, 5, 32, 3, 2), (1, 9, 40, 17, 96, 5, 2), (1, 6, 6, 64, 32, 3, 2),
         };
         foreach (var (cn, ch, cw, cci, cco, ck, cs) in conv2dShapes)
         {
