@@ -90,6 +90,21 @@ public class TransformerNetFixtureTests
         CheckCase(net, "full_formula.safetensors");
     }
 
+    /// <summary>The inference path (frozen weights: fused up-convolutions, Winograd residual blocks) on the full network.</summary>
+    [Fact]
+    public void FullWidth_FormulaWeights_InferenceForward_MatchesPyTorch()
+    {
+        TransformerNet net = TransformerNet.FromStateDict(JohnsonFixtureWeights.StateDict(TransformerArchitecture.Johnson));
+        IReadOnlyDictionary<string, WeightTensor> f = SafeTensors.Read(File("full_formula.safetensors"));
+        var g = new Graph(GraphMode.Inference);
+        Value x = g.Input([1, 13, 11, 3]);
+        Value y = g.Keep(net.BuildFrozen(g, x));
+        Fixtures.ToNhwc(f["x"]).CopyTo(x.Data, 0);
+        g.Forward();
+        double e = Fixtures.RelativeError(y.Data, Fixtures.ToNhwc(f["y"]));
+        Assert.True(e <= Tolerance, $"relative error {e:G3}");
+    }
+
     [Fact]
     public void HalfWidth_FormulaWeights_InferenceForward_MatchesPyTorch()
     {

@@ -379,6 +379,22 @@ public static class KernelComparisons
         return Compare(what, actual, expected, length, (9 * ci) + 1);
     }
 
+    public static string? CompareWinograd2x2(int n, int h, int w, int ci, int co, ConvPadding padding, bool relu, bool withBias, int seed)
+    {
+        var x = Random(n * h * w * ci, seed);
+        var weight = Random(co * ci * 9, seed + 1);
+        var bias = withBias ? Random(co, seed + 2) : null;
+        int length = n * h * w * co;
+        var expected = Garbage(length);
+        var actual = Garbage(length + 3);
+        Conv2d.ForwardReference(x, n, h, w, ci, co, 3, 1, weight, bias, expected, padding, relu);
+        Winograd2x2.Forward(x, n, h, w, ci, co, Winograd2x2.TransformWeights(weight, co, ci), bias, actual, padding, relu);
+        string what = $"Winograd2x2 n={n} {h}×{w} ci={ci} co={co} {padding} relu={relu} bias={withBias}";
+        for (int i = length; i < actual.Length; i++)
+            if (!float.IsNaN(actual[i])) return $"{what}: wrote past the output at {i}";
+        return Compare(what, actual, expected, length, (9 * ci * 4) + 1);
+    }
+
     /// <summary>True when an h×w input is valid for a k×k, stride-s convolution with this padding.</summary>
     public static bool Conv2dFits(int h, int w, int k, int stride, ConvPadding padding)
     {
@@ -453,6 +469,15 @@ public static class KernelComparisons
                     int s = seed++;
                     yield return () => CompareConv2d(kind, cn, ch, cw, cci, cco, ck, cs, padding, s);
                 }
+            }
+        }
+
+        foreach (var (wn, wh, ww, wci, wco) in new[] { (1, 2, 2, 1, 1), (2, 5, 7, 3, 16), (1, 9, 8, 17, 33), (1, 16, 15, 64, 64), (1, 11, 13, 128 + 5, 31) })
+        {
+            foreach (var padding in new[] { ConvPadding.Zero, ConvPadding.Reflect })
+            {
+                int s = seed++;
+                yield return () => CompareWinograd2x2(wn, wh, ww, wci, wco, padding, relu: s % 2 == 0, withBias: s % 3 != 0, s);
             }
         }
 
