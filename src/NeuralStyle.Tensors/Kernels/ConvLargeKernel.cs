@@ -16,19 +16,12 @@ namespace NeuralStyle.Tensors.Kernels;
 
 internal static unsafe class ConvLargeKernel
 {
-    /// <summary>
-    /// Stride-2 convolutions on the broadcast path. OFF: the path matches Conv2d.ForwardReference on every kernel
-    /// comparison and inside a training graph, yet with it the half-width TransformerNet fixture's gradients
-    /// (batch 2, 16×16) drift 1–2% from PyTorch's everywhere upstream of deconv3 — not understood yet, so not routed.
-    /// </summary>
-    internal static bool StrideTwo { get; set; }
-
     /// <summary>Whether one of the dedicated paths takes this convolution.</summary>
     public static bool Applies(int ci, int co, int k, int stride, ConvPadding padding)
         => Vector512.IsHardwareAccelerated
            && padding is ConvPadding.Reflect or ConvPadding.Circular or ConvPadding.Valid
            && ((stride == 1 && k >= 5 && ((ci <= 4 && co == 32) || (ci % 32 == 0 && co == 3)))
-               || (StrideTwo && stride == 2 && co % 32 == 0));
+               || (stride == 2 && co % 32 == 0));
 
     public static void Forward(float[] x, int n, int h, int w, int ci, int co, int k, int stride, float[] weight, float[]? bias, float[] y,
                                ConvPadding padding, bool relu)
