@@ -91,6 +91,20 @@ public class CatalogTests
     }
 
     [Fact]
+    public void All_Full_HasTheJohnsonCases()
+    {
+        List<BenchCase> cases = Catalog.All(new Options());
+        Assert.Equal(["512²", "1024²"], cases.Where(c => c.Name == "johnson-fwd").Select(c => c.Size));
+        BenchCase mem = Assert.Single(cases, c => c.Name == "johnson-fwd-mem");
+        Assert.True(mem.FreshProcess);
+        Assert.Equal("1024²", mem.Size);
+        Assert.Equal("4×256²", Assert.Single(cases, c => c.Name == "johnson-train-step").Size);
+        Assert.Equal("johnson_fwd", cases.First(c => c.Name == "johnson-fwd").PeerSpec["kind"]);
+        // 2 FLOPs per multiply-add: 153,792 MAC per pixel (spec performance.md) at 512².
+        Assert.Equal(2.0 * 153792 * 512 * 512, cases.First(c => c.Name == "johnson-fwd").Flops);
+    }
+
+    [Fact]
     public void ForwardMacs_Vgg19At512_MatchesTheSpecAndTheModel()
     {
         // performance.md: 361,152 multiply-adds per input pixel, 94.7 GMAC at 512².

@@ -35,6 +35,19 @@ internal abstract class BenchCase
 
     public abstract RunResult Run();
 
+    /// <summary>The in-process ONNX Runtime side of the case, once set up (Johnson rows only).</summary>
+    public virtual OrtJohnson? Ort => null;
+
+    /// <summary>Why the ONNX Runtime side could not be set up, if it could not.</summary>
+    public virtual string? OrtStatus { get => null; protected set { } }
+
+    /// <summary>For fresh-process cases with an ONNX Runtime side: one run of it in a fresh process (null: none).</summary>
+    public virtual RunResult? RunOrtFresh(out string? whyNot)
+    {
+        whyNot = null;
+        return null;
+    }
+
     public virtual void Teardown()
     {
     }

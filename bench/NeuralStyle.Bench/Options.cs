@@ -19,6 +19,8 @@ internal sealed record Options
     public int Width { get; init; }
     public int Height { get; init; }
     public int Iterations { get; init; }
+    public string? Onnx { get; init; }
+    public bool ProfileJohnson { get; init; }
 
     public const string Usage = """
         Usage: dotnet run -c Release --project bench/NeuralStyle.Bench -- [options]
@@ -76,6 +78,8 @@ internal sealed record Options
                 "--width" => o with { Width = NextInt(1) },
                 "--height" => o with { Height = NextInt(1) },
                 "--iterations" => o with { Iterations = NextInt(0) },
+                "--onnx" => o with { Onnx = Next() },
+                "--profile-johnson" => o with { ProfileJohnson = true },
                 _ => throw new ArgumentException($"Unknown option '{a}'. {Usage}"),
             };
         }

@@ -20,13 +20,17 @@ catch (ArgumentException e)
 if (o.Child is not null)
 {
     // One fresh process per memory case: run it and print one JSON line.
-    if (o.Child != "stylize")
+    RunResult r;
+    switch (o.Child)
     {
-        Console.Error.WriteLine($"Unknown child case '{o.Child}'.");
-        return 2;
+        case "stylize": r = StylizeCase.RunInThisProcess(o.Width, o.Height, o.Iterations); break;
+        case "johnson": r = JohnsonMemoryCase.RunInThisProcess(o.Width, null); break;
+        case "johnson-ort": r = JohnsonMemoryCase.RunInThisProcess(o.Width, o.Onnx); break;
+        default:
+            Console.Error.WriteLine($"Unknown child case '{o.Child}'.");
+            return 2;
     }
 
-    RunResult r = StylizeCase.RunInThisProcess(o.Width, o.Height, o.Iterations);
     Console.WriteLine(ChildProcess.ToJson(r));
     return 0;
 }
@@ -36,6 +40,12 @@ if (o.ScheduleCompare is { } svg)
     return o.Quick
         ? ScheduleCompare.Run(256, 100, 60, 10, svg, Console.Out)
         : ScheduleCompare.Run(512, 500, 300, 50, svg, Console.Out);
+}
+
+if (o.ProfileJohnson)
+{
+    JohnsonProfile.Run(o.Quick ? 256 : 512, o.Runs, Console.Out);
+    return 0;
 }
 
 if (o.Profile)
@@ -99,7 +109,8 @@ foreach (BenchCase c in cases)
     var oursPerIt = new List<double>();
     var oursAlloc = new List<double>();
     var theirsPerIt = new List<double>();
-    long? oursPeak = null, peerPeak = null;
+    var ortTimes = new List<double>();
+    long? oursPeak = null, peerPeak = null, ortPeak = null;
     var notes = new List<string>();
     bool peerOk = peer is not null;
 
@@ -139,7 +150,7 @@ foreach (BenchCase c in cases)
             {
                 RunResult mine = c.Run();
                 ours.Add(mine.Seconds);
-                if (mine.PerIteration is double pi)
+                if (mine.PerIteration is double pi && pi > 0)
                 {
                     oursPerIt.Add(pi);
                 }
@@ -151,6 +162,22 @@ foreach (BenchCase c in cases)
                 }
 
                 PeerRun(() => Peer.RunFresh(peerScript, c), keep: true);
+                try
+                {
+                    if (c.RunOrtFresh(out string? whyNoOrt) is { } ortRun)
+                    {
+                        ortTimes.Add(ortRun.Seconds);
+                        ortPeak = Math.Max(ortPeak ?? 0, ortRun.PeakKb ?? 0);
+                    }
+                    else if (whyNoOrt is not null && r == 0)
+                    {
+                        notes.Add($"ONNX Runtime: {whyNoOrt}");
+                    }
+                }
+                catch (InvalidOperationException e)
+                {
+                    notes.Add($"ONNX Runtime failed: {e.Message}");
+                }
             }
         }
         else
@@ -170,12 +197,23 @@ foreach (BenchCase c in cases)
                 }
             }
 
+            OrtJohnson? ort = c.Ort;
+            if (c.OrtStatus is { } noOrt)
+            {
+                notes.Add($"ONNX Runtime: {noOrt}");
+            }
+
             c.Run();
             PeerRun(() => peer!.Run(c), keep: false);
+            ort?.Run();
             for (int r = 0; r < runs; r++)
             {
                 ours.Add(c.Run().Seconds);
                 PeerRun(() => peer!.Run(c), keep: true);
+                if (ort is not null)
+                {
+                    ortTimes.Add(ort.Run().Seconds);
+                }
             }
 
             oursPeak = reset ? Memory.PeakKb() : null;
@@ -199,9 +237,10 @@ foreach (BenchCase c in cases)
         notes.Add($"ours allocates {Stats.Median(oursAlloc) / (1 << 20):F1} MB per iteration");
     }
 
-    var row = new Row(c.Name, c.Size, Stats.Median(ours), Stats.Median(theirs), c.Flops, oursPeak, peerPeak, string.Join("; ", notes));
+    var row = new Row(c.Name, c.Size, Stats.Median(ours), Stats.Median(theirs), c.Flops, oursPeak, peerPeak, string.Join("; ", notes),
+        Stats.Median(ortTimes), ortPeak);
     rows.Add(row);
-    Console.Error.WriteLine($"{Stats.Time(row.Ours)} vs {Stats.Time(row.Peer)}");
+    Console.Error.WriteLine($"{Stats.Time(row.Ours)} vs {Stats.Time(row.Peer)}{(ortTimes.Count > 0 ? $" vs ORT {Stats.Time(row.Ort)}" : "")}");
 }
 
 peer?.Dispose();
@@ -221,21 +260,25 @@ if (o.Markdown is not null)
 return 0;
 
 /// <summary>One line of the result table.</summary>
-internal sealed record Row(string Case, string Size, double Ours, double Peer, double Flops, long? OursPeakKb, long? PeerPeakKb, string Note)
+internal sealed record Row(string Case, string Size, double Ours, double Peer, double Flops, long? OursPeakKb, long? PeerPeakKb, string Note,
+    double Ort = double.NaN, long? OrtPeakKb = null)
 {
     public double Ratio => Ours / Peer;
+
+    public double OrtRatio => Ours / Ort;
 
     public static string Table(IReadOnlyList<Row> rows)
     {
         var sb = new StringBuilder();
-        sb.AppendLine("| case | size | ours (median) | peer (median) | ours/peer | GFLOP/s ours | GFLOP/s peer | peak mem ours | peak mem peer | notes |");
-        sb.AppendLine("|---|---|--:|--:|--:|--:|--:|--:|--:|---|");
+        sb.AppendLine("| case | size | ours (median) | peer (median) | ours/peer | ORT (median) | ours/ORT | GFLOP/s ours | GFLOP/s peer | peak mem ours | peak mem peer | peak mem ORT | notes |");
+        sb.AppendLine("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|");
         foreach (Row r in rows)
         {
             string G(double t) => r.Flops > 0 && !double.IsNaN(t) ? $"{r.Flops / t / 1e9:F0}" : "—";
             string ratio = double.IsNaN(r.Ratio) ? "—" : $"{r.Ratio:F2}×";
-            sb.AppendLine($"| {r.Case} | {r.Size} | {Stats.Time(r.Ours)} | {Stats.Time(r.Peer)} | {ratio} | {G(r.Ours)} | {G(r.Peer)} | " +
-                          $"{Stats.Mb(r.OursPeakKb)} | {Stats.Mb(r.PeerPeakKb)} | {r.Note} |");
+            string ortRatio = double.IsNaN(r.OrtRatio) ? "—" : $"{r.OrtRatio:F2}×";
+            sb.AppendLine($"| {r.Case} | {r.Size} | {Stats.Time(r.Ours)} | {Stats.Time(r.Peer)} | {ratio} | {Stats.Time(r.Ort)} | {ortRatio} | {G(r.Ours)} | {G(r.Peer)} | " +
+                          $"{Stats.Mb(r.OursPeakKb)} | {Stats.Mb(r.PeerPeakKb)} | {Stats.Mb(r.OrtPeakKb)} | {r.Note} |");
         }
 
         return sb.ToString();

@@ -18,6 +18,13 @@ Each case computes exactly what the C# case computes (NCHW here, NHWC there):
   vgg_fwd / vgg_fwdbwd                            torchvision vgg19().features[:30] (to relu5_1); loss = mean(out^2)
   gatys_iter                                      one forward+backward of the neural-style preset's loss
   stylize                                         a whole neural-style stylisation with torch.optim.LBFGS
+  johnson_fwd                                     pytorch/examples' TransformerNet (random init), batch 1, no_grad
+  johnson_train_step                              one training step of fast_neural_style (spec §5): TransformerNet +
+                                                  VGG-16 to relu4_3, content 1e5 (relu2_2) + style 1e10 (Gram MSE at
+                                                  relu1_2/2_2/3_3/4_3), backward, Adam(1e-3); batch 4 at h×w
+
+`peer.py --export-johnson PATH` writes the same TransformerNet (random init, seed 0) as ONNX (opset 13, dynamic H/W,
+input "input" / output "output", NCHW RGB 0-255) for the harness's ONNX Runtime side, and exits.
 """
 import json
 import math
@@ -138,6 +145,137 @@ class GatysLoss:
         return loss + TV_WEIGHT * tv
 
 
+class ConvLayer(torch.nn.Module):
+    def __init__(self, cin, cout, k, stride):
+        super().__init__()
+        self.reflection_pad = torch.nn.ReflectionPad2d(k // 2)
+        self.conv2d = torch.nn.Conv2d(cin, cout, k, stride)
+
+    def forward(self, x):
+        return self.conv2d(self.reflection_pad(x))
+
+
+class ResidualBlock(torch.nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.conv1 = ConvLayer(c, c, 3, 1)
+        self.in1 = torch.nn.InstanceNorm2d(c, affine=True)
+        self.conv2 = ConvLayer(c, c, 3, 1)
+        self.in2 = torch.nn.InstanceNorm2d(c, affine=True)
+
+    def forward(self, x):
+        return self.in2(self.conv2(F.relu(self.in1(self.conv1(x))))) + x
+
+
+class UpsampleConvLayer(torch.nn.Module):
+    def __init__(self, cin, cout, k, upsample):
+        super().__init__()
+        self.upsample = upsample
+        self.reflection_pad = torch.nn.ReflectionPad2d(k // 2)
+        self.conv2d = torch.nn.Conv2d(cin, cout, k, 1)
+
+    def forward(self, x):
+        x = F.interpolate(x, mode="nearest", scale_factor=self.upsample)
+        return self.conv2d(self.reflection_pad(x))
+
+
+class TransformerNet(torch.nn.Module):
+    """pytorch/examples fast_neural_style transformer_net.py (spec §5)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = ConvLayer(3, 32, 9, 1)
+        self.in1 = torch.nn.InstanceNorm2d(32, affine=True)
+        self.conv2 = ConvLayer(32, 64, 3, 2)
+        self.in2 = torch.nn.InstanceNorm2d(64, affine=True)
+        self.conv3 = ConvLayer(64, 128, 3, 2)
+        self.in3 = torch.nn.InstanceNorm2d(128, affine=True)
+        self.res = torch.nn.Sequential(*[ResidualBlock(128) for _ in range(5)])
+        self.deconv1 = UpsampleConvLayer(128, 64, 3, 2)
+        self.in4 = torch.nn.InstanceNorm2d(64, affine=True)
+        self.deconv2 = UpsampleConvLayer(64, 32, 3, 2)
+        self.in5 = torch.nn.InstanceNorm2d(32, affine=True)
+        self.deconv3 = ConvLayer(32, 3, 9, 1)
+
+    def forward(self, x):
+        y = F.relu(self.in1(self.conv1(x)))
+        y = F.relu(self.in2(self.conv2(y)))
+        y = F.relu(self.in3(self.conv3(y)))
+        y = self.res(y)
+        y = F.relu(self.in4(self.deconv1(y)))
+        y = F.relu(self.in5(self.deconv2(y)))
+        return self.deconv3(y)
+
+
+def export_johnson(path):
+    torch.manual_seed(0)
+    net = TransformerNet().eval()
+    x = torch.rand(1, 3, 64, 64) * 255
+    torch.onnx.export(net, x, path, opset_version=13, input_names=["input"], output_names=["output"],
+                      dynamic_axes={"input": {2: "h", 3: "w"}, "output": {2: "oh", 3: "ow"}})
+
+
+# torchvision vgg16().features indices of relu1_2, relu2_2, relu3_3, relu4_3
+VGG16_STYLE = [3, 8, 15, 22]
+VGG16_CONTENT = 8
+
+
+def plain_gram(f):
+    """pytorch/examples utils.gram_matrix: bmm(F, Fᵀ)/(C·h·w) per sample (batched, as the reference trains)."""
+    b, c, h, w = f.shape
+    m = f.view(b, c, h * w)
+    return m.bmm(m.transpose(1, 2)) / (c * h * w)
+
+
+class JohnsonTrainStep:
+    """One step of pytorch/examples neural_style.py train(): random VGG-16 (Kaiming, as ours), random style target."""
+
+    def __init__(self, n, h, w, g):
+        self.net = TransformerNet()
+        vgg = torchvision.models.vgg.make_layers(torchvision.models.vgg.cfgs["D"])[:23]
+        for m in vgg:
+            if isinstance(m, torch.nn.Conv2d):
+                torch.nn.init.kaiming_normal_(m.weight, mode="fan_in", nonlinearity="relu")
+                torch.nn.init.zeros_(m.bias)
+        for p in vgg.parameters():
+            p.requires_grad_(False)
+        self.vgg = vgg.eval()
+        self.opt = torch.optim.Adam(self.net.parameters(), 1e-3)
+        self.x = torch.rand(n, 3, h, w, generator=g) * 255
+        self.mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
+        self.std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+        with torch.no_grad():
+            style = torch.rand(1, 3, h, w, generator=g) * 255
+            self.gram_style = [plain_gram(f).expand(n, -1, -1) for f in self.features(style)[1]]
+
+    def features(self, x):
+        x = (x / 255.0 - self.mean) / self.std
+        style = []
+        content = None
+        for i, layer in enumerate(self.vgg):
+            x = layer(x)
+            if i == VGG16_CONTENT:
+                content = x
+            if i in VGG16_STYLE:
+                style.append(x)
+        return content, style
+
+    def __call__(self):
+        self.opt.zero_grad()
+        y = self.net(self.x)
+        cy, sy = self.features(y)
+        with torch.no_grad():
+            cx, _ = self.features(self.x)
+        content = 1e5 * F.mse_loss(cy, cx)
+        style = 0.0
+        for f, gs in zip(sy, self.gram_style):
+            style = style + F.mse_loss(plain_gram(f), gs)
+        loss = content + 1e10 * style
+        loss.backward()
+        self.opt.step()
+        return float(loss)
+
+
 class Case:
     """A set-up case: run() does one timed repetition and returns extra fields for the answer."""
 
@@ -181,6 +319,11 @@ class Case:
         elif kind == "gatys_iter":
             self.loss = GatysLoss(spec["w"], spec["h"])
             self.x = (torch.randn(1, 3, spec["h"], spec["w"], generator=g) * 0.001).requires_grad_(True)
+        elif kind == "johnson_fwd":
+            self.net = TransformerNet().eval()
+            self.x = torch.rand(1, 3, spec["h"], spec["w"], generator=g) * 255
+        elif kind == "johnson_train_step":
+            self.step = JohnsonTrainStep(spec["n"], spec["h"], spec["w"], g)
         elif kind == "stylize":
             pass  # everything, including the targets, is inside the timed run
         else:
@@ -216,6 +359,11 @@ class Case:
             loss = self.loss(self.x)
             loss.backward()
             extra["loss"] = float(loss)
+        elif kind == "johnson_fwd":
+            with torch.no_grad():
+                self.net(self.x)
+        elif kind == "johnson_train_step":
+            extra["loss"] = self.step()
         elif kind == "stylize":
             extra = self.stylize()
         seconds = time.perf_counter() - t0
@@ -283,4 +431,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) == 3 and sys.argv[1] == "--export-johnson":
+        export_johnson(sys.argv[2])
+    else:
+        main()

@@ -165,6 +165,15 @@ public sealed class TransformerNet
         if (x.Rank != 4 || x.Shape[3] != 3) throw new ArgumentException($"TransformerNet takes (N,H,W,3) images, got [{string.Join(",", x.Shape)}].");
         Value Conv(Value input, string name, int stride)
             => g.Conv2d(input, weights($"{name}.conv2d.weight"), weights($"{name}.conv2d.bias"), stride, ConvPadding.Reflect, name: name);
+        // Nearest ×2 then the 3×3 conv: fused on frozen weights (inference: 4/9 of the work, no 4× buffer); a training
+        // graph keeps the two ops, whose gradients run on the fast 3×3 kernels.
+        Value UpConv(Value input, string name)
+        {
+            Value w = weights($"{name}.conv2d.weight"), b = weights($"{name}.conv2d.bias");
+            return w.IsFrozen && !input.RequiresGrad
+                ? g.UpsampleConv3x3(input, w, b, name: name)
+                : g.Conv2d(g.UpsampleNearest(input, 2), w, b, 1, ConvPadding.Reflect, name: name);
+        }
         Value Norm(Value input, string name, bool relu)
             => g.InstanceNorm(input, weights($"{name}.weight"), weights($"{name}.bias"), 1e-5f, relu, name);
 
@@ -177,8 +186,8 @@ public sealed class TransformerNet
             h = Norm(Conv(h, $"res{r}.conv2", 1), $"res{r}.in2", false);
             y = g.Add(h, y, $"res{r}");
         }
-        y = Norm(Conv(g.UpsampleNearest(y, 2), "deconv1", 1), "in4", true);
-        y = Norm(Conv(g.UpsampleNearest(y, 2), "deconv2", 1), "in5", true);
+        y = Norm(UpConv(y, "deconv1"), "in4", true);
+        y = Norm(UpConv(y, "deconv2"), "in5", true);
         return Conv(y, "deconv3", 1);
     }
 

@@ -21,7 +21,13 @@ internal sealed class Conv3x3Op : Op
         // Frozen weights are packed once (and shared by every graph over the same contents); anything else, a
         // parameter or a computed weight, is re-packed on every forward pass.
         _packed = w.IsFrozen ? PackedWeightCache.Get(w.Data, w.Shape[0], w.Shape[1]) : new Conv3x3Weights(w.Shape[0], w.Shape[1]);
+        // Inference with frozen weights, reflect padding and wide layers (the Johnson network's residual blocks):
+        // Winograd F(2×2, 3×3), 2.25× fewer multiply-adds, reading x in place (no padded copy).
+        if (x.Graph.Mode != GraphMode.Training && w.IsFrozen && padding == ConvPadding.Reflect && w.Shape[0] >= 64 && w.Shape[1] >= 64)
+            _winograd = x.Graph.Mode == GraphMode.Inference ? WinogradWeightCache.Get(w.Data, w.Shape[0], w.Shape[1]) : null;
     }
+
+    private readonly float[]? _winograd;
 
     // The input is read only for the weight gradient; the output only for the fused ReLU's mask.
     public override bool BackwardReadsInput(int index) => index != 0 || _w.RequiresGrad || _b?.RequiresGrad == true;
@@ -34,6 +40,12 @@ internal sealed class Conv3x3Op : Op
     {
         if (!_w.IsFrozen) _packed.Pack(_w.Data);
         int n = _x.Shape[0], h = _x.Shape[1], w = _x.Shape[2];
+        if (_winograd is not null)
+        {
+            Winograd2x2.Forward(_x.Data, n, h, w, _x.Shape[3], _w.Shape[0], _winograd, _b?.Data, y.Data, _padding, _relu);
+            return;
+        }
+
         if (!Reflect)
         {
             Conv3x3.Forward(_x.Data, n, h, w, _packed, _b?.Data, y.Data, _padding, _relu);
@@ -238,6 +250,27 @@ internal static class ConvShapes
         Span<float> d = db.AsSpan(0, co);
         for (int at = 0; at + co <= dy.Length; at += co)
             TensorPrimitives.Add(d, dy.AsSpan(at, co), d);
+    }
+}
+
+/// <summary>Winograd-transformed frozen weights (Winograd2x2.TransformWeights), shared like <see cref="PackedWeightCache"/>.</summary>
+internal static class WinogradWeightCache
+{
+    private sealed record Entry(float[] Source, float[] U);
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<float[], Entry> Cache = new();
+    private static readonly Lock Gate = new();
+
+    public static float[] Get(float[] data, int outChannels, int inChannels)
+    {
+        lock (Gate)
+        {
+            if (Cache.TryGetValue(data, out Entry? e) && e.U.Length == 16 * outChannels * inChannels && e.Source.AsSpan().SequenceEqual(data))
+                return e.U;
+            float[] u = Winograd2x2.TransformWeights(data, outChannels, inChannels);
+            Cache.AddOrUpdate(data, new Entry((float[])data.Clone(), u));
+            return u;
+        }
     }
 }
 

@@ -23,6 +23,13 @@ public static partial class Conv2d
 
     private static void ForwardFast(float[] x, int n, int h, int w, int ci, int co, int k, int stride, float[] weight, float[]? bias, float[] y, ConvPadding padding, bool relu)
     {
+        if (ConvLargeKernel.Applies(ci, co, k, stride, padding))
+        {
+            // The Johnson network's 9×9 and stride-2 convolutions (ConvLargeKernel.cs).
+            ConvLargeKernel.Forward(x, n, h, w, ci, co, k, stride, weight, bias, y, padding, relu);
+            return;
+        }
+
         int ho = OutSize(h, k, stride, padding), wo = OutSize(w, k, stride, padding);
         float[] wt = ArrayPool<float>.Shared.Rent(k * k * ci * co);
         try

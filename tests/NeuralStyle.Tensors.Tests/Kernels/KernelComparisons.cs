@@ -375,6 +375,38 @@ public static class KernelComparisons
         }
     }
 
+    public static string? CompareUpsampleConv3x3(int n, int h, int w, int ci, int co, bool relu, bool withBias, int seed)
+    {
+        var x = Random(n * h * w * ci, seed);
+        var weight = Random(co * ci * 9, seed + 1);
+        var bias = withBias ? Random(co, seed + 2) : null;
+        int length = n * 4 * h * w * co;
+        var expected = Garbage(length);
+        var actual = Garbage(length + 3);
+        UpsampleConv3x3.ForwardReference(x, n, h, w, ci, co, weight, bias, expected, relu);
+        UpsampleConv3x3.Forward(x, n, h, w, ci, co, weight, bias, actual, relu);
+        string what = $"UpsampleConv3x3 n={n} {h}×{w} ci={ci} co={co} relu={relu} bias={withBias}";
+        for (int i = length; i < actual.Length; i++)
+            if (!float.IsNaN(actual[i])) return $"{what}: wrote past the output at {i}";
+        return Compare(what, actual, expected, length, (9 * ci) + 1);
+    }
+
+    public static string? CompareWinograd2x2(int n, int h, int w, int ci, int co, ConvPadding padding, bool relu, bool withBias, int seed)
+    {
+        var x = Random(n * h * w * ci, seed);
+        var weight = Random(co * ci * 9, seed + 1);
+        var bias = withBias ? Random(co, seed + 2) : null;
+        int length = n * h * w * co;
+        var expected = Garbage(length);
+        var actual = Garbage(length + 3);
+        Conv2d.ForwardReference(x, n, h, w, ci, co, 3, 1, weight, bias, expected, padding, relu);
+        Winograd2x2.Forward(x, n, h, w, ci, co, Winograd2x2.TransformWeights(weight, co, ci), bias, actual, padding, relu);
+        string what = $"Winograd2x2 n={n} {h}×{w} ci={ci} co={co} {padding} relu={relu} bias={withBias}";
+        for (int i = length; i < actual.Length; i++)
+            if (!float.IsNaN(actual[i])) return $"{what}: wrote past the output at {i}";
+        return Compare(what, actual, expected, length, (9 * ci * 4) + 1);
+    }
+
     /// <summary>True when an h×w input is valid for a k×k, stride-s convolution with this padding.</summary>
     public static bool Conv2dFits(int h, int w, int k, int stride, ConvPadding padding)
     {
@@ -428,6 +460,12 @@ public static class KernelComparisons
             (1, 11, 9, 3, 16, 9, 1), (2, 9, 8, 17, 33, 3, 2), (1, 13, 17, 8, 5, 7, 2), (1, 8, 7, 33, 3, 1, 2),
             (2, 7, 6, 5, 32, 4, 1), (1, 9, 10, 16, 31, 2, 1), (1, 12, 11, 7, 15, 3, 3), (1, 40, 9, 3, 4, 3, 2),
             (1, 37, 8, 4, 7, 9, 1), (1, 41, 7, 2, 3, 9, 2),
+            // ConvLargeKernel (stride 1, k ≥ 5): Ci ≤ 4 → 32 (interior 8-pixel tiles and border tiles, row tails) and
+            // Ci = 32·m → 3 (4-pixel tiles and tails); the Johnson network's first and last 9×9 convolutions.
+            (1, 13, 23, 3, 32, 9, 1), (2, 10, 11, 1, 32, 5, 1), (1, 9, 30, 4, 32, 7, 1), (1, 12, 21, 32, 3, 9, 1),
+            (2, 9, 14, 64, 3, 5, 1), (1, 6, 7, 96, 3, 5, 1),
+            // ... and its stride-2 path (Co = 32·m, any Ci, any k): 8-pixel tiles inside the image and at its borders.
+            (1, 11, 37, 32, 64, 3, 2), (2, 8, 19, 5, 32, 3, 2), (2, 16, 16, 16, 32, 3, 2), (2, 8, 8, 32, 64, 3, 2), (1, 9, 40, 17, 96, 5, 2), (1, 6, 6, 64, 32, 3, 2),
         };
         foreach (var (cn, ch, cw, cci, cco, ck, cs) in conv2dShapes)
         {
@@ -444,6 +482,21 @@ public static class KernelComparisons
                     yield return () => CompareConv2d(kind, cn, ch, cw, cci, cco, ck, cs, padding, s);
                 }
             }
+        }
+
+        foreach (var (wn, wh, ww, wci, wco) in new[] { (1, 2, 2, 1, 1), (2, 5, 7, 3, 16), (1, 9, 8, 17, 33), (1, 16, 15, 64, 64), (1, 11, 13, 128 + 5, 31) })
+        {
+            foreach (var padding in new[] { ConvPadding.Zero, ConvPadding.Reflect })
+            {
+                int s = seed++;
+                yield return () => CompareWinograd2x2(wn, wh, ww, wci, wco, padding, relu: s % 2 == 0, withBias: s % 3 != 0, s);
+            }
+        }
+
+        foreach (var (un, uh, uw, uci, uco) in new[] { (1, 1, 1, 3, 2), (2, 3, 5, 7, 16), (1, 6, 4, 17, 33), (1, 5, 7, 32, 15), (1, 4, 9, 64 + 5, 32), (1, 2, 37, 2048, 2) })
+        {
+            int s = seed++;
+            yield return () => CompareUpsampleConv3x3(un, uh, uw, uci, uco, relu: s % 2 == 0, withBias: s % 3 != 0, s);
         }
 
         foreach (var mode in new[] { ConvPadding.Zero, ConvPadding.Reflect, ConvPadding.Circular })
