@@ -54,7 +54,7 @@ public static unsafe partial class Conv3x3
         double[]? bias = db is null ? null : new double[g.CoBlocks * 32];
         try
         {
-            Array.Clear(tiles, 0, tileFloats);
+            bool first = true; // the items clear their own tiles in the first segment (in parallel, not 9 MB serially)
             double rowFlops = 2.0 * 9 * g.CiBlocks * 8 * g.CoBlocks * 32 * wo;
             for (int b = 0; b < n; b++)
             {
@@ -79,7 +79,9 @@ public static unsafe partial class Conv3x3
 
                     // Phase 2: the items, split between the cores.
                     int minItems = (int)Math.Clamp(Math.Ceiling(3e6 / (rowFlops * rows / g.Items)), 1, int.MaxValue);
-                    KernelThreading.For(g.Items, minItems, (i0, i1) => MultiplyItems(g, rows, i0, i1, xPacked, dyPacked, tiles, bias));
+                    bool clear = first;
+                    KernelThreading.For(g.Items, minItems, (i0, i1) => MultiplyItems(g, rows, i0, i1, xPacked, dyPacked, tiles, bias, clear));
+                    first = false;
                 }
             }
 
@@ -148,7 +150,7 @@ public static unsafe partial class Conv3x3
     /// Items [i0, i1) (item = group + groups·cb: co block cb and ci blocks group·GroupBlocks …) over the
     /// <paramref name="rows"/> packed rows, in bands; tiles [cb][ib][tap][8][32] accumulate.
     /// </summary>
-    private static void MultiplyItems(WeightsGeometry g, int rows, int i0, int i1, float[] xPacked, float[] dyPacked, float[] tiles, double[]? bias)
+    private static void MultiplyItems(WeightsGeometry g, int rows, int i0, int i1, float[] xPacked, float[] dyPacked, float[] tiles, double[]? bias, bool clearTiles)
     {
         nint xRow = g.SlabWidth * 8, dyRow = g.Wo * 32;
         fixed (float* xp = xPacked, dyp = dyPacked, tp = tiles)
@@ -159,6 +161,11 @@ public static unsafe partial class Conv3x3
                 int ibCount = Math.Min(g.GroupBlocks, g.CiBlocks - ibLo);
                 float* dyBlock = dyp + ((long)cb * g.DyPlane);
                 float* itemTiles = tp + ((((long)cb * g.CiBlocks) + ibLo) * 9 * 256);
+                if (clearTiles)
+                {
+                    new Span<float>(itemTiles, ibCount * 9 * 256).Clear();
+                }
+
                 for (int r0 = 0; r0 < rows; r0 += g.BandRows)
                 {
                     int bandRows = Math.Min(g.BandRows, rows - r0);
