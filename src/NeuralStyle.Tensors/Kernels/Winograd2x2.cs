@@ -6,12 +6,14 @@
 // Reference: Conv2d.ForwardReference (k = 3, stride 1).
 using System.Buffers;
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace NeuralStyle.Tensors.Kernels;
 
-public static class Winograd2x2
+public static unsafe class Winograd2x2
 {
-    private const int TilesPerBlock = 64;
+    private const int TilesPerBlock = 32;
 
     /// <summary>U[ξ][ci][co] (16·Ci·Co floats) from OIHW 3×3 weights: G g Gᵀ with G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1].</summary>
     public static float[] TransformWeights(float[] weightOihw, int co, int ci)
@@ -111,6 +113,16 @@ public static class Winograd2x2
 
         int lanes = Vector<float>.Count, stride = count * ci;
         int i = 0;
+        if (Vector512.IsHardwareAccelerated && ci >= 16)
+        {
+            fixed (float* xp = x, zp = zeros, vp = v)
+            {
+                nint* src = stackalloc nint[16];
+                for (int k = 0; k < 16; k++) src[k] = at[k] < 0 ? (nint)zp : (nint)(xp + at[k]);
+                i = InputChannels512(src, ci, vp + (j * ci), stride);
+            }
+        }
+
         Span<Vector<float>> d = stackalloc Vector<float>[16];
         for (; i + lanes <= ci; i += lanes)
         {
@@ -170,6 +182,15 @@ public static class Winograd2x2
         int y00 = ((((b * h) + oy) * w) + ox) * co, y01 = y00 + co, y10 = y00 + (w * co), y11 = y10 + co;
         int lanes = Vector<float>.Count;
         int o = 0;
+        if (Vector512.IsHardwareAccelerated && co >= 16)
+        {
+            fixed (float* mp = m, yp = y, bp = bias)
+            {
+                o = OutputChannels512(mp + (j * co), stride, co, bp, yp + y00, right ? yp + y01 : null, down ? yp + y10 : null,
+                                      down && right ? yp + y11 : null, relu);
+            }
+        }
+
         Span<Vector<float>> q = stackalloc Vector<float>[16];
         for (; o + lanes <= co; o += lanes)
         {
@@ -212,5 +233,80 @@ public static class Winograd2x2
             if (down) y[y10 + o] = r10;
             if (down && right) y[y11 + o] = r11;
         }
+    }
+
+    /// <summary>The Vector512 body of <see cref="InputTile"/>: channels [0, 16⌊ci/16⌋) of one tile; returns the channels done.</summary>
+    /// <remarks>src[k] points at channel 0 of d[k] (zeros for padding); v points at the tile's row of V[0].</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int InputChannels512(nint* src, int ci, float* v, nint stride)
+    {
+        float* s0 = (float*)src[0], s1 = (float*)src[1], s2 = (float*)src[2], s3 = (float*)src[3];
+        float* s4 = (float*)src[4], s5 = (float*)src[5], s6 = (float*)src[6], s7 = (float*)src[7];
+        float* s8 = (float*)src[8], s9 = (float*)src[9], s10 = (float*)src[10], s11 = (float*)src[11];
+        float* s12 = (float*)src[12], s13 = (float*)src[13], s14 = (float*)src[14], s15 = (float*)src[15];
+        int i = 0;
+        for (; i + 16 <= ci; i += 16)
+        {
+            // t = Bᵀ d (rows), then each row r of t times B gives V[4r…4r+3]
+            Vector512<float> d0, d1, d2, d3;
+            d0 = Vector512.Load(s0 + i); d1 = Vector512.Load(s4 + i); d2 = Vector512.Load(s8 + i); d3 = Vector512.Load(s12 + i);
+            Vector512<float> t00 = d0 - d2, t10 = d1 + d2, t20 = d2 - d1, t30 = d1 - d3;
+            d0 = Vector512.Load(s1 + i); d1 = Vector512.Load(s5 + i); d2 = Vector512.Load(s9 + i); d3 = Vector512.Load(s13 + i);
+            Vector512<float> t01 = d0 - d2, t11 = d1 + d2, t21 = d2 - d1, t31 = d1 - d3;
+            d0 = Vector512.Load(s2 + i); d1 = Vector512.Load(s6 + i); d2 = Vector512.Load(s10 + i); d3 = Vector512.Load(s14 + i);
+            Vector512<float> t02 = d0 - d2, t12 = d1 + d2, t22 = d2 - d1, t32 = d1 - d3;
+            d0 = Vector512.Load(s3 + i); d1 = Vector512.Load(s7 + i); d2 = Vector512.Load(s11 + i); d3 = Vector512.Load(s15 + i);
+            Vector512<float> t03 = d0 - d2, t13 = d1 + d2, t23 = d2 - d1, t33 = d1 - d3;
+            float* o = v + i;
+            StoreRow(t00, t01, t02, t03, o, stride);
+            StoreRow(t10, t11, t12, t13, o + (4 * stride), stride);
+            StoreRow(t20, t21, t22, t23, o + (8 * stride), stride);
+            StoreRow(t30, t31, t32, t33, o + (12 * stride), stride);
+        }
+
+        return i;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow(Vector512<float> t0, Vector512<float> t1, Vector512<float> t2, Vector512<float> t3, float* o, nint stride)
+    {
+        (t0 - t2).Store(o);
+        (t1 + t2).Store(o + stride);
+        (t2 - t1).Store(o + (2 * stride));
+        (t1 - t3).Store(o + (3 * stride));
+    }
+
+    /// <summary>The Vector512 body of <see cref="OutputTile"/>: channels [0, 16⌊co/16⌋); null outputs are outside the image.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int OutputChannels512(float* m, nint stride, int co, float* bias, float* y00, float* y01, float* y10, float* y11, bool relu)
+    {
+        int o = 0;
+        for (; o + 16 <= co; o += 16)
+        {
+            float* q = m + o;
+            Vector512<float> q0 = Vector512.Load(q), q1 = Vector512.Load(q + stride), q2 = Vector512.Load(q + (2 * stride)), q3 = Vector512.Load(q + (3 * stride));
+            Vector512<float> q4 = Vector512.Load(q + (4 * stride)), q5 = Vector512.Load(q + (5 * stride)), q6 = Vector512.Load(q + (6 * stride)), q7 = Vector512.Load(q + (7 * stride));
+            Vector512<float> q8 = Vector512.Load(q + (8 * stride)), q9 = Vector512.Load(q + (9 * stride)), q10 = Vector512.Load(q + (10 * stride)), q11 = Vector512.Load(q + (11 * stride));
+            Vector512<float> q12 = Vector512.Load(q + (12 * stride)), q13 = Vector512.Load(q + (13 * stride)), q14 = Vector512.Load(q + (14 * stride)), q15 = Vector512.Load(q + (15 * stride));
+            Vector512<float> s00 = q0 + q4 + q8, s01 = q1 + q5 + q9, s02 = q2 + q6 + q10, s03 = q3 + q7 + q11;
+            Vector512<float> s10 = q4 - q8 - q12, s11 = q5 - q9 - q13, s12 = q6 - q10 - q14, s13 = q7 - q11 - q15;
+            Vector512<float> bv = bias is null ? Vector512<float>.Zero : Vector512.Load(bias + o);
+            Vector512<float> r00 = s00 + s01 + s02 + bv, r01 = s01 - s02 - s03 + bv;
+            Vector512<float> r10 = s10 + s11 + s12 + bv, r11 = s11 - s12 - s13 + bv;
+            if (relu)
+            {
+                r00 = Vector512.Max(r00, Vector512<float>.Zero);
+                r01 = Vector512.Max(r01, Vector512<float>.Zero);
+                r10 = Vector512.Max(r10, Vector512<float>.Zero);
+                r11 = Vector512.Max(r11, Vector512<float>.Zero);
+            }
+
+            r00.Store(y00 + o);
+            if (y01 != null) r01.Store(y01 + o);
+            if (y10 != null) r10.Store(y10 + o);
+            if (y11 != null) r11.Store(y11 + o);
+        }
+
+        return o;
     }
 }

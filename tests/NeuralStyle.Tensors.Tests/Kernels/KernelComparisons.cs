@@ -484,7 +484,7 @@ public static class KernelComparisons
             }
         }
 
-        foreach (var (wn, wh, ww, wci, wco) in new[] { (1, 2, 2, 1, 1), (2, 5, 7, 3, 16), (1, 9, 8, 17, 33), (1, 16, 15, 64, 64), (1, 11, 13, 128 + 5, 31) })
+        foreach (var (wn, wh, ww, wci, wco) in new[] { (1, 2, 2, 1, 1), (2, 5, 7, 3, 16), (1, 9, 8, 17, 33), (1, 16, 15, 64, 64), (1, 11, 13, 128 + 5, 31), (1, 13, 17, 31, 47), (2, 12, 11, 24, 40) })
         {
             foreach (var padding in new[] { ConvPadding.Zero, ConvPadding.Reflect })
             {
