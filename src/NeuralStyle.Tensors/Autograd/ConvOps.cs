@@ -23,11 +23,16 @@ internal sealed class Conv3x3Op : Op
         _packed = w.IsFrozen ? PackedWeightCache.Get(w.Data, w.Shape[0], w.Shape[1]) : new Conv3x3Weights(w.Shape[0], w.Shape[1]);
         // Inference with frozen weights, reflect padding and wide layers (the Johnson network's residual blocks):
         // Winograd F(2×2, 3×3), 2.25× fewer multiply-adds, reading x in place (no padded copy).
+        // With AVX-512, F(4×4, 3×3): 1.78× fewer multiply-adds again, its 6×6 transforms vectorised 16 channels wide.
         if (x.Graph.Mode != GraphMode.Training && w.IsFrozen && padding == ConvPadding.Reflect && w.Shape[0] >= 64 && w.Shape[1] >= 64)
-            _winograd = x.Graph.Mode == GraphMode.Inference ? WinogradWeightCache.Get(w.Data, w.Shape[0], w.Shape[1]) : null;
+        {
+            _winograd4x4 = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated;
+            _winograd = x.Graph.Mode == GraphMode.Inference ? WinogradWeightCache.Get(w.Data, w.Shape[0], w.Shape[1], _winograd4x4) : null;
+        }
     }
 
     private readonly float[]? _winograd;
+    private readonly bool _winograd4x4;
 
     // The input is read only for the weight gradient; the output only for the fused ReLU's mask.
     public override bool BackwardReadsInput(int index) => index != 0 || _w.RequiresGrad || _b?.RequiresGrad == true;
@@ -42,7 +47,8 @@ internal sealed class Conv3x3Op : Op
         int n = _x.Shape[0], h = _x.Shape[1], w = _x.Shape[2];
         if (_winograd is not null)
         {
-            Winograd2x2.Forward(_x.Data, n, h, w, _x.Shape[3], _w.Shape[0], _winograd, _b?.Data, y.Data, _padding, _relu);
+            if (_winograd4x4) Winograd4x4.Forward(_x.Data, n, h, w, _x.Shape[3], _w.Shape[0], _winograd, _b?.Data, y.Data, _padding, _relu);
+            else Winograd2x2.Forward(_x.Data, n, h, w, _x.Shape[3], _w.Shape[0], _winograd, _b?.Data, y.Data, _padding, _relu);
             return;
         }
 
@@ -253,22 +259,24 @@ internal static class ConvShapes
     }
 }
 
-/// <summary>Winograd-transformed frozen weights (Winograd2x2.TransformWeights), shared like <see cref="PackedWeightCache"/>.</summary>
+/// <summary>Winograd-transformed frozen weights (Winograd2x2/Winograd4x4.TransformWeights), shared like <see cref="PackedWeightCache"/>.</summary>
 internal static class WinogradWeightCache
 {
     private sealed record Entry(float[] Source, float[] U);
 
-    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<float[], Entry> Cache = new();
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<float[], Entry> Cache2x2 = new(), Cache4x4 = new();
     private static readonly Lock Gate = new();
 
-    public static float[] Get(float[] data, int outChannels, int inChannels)
+    public static float[] Get(float[] data, int outChannels, int inChannels, bool fourByFour)
     {
+        var cache = fourByFour ? Cache4x4 : Cache2x2;
+        int points = fourByFour ? 36 : 16;
         lock (Gate)
         {
-            if (Cache.TryGetValue(data, out Entry? e) && e.U.Length == 16 * outChannels * inChannels && e.Source.AsSpan().SequenceEqual(data))
+            if (cache.TryGetValue(data, out Entry? e) && e.U.Length == points * outChannels * inChannels && e.Source.AsSpan().SequenceEqual(data))
                 return e.U;
-            float[] u = Winograd2x2.TransformWeights(data, outChannels, inChannels);
-            Cache.AddOrUpdate(data, new Entry((float[])data.Clone(), u));
+            float[] u = fourByFour ? Winograd4x4.TransformWeights(data, outChannels, inChannels) : Winograd2x2.TransformWeights(data, outChannels, inChannels);
+            cache.AddOrUpdate(data, new Entry((float[])data.Clone(), u));
             return u;
         }
     }

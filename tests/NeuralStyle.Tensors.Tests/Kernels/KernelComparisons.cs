@@ -407,6 +407,23 @@ public static class KernelComparisons
         return Compare(what, actual, expected, length, (9 * ci * 4) + 1);
     }
 
+    public static string? CompareWinograd4x4(int n, int h, int w, int ci, int co, ConvPadding padding, bool relu, bool withBias, int seed)
+    {
+        var x = Random(n * h * w * ci, seed);
+        var weight = Random(co * ci * 9, seed + 1);
+        var bias = withBias ? Random(co, seed + 2) : null;
+        int length = n * h * w * co;
+        var expected = Garbage(length);
+        var actual = Garbage(length + 3);
+        Conv2d.ForwardReference(x, n, h, w, ci, co, 3, 1, weight, bias, expected, padding, relu);
+        Winograd4x4.Forward(x, n, h, w, ci, co, Winograd4x4.TransformWeights(weight, co, ci), bias, actual, padding, relu);
+        string what = $"Winograd4x4 n={n} {h}×{w} ci={ci} co={co} {padding} relu={relu} bias={withBias}";
+        for (int i = length; i < actual.Length; i++)
+            if (!float.IsNaN(actual[i])) return $"{what}: wrote past the output at {i}";
+        // The transforms scale by up to 8 (points ±2), so rounding grows by about that much over F(2×2, 3×3)'s.
+        return Compare(what, actual, expected, length, (9 * ci * 32) + 1);
+    }
+
     /// <summary>True when an h×w input is valid for a k×k, stride-s convolution with this padding.</summary>
     public static bool Conv2dFits(int h, int w, int k, int stride, ConvPadding padding)
     {
@@ -490,6 +507,16 @@ public static class KernelComparisons
             {
                 int s = seed++;
                 yield return () => CompareWinograd2x2(wn, wh, ww, wci, wco, padding, relu: s % 2 == 0, withBias: s % 3 != 0, s);
+            }
+        }
+
+        // Every residue of H and W mod 4 (partial 4×4 tiles), more than one 32-tile block with a partial last one, 16-lane bodies and tails.
+        foreach (var (wn, wh, ww, wci, wco) in new[] { (1, 2, 2, 1, 1), (2, 5, 7, 3, 16), (1, 9, 8, 17, 33), (1, 16, 15, 64, 64), (1, 11, 13, 128 + 5, 31), (1, 18, 22, 31, 47), (2, 12, 11, 24, 40), (1, 29, 30, 16, 32) })
+        {
+            foreach (var padding in new[] { ConvPadding.Zero, ConvPadding.Reflect })
+            {
+                int s = seed++;
+                yield return () => CompareWinograd4x4(wn, wh, ww, wci, wco, padding, relu: s % 2 == 0, withBias: s % 3 != 0, s);
             }
         }
 
