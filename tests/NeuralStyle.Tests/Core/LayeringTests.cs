@@ -14,29 +14,26 @@ public sealed class LayeringTests : IDisposable
         Directory.EnumerateFiles(Path.Combine(Fixtures.RepoRoot, "src", "NeuralStyle", folder), "*.cs", SearchOption.AllDirectories)
             .Select(f => (Path.GetFileName(f), File.ReadAllText(f)));
 
-    [Fact]
-    public void Texture_UsesNothingOfGatys()
+    /// <summary>What names each method's public face: no other method (nor Core or Losses) may mention it.</summary>
+    private static readonly Dictionary<string, string[]> MethodMarkers = new()
     {
-        foreach ((string file, string text) in Sources("Texture"))
-            foreach (string gatys in new[] { "NeuralStyle.Gatys", "StylizeOptions", "Stylizer", "Presets", "StylizeResult" })
-                Assert.False(text.Contains(gatys, StringComparison.Ordinal), $"Texture/{file} uses {gatys}");
-    }
+        ["Gatys"] = ["NeuralStyle.Gatys", "StylizeOptions", "Stylizer", "Presets", "StylizeResult"],
+        ["Texture"] = ["NeuralStyle.Texture", "TextureOptions", "TextureSynthesizer"],
+        ["FastStyle"] = ["NeuralStyle.FastStyle", "FastStyleTrainer", "FastStyleApplier", "TrainOptions", "ApplyOptions"],
+    };
 
-    [Fact]
-    public void Gatys_UsesNothingOfTexture()
+    [Theory]
+    [InlineData("Gatys")]
+    [InlineData("Texture")]
+    [InlineData("FastStyle")]
+    [InlineData("Core")]
+    [InlineData("Losses")]
+    public void Folder_UsesNoOtherMethod(string folder)
     {
-        foreach ((string file, string text) in Sources("Gatys"))
-            foreach (string texture in new[] { "NeuralStyle.Texture", "TextureOptions", "TextureSynthesizer" })
-                Assert.False(text.Contains(texture, StringComparison.Ordinal), $"Gatys/{file} uses {texture}");
-    }
-
-    [Fact]
-    public void CoreAndLosses_UseNoMethod()
-    {
-        foreach (string folder in new[] { "Core", "Losses" })
-            foreach ((string file, string text) in Sources(folder))
-                foreach (string method in new[] { "NeuralStyle.Gatys", "NeuralStyle.Texture", "StylizeOptions", "TextureOptions" })
-                    Assert.False(text.Contains(method, StringComparison.Ordinal), $"{folder}/{file} uses {method}");
+        foreach ((string file, string text) in Sources(folder))
+            foreach ((string method, string[] markers) in MethodMarkers.Where(m => m.Key != folder))
+                foreach (string marker in markers)
+                    Assert.False(text.Contains(marker, StringComparison.Ordinal), $"{folder}/{file} uses {method} ({marker})");
     }
 
     [Fact]
