@@ -80,10 +80,19 @@ public static unsafe partial class Conv3x3
                         }
                     });
 
-                    // Phase 2: the items, split between the cores.
+                    // Phase 2: the items, taken one at a time by the workers (a core slowed by another process
+                    // or by the pack's tail takes fewer items instead of making the other wait at the join).
                     int minItems = (int)Math.Clamp(Math.Ceiling(3e6 / (rowFlops * rows / g.Items)), 1, int.MaxValue);
+                    int workers = Math.Clamp(g.Items / minItems, 1, KernelThreading.MaxDegree);
                     bool clear = first;
-                    KernelThreading.For(g.Items, minItems, (i0, i1) => MultiplyItems(g, rows, i0, i1, xPacked, dyPacked, tiles, bias, clear));
+                    int nextItem = 0;
+                    KernelThreading.For(workers, 1, (w0, w1) =>
+                    {
+                        for (int item; (item = Interlocked.Increment(ref nextItem) - 1) < g.Items;)
+                        {
+                            MultiplyItems(g, rows, item, item + 1, xPacked, dyPacked, tiles, bias, clear);
+                        }
+                    });
                     first = false;
                 }
             }
