@@ -6,11 +6,13 @@
 //    two sequential streams (no 2 KB pixel strides that fall into a handful of L1 sets, no half-used cache lines):
 //      x  [ci/8][rows + 2][Wo + 2][8]   (zeros or wrap-around at the borders, channels past Ci zero)
 //      dy [co/32][rows · Wo][32]        (channels past Co zero)
-// 2. multiply: work items of one co block × up to 8 ci blocks (items split between the cores); an item's tiles
+// 2. multiply: work items of one co block × up to 8 ci blocks (taken one at a time by the cores); an item's tiles
 //    (9 KB per ci block) stay in L1/L2 while it walks the segment in bands of ~256 pixels, whose 32 KB of dy stay
 //    close across its ci blocks and taps. The Tile8x32.MulAcc tile accumulates one tap of
 //    8 ci × 32 co (16 vector accumulators) over a band; the tiles live in a packed scratch [cb][ib][tap][8][32]
-//    that is added to dw (OIHW) at the end. db is summed from the packed dy by the items of the first ci group.
+//    that is added to dw (OIHW) at the end (8 × 8 AVX transposes into dw's contiguous 72-float runs per output
+//    channel) — or, when the whole call is one segment, in a per-worker scratch that each item adds to dw itself.
+//    db is summed from the packed dy by the items of the first ci group.
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -51,7 +53,11 @@ public static unsafe partial class Conv3x3
         }
 
         var g = new WeightsGeometry(h, w, ci, co, ho, wo, padding);
-        int tileFloats = g.CoBlocks * g.CiBlocks * 9 * 256;
+        // One segment in all (one image that fits the budget): each item's tiles are final when it ends, so they live
+        // in a per-worker scratch (L2) and the item adds them to dw itself; otherwise they accumulate across
+        // segments in a scratch for the whole of dw, added at the end.
+        bool direct = n == 1 && g.SegmentRows >= ho;
+        int tileFloats = direct ? 0 : g.CoBlocks * g.CiBlocks * 9 * 256;
         float[] tiles = ArrayPool<float>.Shared.Rent(tileFloats);
         float[] xPacked = ArrayPool<float>.Shared.Rent(g.CiBlocks * g.XPlane);
         float[] dyPacked = ArrayPool<float>.Shared.Rent(g.CoBlocks * g.DyPlane);
@@ -89,16 +95,30 @@ public static unsafe partial class Conv3x3
                     int nextItem = 0;
                     KernelThreading.For(workers, 1, (w0, w1) =>
                     {
-                        for (int item; (item = Interlocked.Increment(ref nextItem) - 1) < g.Items;)
+                        float[]? local = direct ? ArrayPool<float>.Shared.Rent(g.GroupBlocks * 9 * 256) : null;
+                        try
                         {
-                            MultiplyItems(g, rows, item, item + 1, xPacked, dyPacked, tiles, bias, clear);
+                            for (int item; (item = Interlocked.Increment(ref nextItem) - 1) < g.Items;)
+                            {
+                                MultiplyItem(g, rows, item, xPacked, dyPacked, local ?? tiles, local is null, bias, clear, local is null ? null : dw);
+                            }
+                        }
+                        finally
+                        {
+                            if (local is not null)
+                            {
+                                ArrayPool<float>.Shared.Return(local);
+                            }
                         }
                     });
                     first = false;
                 }
             }
 
-            KernelThreading.For(g.CoBlocks * g.CiBlocks, 64, (p0, p1) => AddTiles(tiles, g, p0, p1, dw));
+            if (!direct)
+            {
+                KernelThreading.For(g.CoBlocks * g.CiBlocks, 64, (p0, p1) => AddTiles(tiles, g, p0, p1, dw));
+            }
             if (db is not null)
             {
                 for (int o = 0; o < co; o++)
@@ -160,44 +180,51 @@ public static unsafe partial class Conv3x3
     }
 
     /// <summary>
-    /// Items [i0, i1) (item = group + groups·cb: co block cb and ci blocks group·GroupBlocks …) over the
-    /// <paramref name="rows"/> packed rows, in bands; tiles [cb][ib][tap][8][32] accumulate.
+    /// Item (item = group + groups·cb: co block cb and ci blocks group·GroupBlocks …) over the
+    /// <paramref name="rows"/> packed rows, in bands; its tiles [ib][tap][8][32] accumulate at their place in the
+    /// whole-dw scratch [cb][ib][tap][8][32] (<paramref name="placed"/>) or at the start of a per-worker scratch,
+    /// cleared first and then added to <paramref name="directDw"/> when it is given.
     /// </summary>
-    private static void MultiplyItems(WeightsGeometry g, int rows, int i0, int i1, float[] xPacked, float[] dyPacked, float[] tiles, double[]? bias, bool clearTiles)
+    private static void MultiplyItem(WeightsGeometry g, int rows, int item, float[] xPacked, float[] dyPacked, float[] tiles, bool placed, double[]? bias, bool clearTiles, float[]? directDw)
     {
         nint xRow = g.SlabWidth * 8, dyRow = g.Wo * 32;
         fixed (float* xp = xPacked, dyp = dyPacked, tp = tiles)
         {
-            for (int item = i0; item < i1; item++)
+            int cb = item / g.Groups, ibLo = (item % g.Groups) * g.GroupBlocks;
+            int ibCount = Math.Min(g.GroupBlocks, g.CiBlocks - ibLo);
+            float* dyBlock = dyp + ((long)cb * g.DyPlane);
+            float* itemTiles = placed ? tp + ((((long)cb * g.CiBlocks) + ibLo) * 9 * 256) : tp;
+            if (clearTiles)
             {
-                int cb = item / g.Groups, ibLo = (item % g.Groups) * g.GroupBlocks;
-                int ibCount = Math.Min(g.GroupBlocks, g.CiBlocks - ibLo);
-                float* dyBlock = dyp + ((long)cb * g.DyPlane);
-                float* itemTiles = tp + ((((long)cb * g.CiBlocks) + ibLo) * 9 * 256);
-                if (clearTiles)
-                {
-                    new Span<float>(itemTiles, ibCount * 9 * 256).Clear();
-                }
+                new Span<float>(itemTiles, ibCount * 9 * 256).Clear();
+            }
 
-                for (int r0 = 0; r0 < rows; r0 += g.BandRows)
+            for (int r0 = 0; r0 < rows; r0 += g.BandRows)
+            {
+                int bandRows = Math.Min(g.BandRows, rows - r0);
+                float* dyBand = dyBlock + (r0 * dyRow);
+                for (int k = 0; k < ibCount; k++)
                 {
-                    int bandRows = Math.Min(g.BandRows, rows - r0);
-                    float* dyBand = dyBlock + (r0 * dyRow);
-                    for (int k = 0; k < ibCount; k++)
+                    float* xBand = xp + ((long)(ibLo + k) * g.XPlane) + (r0 * xRow);
+                    float* t = itemTiles + (k * 9 * 256);
+                    for (int tap = 0; tap < 9; tap++)
                     {
-                        float* xBand = xp + ((long)(ibLo + k) * g.XPlane) + (r0 * xRow);
-                        float* t = itemTiles + (k * 9 * 256);
-                        for (int tap = 0; tap < 9; tap++)
-                        {
-                            int ky = tap / 3, kx = tap % 3;
-                            Tile8x32.MulAcc(xBand + (ky * xRow) + (kx * 8), 8, 1, xRow, dyBand, 32, dyRow, g.Wo, bandRows, t + (tap * 256));
-                        }
+                        int ky = tap / 3, kx = tap % 3;
+                        Tile8x32.MulAcc(xBand + (ky * xRow) + (kx * 8), 8, 1, xRow, dyBand, 32, dyRow, g.Wo, bandRows, t + (tap * 256));
                     }
                 }
+            }
 
-                if (bias is not null && ibLo == 0)
+            if (bias is not null && ibLo == 0)
+            {
+                SumBias(dyBlock, rows * g.Wo, bias, cb * 32);
+            }
+
+            if (directDw is not null)
+            {
+                for (int k = 0; k < ibCount; k++)
                 {
-                    SumBias(dyBlock, rows * g.Wo, bias, cb * 32);
+                    AddTile(itemTiles + (k * 9 * 256), g, cb, ibLo + k, directDw);
                 }
             }
         }
@@ -231,31 +258,38 @@ public static unsafe partial class Conv3x3
     /// <summary>Adds the tiles of pairs [p0, p1) (pair = ib + ciBlocks·cb; tiles [pair][tap][8 ci][32 co]) to dw (Co, Ci, 3, 3).</summary>
     private static void AddTiles(float[] tiles, WeightsGeometry g, int p0, int p1, float[] dw)
     {
-        int ci = g.Ci, co = g.Co;
-        for (int pair = p0; pair < p1; pair++)
+        fixed (float* tp = tiles)
         {
-            int cb = pair / g.CiBlocks, ib = pair % g.CiBlocks;
-            int oCount = Math.Min(32, co - (cb * 32)), iCount = Math.Min(8, ci - (ib * 8));
-            int t0 = pair * 9 * 256;
-            if (Avx.IsSupported && oCount == 32 && iCount == 8)
+            for (int pair = p0; pair < p1; pair++)
             {
-                fixed (float* tp = tiles, dwp = dw)
-                {
-                    AddFullTile(tp + t0, dwp + ((((long)cb * 32 * ci) + (ib * 8)) * 9), (long)ci * 9);
-                }
+                AddTile(tp + ((long)pair * 9 * 256), g, pair / g.CiBlocks, pair % g.CiBlocks, dw);
+            }
+        }
+    }
 
-                continue;
+    /// <summary>Adds the tile [tap][8 ci][32 co] of co block cb and ci block ib to dw (Co, Ci, 3, 3).</summary>
+    private static void AddTile(float* tile, WeightsGeometry g, int cb, int ib, float[] dw)
+    {
+        int ci = g.Ci;
+        int oCount = Math.Min(32, g.Co - (cb * 32)), iCount = Math.Min(8, ci - (ib * 8));
+        if (Avx.IsSupported && oCount == 32 && iCount == 8)
+        {
+            fixed (float* dwp = dw)
+            {
+                AddFullTile(tile, dwp + ((((long)cb * 32 * ci) + (ib * 8)) * 9), (long)ci * 9);
             }
 
-            for (int ol = 0; ol < oCount; ol++)
+            return;
+        }
+
+        for (int ol = 0; ol < oCount; ol++)
+        {
+            int dwBase = ((((cb * 32) + ol) * ci) + (ib * 8)) * 9;
+            for (int il = 0; il < iCount; il++)
             {
-                int dwBase = ((((cb * 32) + ol) * ci) + (ib * 8)) * 9;
-                for (int il = 0; il < iCount; il++)
+                for (int t = 0; t < 9; t++)
                 {
-                    for (int t = 0; t < 9; t++)
-                    {
-                        dw[dwBase + (il * 9) + t] += tiles[t0 + (t * 256) + (il * 32) + ol];
-                    }
+                    dw[dwBase + (il * 9) + t] += tile[(t * 256) + (il * 32) + ol];
                 }
             }
         }
