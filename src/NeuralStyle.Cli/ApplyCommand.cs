@@ -51,9 +51,11 @@ public static class ApplyCommand
             if (!File.Exists(input) && !Directory.Exists(input)) throw new UsageException($"The input '{input}' does not exist.");
 
         bool singleFile = a.Positionals.Count == 1 && File.Exists(a.Positionals[0]) && Path.GetExtension(output).ToLowerInvariant() is ".png" or ".jpg" or ".jpeg";
+        bool createdOutput = false;
         if (!singleFile)
         {
             if (File.Exists(output)) throw new UsageException($"The output '{output}' is a file; give a folder for several inputs.");
+            createdOutput = !Directory.Exists(output);
             Directory.CreateDirectory(output);
         }
         List<ApplyJob> jobs = FastStyleApplier.Plan(a.Positionals, output, o);
@@ -67,7 +69,16 @@ public static class ApplyCommand
         if (a.String(CommonOptions.Log.Name) is { } log) IO.AtomicFile.EnsureWritable(log, createDirectory: true);
         CommonOptions.ApplyThreads(a);
 
-        TransformerNet net = FastStyleApplier.LoadModel(model, new WeightCache(), entry => WeightsCommand.Download(entry, ctx));
+        TransformerNet net;
+        try
+        {
+            net = FastStyleApplier.LoadModel(model, new WeightCache(), entry => WeightsCommand.Download(entry, ctx));
+        }
+        catch when (createdOutput && !Directory.EnumerateFileSystemEntries(output).Any())
+        {
+            Directory.Delete(output); // an unusable model leaves nothing behind, not even the folder made for the results
+            throw;
+        }
         var applier = new FastStyleApplier(net, o);
         ctx.Info(string.Create(CultureInfo.InvariantCulture,
             $"apply: {jobs.Count} image(s){(o.ShardCount > 1 ? $" (shard {o.ShardIndex}/{o.ShardCount})" : "")}, {net.Architecture.Name} network from {model}" +

@@ -94,6 +94,7 @@ public sealed class ApplyCommandTests : IDisposable
         Assert.Equal(1, r.Code);
         AssertOneSentence(r.Err);
         Assert.Contains("not a fast style-transfer network", r.Err);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "out")), "the output folder made for the results is removed again");
         var v = Run("apply", "--model", "vgg19", _inputs, "-o", Path.Combine(_dir, "out"));
         Assert.Equal(1, v.Code);
         AssertOneSentence(v.Err);
