@@ -12,15 +12,12 @@ internal sealed class Conv3x3Op : Op
     private readonly Value? _b;
     private readonly ConvPadding _padding;
     private readonly bool _relu;
-    private readonly Conv3x3Weights _packed;
+    private Conv3x3Weights? _packed;
 
     public Conv3x3Op(Value x, Value w, Value? b, ConvPadding padding, bool relu)
         : base(ConvShapes.Output(x, w, b, 3, 1, padding, "Conv3x3"), b is null ? [x, w] : [x, w, b])
     {
         _x = x; _w = w; _b = b; _padding = padding; _relu = relu;
-        // Frozen weights are packed once (and shared by every graph over the same contents); anything else, a
-        // parameter or a computed weight, is re-packed on every forward pass.
-        _packed = w.IsFrozen ? PackedWeightCache.Get(w.Data, w.Shape[0], w.Shape[1]) : new Conv3x3Weights(w.Shape[0], w.Shape[1]);
         // Inference with frozen weights, reflect padding and wide layers (the Johnson network's residual blocks):
         // Winograd F(2×2, 3×3), 2.25× fewer multiply-adds, reading x in place (no padded copy).
         // With AVX-512, F(4×4, 3×3): 1.78× fewer multiply-adds again, its 6×6 transforms vectorised 16 channels wide.
@@ -34,6 +31,13 @@ internal sealed class Conv3x3Op : Op
     private readonly float[]? _winograd;
     private readonly bool _winograd4x4;
 
+    // Packed on first use, so a shapes-only graph (a memory estimate) and the Winograd path never pack: frozen weights
+    // are packed once and shared by every graph over the same contents; a parameter or a computed weight is re-packed
+    // on every forward pass.
+    private Conv3x3Weights Packed => _packed ??= _w.IsFrozen
+        ? PackedWeightCache.Get(_w.Data, _w.Shape[0], _w.Shape[1])
+        : new Conv3x3Weights(_w.Shape[0], _w.Shape[1]);
+
     // The input is read only for the weight gradient; the output only for the fused ReLU's mask.
     public override bool BackwardReadsInput(int index) => index != 0 || _w.RequiresGrad || _b?.RequiresGrad == true;
 
@@ -43,7 +47,6 @@ internal sealed class Conv3x3Op : Op
 
     public override void Forward(Value y)
     {
-        if (!_w.IsFrozen) _packed.Pack(_w.Data);
         int n = _x.Shape[0], h = _x.Shape[1], w = _x.Shape[2];
         if (_winograd is not null)
         {
@@ -52,16 +55,18 @@ internal sealed class Conv3x3Op : Op
             return;
         }
 
+        if (!_w.IsFrozen) Packed.Pack(_w.Data);
+
         if (!Reflect)
         {
-            Conv3x3.Forward(_x.Data, n, h, w, _packed, _b?.Data, y.Data, _padding, _relu);
+            Conv3x3.Forward(_x.Data, n, h, w, Packed, _b?.Data, y.Data, _padding, _relu);
             return;
         }
 
         float[] padded = ReflectPadded(out int hp, out int wp);
         try
         {
-            Conv3x3.Forward(padded, n, hp, wp, _packed, _b?.Data, y.Data, ConvPadding.Valid, _relu);
+            Conv3x3.Forward(padded, n, hp, wp, Packed, _b?.Data, y.Data, ConvPadding.Valid, _relu);
         }
         finally
         {
@@ -79,7 +84,7 @@ internal sealed class Conv3x3Op : Op
             float[] dx = _x.Graph.BeginGrad(_x, out bool acc);
             if (!Reflect)
             {
-                Conv3x3.BackwardInput(dy, n, h, w, _packed, dx, _padding);
+                Conv3x3.BackwardInput(dy, n, h, w, Packed, dx, _padding);
             }
             else
             {
@@ -87,7 +92,7 @@ internal sealed class Conv3x3Op : Op
                 float[] dPadded = System.Buffers.ArrayPool<float>.Shared.Rent(n * hp * wp * ci);
                 try
                 {
-                    Conv3x3.BackwardInput(dy, n, hp, wp, _packed, dPadded, ConvPadding.Valid);
+                    Conv3x3.BackwardInput(dy, n, hp, wp, Packed, dPadded, ConvPadding.Valid);
                     Pad2d.Backward(dPadded, n, h, w, ci, 1, 1, 1, 1, ConvPadding.Reflect, dx);
                 }
                 finally
