@@ -148,7 +148,7 @@ public sealed class WeightDownloader
             {
                 TryDelete(partial);
                 throw new DownloadException(
-                    $"The file downloaded from {entry.Url} has SHA-256 {actual[..Math.Min(16, actual.Length)]}…, not {entry.Sha256Prefix}…, so it was deleted; try again later or download it by hand and pass it with --weights PATH.");
+                    $"The file downloaded from {entry.Url} has SHA-256 {actual[..Math.Min(16, actual.Length)]}…, not {entry.Sha256Prefix}…, so it was deleted; try again later or download it by hand and {ByHand(entry)}.");
             }
         }
         else
@@ -301,9 +301,14 @@ public sealed class WeightDownloader
         return Convert.ToHexStringLower(hash);
     }
 
+    /// <summary>How a file fetched by hand is given instead: feature networks through --weights, fast-style networks as the model itself.</summary>
+    private static string ByHand(ModelEntry entry) => entry.Architecture.StartsWith("transformer", StringComparison.Ordinal)
+        ? "pass the network file (a .pth from the archive, or the .onnx) as --model PATH"
+        : "pass it with --weights PATH";
+
     private DownloadException Fail(ModelEntry entry, string why, Exception? inner = null)
     {
-        string message = $"Could not download the '{entry.Name}' weights from {entry.Url}: {why}; download the file by hand and pass it with --weights PATH, or put it at {_cache.PathFor(entry)}.";
+        string message = $"Could not download the '{entry.Name}' weights from {entry.Url}: {why}; download the file by hand and {ByHand(entry)}, or put it at {_cache.PathFor(entry)}.";
         return inner is null ? new DownloadException(message) : new DownloadException(message, inner);
     }
 

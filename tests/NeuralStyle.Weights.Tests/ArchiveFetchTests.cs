@@ -90,6 +90,17 @@ public class ArchiveFetchTests
     }
 
     [Fact]
+    public async Task FetchFromArchive_Unreachable_SaysToPassTheNetworkAsModel()
+    {
+        using var dir = new TempDir();
+        (ModelEntry archive, List<ModelEntry> members) = Entries("http://127.0.0.1:1/saved_models.zip");
+        var downloader = new WeightDownloader(new WeightCache(dir.Path), stallTimeout: TimeSpan.FromSeconds(10));
+        var e = await Assert.ThrowsAsync<DownloadException>(() => downloader.FetchFromArchiveAsync(members[0], archive, members, null, CancellationToken.None));
+        Assert.Contains("as --model PATH", e.Message);
+        Assert.DoesNotContain("--weights", e.Message);
+    }
+
+    [Fact]
     public async Task FetchFromArchive_CorruptZip_OneSentence()
     {
         var junk = new byte[4000];
