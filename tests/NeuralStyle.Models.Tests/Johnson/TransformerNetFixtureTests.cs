@@ -90,28 +90,16 @@ public class TransformerNetFixtureTests
         CheckCase(net, "full_formula.safetensors");
     }
 
-    /// <summary>The inference path (frozen weights: fused up-convolutions, Winograd residual blocks) on the full network.</summary>
-    [Fact]
-    public void FullWidth_FormulaWeights_InferenceForward_MatchesPyTorch()
+    /// <summary>The inference path (frozen weights: fused up-convolutions, Winograd residual blocks) on both widths.</summary>
+    [Theory]
+    [InlineData("johnson", "full_formula.safetensors", 1, 13, 11)]
+    [InlineData("johnson-half", "half_formula.safetensors", 2, 16, 16)]
+    public void FormulaWeights_InferenceForward_MatchesPyTorch(string arch, string file, int n, int h, int w)
     {
-        TransformerNet net = TransformerNet.FromStateDict(JohnsonFixtureWeights.StateDict(TransformerArchitecture.Johnson));
-        IReadOnlyDictionary<string, WeightTensor> f = SafeTensors.Read(File("full_formula.safetensors"));
+        TransformerNet net = TransformerNet.FromStateDict(JohnsonFixtureWeights.StateDict(TransformerArchitecture.Find(arch)!));
+        IReadOnlyDictionary<string, WeightTensor> f = SafeTensors.Read(File(file));
         var g = new Graph(GraphMode.Inference);
-        Value x = g.Input([1, 13, 11, 3]);
-        Value y = g.Keep(net.BuildFrozen(g, x));
-        Fixtures.ToNhwc(f["x"]).CopyTo(x.Data, 0);
-        g.Forward();
-        double e = Fixtures.RelativeError(y.Data, Fixtures.ToNhwc(f["y"]));
-        Assert.True(e <= Tolerance, $"relative error {e:G3}");
-    }
-
-    [Fact]
-    public void HalfWidth_FormulaWeights_InferenceForward_MatchesPyTorch()
-    {
-        TransformerNet net = TransformerNet.FromStateDict(JohnsonFixtureWeights.StateDict(TransformerArchitecture.JohnsonHalf));
-        IReadOnlyDictionary<string, WeightTensor> f = SafeTensors.Read(File("half_formula.safetensors"));
-        var g = new Graph(GraphMode.Inference);
-        Value x = g.Input([2, 16, 16, 3]);
+        Value x = g.Input([n, h, w, 3]);
         Value y = g.Keep(net.BuildFrozen(g, x));
         Fixtures.ToNhwc(f["x"]).CopyTo(x.Data, 0);
         g.Forward();
