@@ -392,22 +392,17 @@ public static class KernelComparisons
     }
 
     public static string? CompareWinograd2x2(int n, int h, int w, int ci, int co, ConvPadding padding, bool relu, bool withBias, int seed)
-    {
-        var x = Random(n * h * w * ci, seed);
-        var weight = Random(co * ci * 9, seed + 1);
-        var bias = withBias ? Random(co, seed + 2) : null;
-        int length = n * h * w * co;
-        var expected = Garbage(length);
-        var actual = Garbage(length + 3);
-        Conv2d.ForwardReference(x, n, h, w, ci, co, 3, 1, weight, bias, expected, padding, relu);
-        Winograd2x2.Forward(x, n, h, w, ci, co, Winograd2x2.TransformWeights(weight, co, ci), bias, actual, padding, relu);
-        string what = $"Winograd2x2 n={n} {h}×{w} ci={ci} co={co} {padding} relu={relu} bias={withBias}";
-        for (int i = length; i < actual.Length; i++)
-            if (!float.IsNaN(actual[i])) return $"{what}: wrote past the output at {i}";
-        return Compare(what, actual, expected, length, (9 * ci * 4) + 1);
-    }
+        => CompareWinograd("Winograd2x2", Winograd2x2.TransformWeights, Winograd2x2.Forward, 4, n, h, w, ci, co, padding, relu, withBias, seed);
 
+    // The F(4×4) transforms scale by up to 8 (points ±2), so rounding grows by about that much over F(2×2, 3×3)'s.
     public static string? CompareWinograd4x4(int n, int h, int w, int ci, int co, ConvPadding padding, bool relu, bool withBias, int seed)
+        => CompareWinograd("Winograd4x4", Winograd4x4.TransformWeights, Winograd4x4.Forward, 32, n, h, w, ci, co, padding, relu, withBias, seed);
+
+    private delegate void WinogradForward(float[] x, int n, int h, int w, int ci, int co, float[] u, float[]? bias, float[] y, ConvPadding padding, bool relu);
+
+    /// <summary>A Winograd kernel against the direct reference; <paramref name="errorGrowth"/> scales the per-term tolerance.</summary>
+    private static string? CompareWinograd(string kernel, Func<float[], int, int, float[]> transform, WinogradForward forward, int errorGrowth,
+        int n, int h, int w, int ci, int co, ConvPadding padding, bool relu, bool withBias, int seed)
     {
         var x = Random(n * h * w * ci, seed);
         var weight = Random(co * ci * 9, seed + 1);
@@ -416,12 +411,11 @@ public static class KernelComparisons
         var expected = Garbage(length);
         var actual = Garbage(length + 3);
         Conv2d.ForwardReference(x, n, h, w, ci, co, 3, 1, weight, bias, expected, padding, relu);
-        Winograd4x4.Forward(x, n, h, w, ci, co, Winograd4x4.TransformWeights(weight, co, ci), bias, actual, padding, relu);
-        string what = $"Winograd4x4 n={n} {h}×{w} ci={ci} co={co} {padding} relu={relu} bias={withBias}";
+        forward(x, n, h, w, ci, co, transform(weight, co, ci), bias, actual, padding, relu);
+        string what = $"{kernel} n={n} {h}×{w} ci={ci} co={co} {padding} relu={relu} bias={withBias}";
         for (int i = length; i < actual.Length; i++)
             if (!float.IsNaN(actual[i])) return $"{what}: wrote past the output at {i}";
-        // The transforms scale by up to 8 (points ±2), so rounding grows by about that much over F(2×2, 3×3)'s.
-        return Compare(what, actual, expected, length, (9 * ci * 32) + 1);
+        return Compare(what, actual, expected, length, (9 * ci * errorGrowth) + 1);
     }
 
     /// <summary>True when an h×w input is valid for a k×k, stride-s convolution with this padding.</summary>
