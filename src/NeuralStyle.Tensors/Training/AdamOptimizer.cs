@@ -7,7 +7,7 @@ namespace NeuralStyle.Tensors.Training;
 /// the parameter's own count, so a parameter unfrozen later starts its correction afresh, as in torch), L2 weight decay
 /// added to the gradient.
 /// </summary>
-public sealed class AdamOptimizer : IOptimizer
+public sealed class AdamOptimizer : ScheduledOptimizer
 {
     public const string Kind = "adam";
 
@@ -18,46 +18,27 @@ public sealed class AdamOptimizer : IOptimizer
     }
 
     private readonly Dictionary<Parameter, Slot> _slots = [];
-    private double _learningRate;
 
     public AdamOptimizer(ParameterSet parameters, double learningRate = 1e-3, double beta1 = 0.9, double beta2 = 0.999,
         double eps = 1e-8, double weightDecay = 0, LearningRateSchedule? schedule = null)
+        : base(parameters, learningRate, schedule)
     {
-        ArgumentNullException.ThrowIfNull(parameters);
         if (!(beta1 >= 0 && beta1 < 1)) throw new ArgumentOutOfRangeException(nameof(beta1), "beta1 must lie in [0, 1).");
         if (!(beta2 >= 0 && beta2 < 1)) throw new ArgumentOutOfRangeException(nameof(beta2), "beta2 must lie in [0, 1).");
         if (!(eps >= 0)) throw new ArgumentOutOfRangeException(nameof(eps), "eps must not be negative.");
         if (!(weightDecay >= 0)) throw new ArgumentOutOfRangeException(nameof(weightDecay), "The weight decay must not be negative.");
-        Parameters = parameters;
-        LearningRate = learningRate;
         Beta1 = beta1;
         Beta2 = beta2;
         Eps = eps;
         WeightDecay = weightDecay;
-        Schedule = schedule ?? new ConstantRate();
-    }
-
-    public ParameterSet Parameters { get; }
-
-    public double LearningRate
-    {
-        get => _learningRate;
-        set
-        {
-            OptimizerStates.CheckRate(value);
-            _learningRate = value;
-        }
     }
 
     public double Beta1 { get; private set; }
     public double Beta2 { get; private set; }
     public double Eps { get; private set; }
     public double WeightDecay { get; private set; }
-    public LearningRateSchedule Schedule { get; set; }
-    public long Steps { get; private set; }
-    public double CurrentLearningRate => Schedule.RateAt(LearningRate, Steps);
 
-    public void Step()
+    public override void Step()
     {
         double lr = CurrentLearningRate;
         foreach (Parameter p in Parameters.Trainable)
@@ -69,7 +50,7 @@ public sealed class AdamOptimizer : IOptimizer
         Steps++;
     }
 
-    public OptimizerState ExportState() => new()
+    public override OptimizerState ExportState() => new()
     {
         Kind = Kind,
         Settings = new Dictionary<string, double>
@@ -82,7 +63,7 @@ public sealed class AdamOptimizer : IOptimizer
             new Dictionary<string, float[]> { ["exp_avg"] = (float[])e.Value.M.Clone(), ["exp_avg_sq"] = (float[])e.Value.V.Clone() })),
     };
 
-    public void ImportState(OptimizerState state)
+    public override void ImportState(OptimizerState state)
     {
         OptimizerStates.CheckKind(state, Kind);
         var slots = new Dictionary<Parameter, Slot>();

@@ -6,7 +6,7 @@ namespace NeuralStyle.Tensors.Training;
 /// torch.optim.SGD over a parameter set: L2 weight decay added to the gradient, momentum with dampening (the buffer
 /// starts as the first gradient, as torch clones it), Nesterov momentum when asked.
 /// </summary>
-public sealed class SgdOptimizer : IOptimizer
+public sealed class SgdOptimizer : ScheduledOptimizer
 {
     public const string Kind = "sgd";
 
@@ -17,47 +17,28 @@ public sealed class SgdOptimizer : IOptimizer
     }
 
     private readonly Dictionary<Parameter, Slot> _slots = [];
-    private double _learningRate;
 
     public SgdOptimizer(ParameterSet parameters, double learningRate, double momentum = 0, double dampening = 0,
         double weightDecay = 0, bool nesterov = false, LearningRateSchedule? schedule = null)
+        : base(parameters, learningRate, schedule)
     {
-        ArgumentNullException.ThrowIfNull(parameters);
         if (!(momentum >= 0)) throw new ArgumentOutOfRangeException(nameof(momentum), "The momentum must not be negative.");
         if (!(dampening >= 0 && dampening <= 1)) throw new ArgumentOutOfRangeException(nameof(dampening), "The dampening must lie in [0, 1].");
         if (!(weightDecay >= 0)) throw new ArgumentOutOfRangeException(nameof(weightDecay), "The weight decay must not be negative.");
         if (nesterov && (momentum == 0 || dampening != 0))
             throw new ArgumentException("Nesterov momentum needs a positive momentum and zero dampening.", nameof(nesterov));
-        Parameters = parameters;
-        LearningRate = learningRate;
         Momentum = momentum;
         Dampening = dampening;
         WeightDecay = weightDecay;
         Nesterov = nesterov;
-        Schedule = schedule ?? new ConstantRate();
-    }
-
-    public ParameterSet Parameters { get; }
-
-    public double LearningRate
-    {
-        get => _learningRate;
-        set
-        {
-            OptimizerStates.CheckRate(value);
-            _learningRate = value;
-        }
     }
 
     public double Momentum { get; private set; }
     public double Dampening { get; private set; }
     public double WeightDecay { get; private set; }
     public bool Nesterov { get; private set; }
-    public LearningRateSchedule Schedule { get; set; }
-    public long Steps { get; private set; }
-    public double CurrentLearningRate => Schedule.RateAt(LearningRate, Steps);
 
-    public void Step()
+    public override void Step()
     {
         float lr = (float)CurrentLearningRate;
         foreach (Parameter p in Parameters.Trainable)
@@ -69,7 +50,7 @@ public sealed class SgdOptimizer : IOptimizer
         Steps++;
     }
 
-    public OptimizerState ExportState() => new()
+    public override OptimizerState ExportState() => new()
     {
         Kind = Kind,
         Settings = new Dictionary<string, double>
@@ -84,7 +65,7 @@ public sealed class SgdOptimizer : IOptimizer
             : new Dictionary<string, float[]>())),
     };
 
-    public void ImportState(OptimizerState state)
+    public override void ImportState(OptimizerState state)
     {
         OptimizerStates.CheckKind(state, Kind);
         double lr = OptimizerStates.Setting(state, "lr"), momentum = OptimizerStates.Setting(state, "momentum");
