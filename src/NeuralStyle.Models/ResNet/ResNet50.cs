@@ -63,6 +63,25 @@ public sealed class ResNet50 : IFeatureNetwork
         return bytes;
     }
 
+    /// <summary>Multiply-adds of one forward pass over an h×w input to the last block (zero-padded convolutions).</summary>
+    public double ForwardMacs(int h, int w)
+    {
+        double macs = 0;
+        int Out(int size, int k, int stride) => (size + 2 * (k / 2) - k) / stride + 1;
+        (int sh, int sw) = (Out(h, 7, 2), Out(w, 7, 2));
+        macs += (double)sh * sw * _stem.Out * _stem.In * 49;
+        (sh, sw) = ((sh - 1) / 2 + 1, (sw - 1) / 2 + 1); // 3×3 s2 max pool, padding 1
+        foreach (Block b in _blocks)
+        {
+            (int h1, int w1) = (Out(sh, 1, b.U1.Stride), Out(sw, 1, b.U1.Stride));
+            (int h2, int w2) = (Out(h1, 3, b.U2.Stride), Out(w1, 3, b.U2.Stride));
+            macs += (double)h1 * w1 * b.U1.Out * b.U1.In + (double)h2 * w2 * b.U2.Out * b.U2.In * 9 + (double)h2 * w2 * b.U3.Out * b.U3.In;
+            if (b.Shortcut is { } sc) macs += (double)h2 * w2 * sc.Out * sc.In;
+            (sh, sw) = (h2, w2);
+        }
+        return macs;
+    }
+
     /// <summary>Weights and biases of every convolution (batch norm folded in).</summary>
     public long ParameterCount => Units().Sum(u => (long)u.Weight.Length + u.Bias.Length);
 
