@@ -17,6 +17,9 @@ Each case computes exactly what the C# case computes (NCHW here, NHWC there):
                                                   is ReflectionPad2d(k//2) + Conv2d (the Johnson network's layers)
   vgg_fwd / vgg_fwdbwd                            torchvision vgg19().features[:30] (to relu5_1); loss = mean(out^2)
   gatys_iter                                      one forward+backward of the neural-style preset's loss
+  resnet_gatys_iter                               one forward+backward of the swag preset's loss on torchvision's
+                                                  resnet50() (random init, eval mode): content layer3, style relu and
+                                                  layer1..4, softmax over channels on layer3/layer4, style ×1e17
   stylize                                         a whole neural-style stylisation with torch.optim.LBFGS
   johnson_fwd                                     pytorch/examples' TransformerNet (random init), batch 1, no_grad
   johnson_train_step                              one training step of fast_neural_style (spec §5): TransformerNet +
@@ -115,6 +118,45 @@ def gram(f):
     m = f.view(c, h * w)
     g = F.conv2d(m.t().contiguous().view(1, h * w, 1, c), m.view(c, h * w, 1, 1)).view(c, c)
     return g / (c * h * w)
+
+
+class ResNetSwagLoss:
+    """The swag preset's loss (spec §1, peiwang062/swag) on a random torchvision ResNet-50: targets computed once."""
+
+    def __init__(self, w, h):
+        self.net = torchvision.models.resnet50().eval()
+        for p in self.net.parameters():
+            p.requires_grad_(False)
+        with torch.no_grad():
+            cf = self.run(torchvision_input(synthetic_rgb(w, h, "content")))
+            sf = self.run(torchvision_input(synthetic_rgb(w, h, "style")))
+            self.content_target = cf["layer3"].clone()
+            self.style_targets = {k: gram(v).clone() for k, v in sf.items()}
+
+    def run(self, x):
+        n = self.net
+        out = {}
+        x = n.relu(n.bn1(n.conv1(x)))
+        out["relu"] = x
+        x = n.maxpool(x)
+        for name in ("layer1", "layer2", "layer3", "layer4"):
+            x = getattr(n, name)(x)
+            out[name] = torch.softmax(x, dim=1) if name in ("layer3", "layer4") else x
+        return out
+
+    def __call__(self, x):
+        f = self.run(x)
+        loss = F.mse_loss(f["layer3"], self.content_target)
+        for k, t in self.style_targets.items():
+            loss = loss + 1e17 * F.mse_loss(gram(f[k]), t)
+        return loss
+
+
+def torchvision_input(rgb):
+    """RGB [0,1] (3,H,W) -> torchvision input space (1,3,H,W)."""
+    mean = torch.tensor([0.485, 0.456, 0.406]).view(3, 1, 1)
+    std = torch.tensor([0.229, 0.224, 0.225]).view(3, 1, 1)
+    return ((rgb - mean) / std).unsqueeze(0).contiguous()
 
 
 class GatysLoss:
@@ -319,6 +361,9 @@ class Case:
         elif kind == "gatys_iter":
             self.loss = GatysLoss(spec["w"], spec["h"])
             self.x = (torch.randn(1, 3, spec["h"], spec["w"], generator=g) * 0.001).requires_grad_(True)
+        elif kind == "resnet_gatys_iter":
+            self.loss = ResNetSwagLoss(spec["w"], spec["h"])
+            self.x = torchvision_input(synthetic_rgb(spec["w"], spec["h"], "content")).requires_grad_(True)
         elif kind == "johnson_fwd":
             self.net = TransformerNet().eval()
             self.x = torch.rand(1, 3, spec["h"], spec["w"], generator=g) * 255
@@ -355,6 +400,11 @@ class Case:
             loss = self.net(self.x).pow(2).mean()
             loss.backward()
         elif kind == "gatys_iter":
+            self.x.grad = None
+            loss = self.loss(self.x)
+            loss.backward()
+            extra["loss"] = float(loss)
+        elif kind == "resnet_gatys_iter":
             self.x.grad = None
             loss = self.loss(self.x)
             loss.backward()

@@ -37,6 +37,9 @@ public static class StylizeCommand
         new("--average", Arity.One, "keep an exponential average of the iterates with this decay, e.g. 0.99", "F"),
         new("--style-loss", Arity.One, "gram | pyramid (Gram matrices on every level of a Gaussian pyramid)", "KIND"),
         new("--keep-alpha", Arity.Flag, "re-apply the content's alpha channel to the result"),
+        new("--activation-smoothing", Arity.One, "softmax | scale | none: soften activations before the losses (SWAG; default softmax on ResNet's layer3/layer4, none on VGG)", "KIND"),
+        new("--smoothing-temperature", Arity.One, "T of the softmax smoothing, softmax(x/T) over channels (default 1)", "T"),
+        new("--smoothing-layers", Arity.One, "layers to smooth (default: the network's; every loss layer on VGG)", "a,b") { Binds = ["SmoothedLayers"] },
     ];
 
     /// <summary>Everything stylize accepts, in help sections: its own options and the shared groups.</summary>
@@ -70,7 +73,7 @@ public static class StylizeCommand
         CommonOptions.CheckWritable(a, output);
 
         bool presetExplicit = a.Has("--preset");
-        string presetName = a.String("--preset") ?? (a.String("--model")?.Equals("random", StringComparison.OrdinalIgnoreCase) == true ? "random-features" : Presets.Default);
+        string presetName = a.String("--preset") ?? Presets.DefaultFor(a.String("--model") ?? "");
         if (!Presets.Names.Contains(presetName))
             throw new UsageException($"Unknown preset '{presetName}'; choose one of {string.Join(", ", Presets.Names)}.");
         StylizeOptions o = Bind(a, Presets.Get(presetName));
@@ -85,12 +88,13 @@ public static class StylizeCommand
 
         var loader = new BackboneLoader(new WeightCache(), entry => WeightsCommand.Download(entry, ctx)) { Info = m => ctx.Info(CommandSupport.Render(m)) };
         Backbone backbone = loader.Load(o.Model, o.Weights, o.Flavor, weightsExplicit: a.Has(CommonOptions.Weights.Name));
-        if (loader.FellBack && !presetExplicit) o = Bind(a, Presets.Get("random-features")) with { Model = "random", Weights = null };
+        if (loader.FellBack && !presetExplicit && backbone.Net is VggNet) o = Bind(a, Presets.Get("random-features")) with { Model = "random", Weights = null };
 
         var stylizer = new Stylizer(o, backbone);
         (int w, int h) = stylizer.OutputSize(contentRgb.Width, contentRgb.Height);
         long need = CheckMemory(o, backbone.Net, w, h);
-        ctx.Info($"{o.Preset}: {w}×{h}, {backbone.Description}, {o.Optimizer.ToString().ToLowerInvariant()} × {o.Iterations}, about {need >> 20:N0} MiB");
+        string smoothing = stylizer.Smoothing.Kind == SmoothingKind.None ? "" : $", {stylizer.Smoothing} smoothing";
+        ctx.Info($"{o.Preset}: {w}×{h}, {backbone.Description}{smoothing}, {o.Optimizer.ToString().ToLowerInvariant()} × {o.Iterations}, about {need >> 20:N0} MiB");
 
         StylizeResult result = CommandSupport.RunWithProgress(a, ctx, o.PrintEvery, $"{o.Preset}: loss", p => stylizer.Progress = p, token =>
         {
@@ -114,7 +118,7 @@ public static class StylizeCommand
         return Path.Combine(dir, $"{Path.GetFileNameWithoutExtension(output)}_{iteration:0000}{Path.GetExtension(output)}");
     }
 
-    private static long CheckMemory(StylizeOptions o, VggNet net, int w, int h)
+    private static long CheckMemory(StylizeOptions o, IFeatureNetwork net, int w, int h)
     {
         long need = MemoryEstimate.Stylize(o, net, w, h);
         long? avail = MemoryBudget.AvailableBytes();
@@ -197,6 +201,15 @@ public static class StylizeCommand
         if (a.Choice("--style-loss", new Dictionary<string, StyleLossKind> { ["gram"] = StyleLossKind.Gram, ["pyramid"] = StyleLossKind.Pyramid }) is { } sk)
             o = o with { StyleLoss = sk };
         if (a.Int("--octaves", 1, 12) is { } oc) o = o with { StyleOctaves = oc };
+        if (a.Choice("--activation-smoothing", new Dictionary<string, SmoothingKind>
+                { ["softmax"] = SmoothingKind.Softmax, ["scale"] = SmoothingKind.Scale, ["none"] = SmoothingKind.None }) is { } smooth)
+            o = o with { ActivationSmoothing = smooth };
+        if (a.Double("--smoothing-temperature", 0) is { } temperature)
+        {
+            if (!(temperature > 0)) throw new UsageException("Option --smoothing-temperature must be positive.");
+            o = o with { SmoothingTemperature = temperature };
+        }
+        if (a.List("--smoothing-layers") is { } smoothed) o = o with { SmoothedLayers = smoothed };
         return o;
     }
 

@@ -10,7 +10,7 @@ public enum PoolingKind { Max, Avg }
 /// A VGG-16/19 feature network (torchvision's <c>features</c> layout: keys <c>features.N.weight</c>/<c>.bias</c>)
 /// that is run only up to the deepest layer a loss needs.
 /// </summary>
-public sealed class VggNet
+public sealed class VggNet : IFeatureNetwork
 {
     private readonly float[]?[] _weights;
     private readonly float[]?[] _biases;
@@ -26,6 +26,34 @@ public sealed class VggNet
 
     public VggLayers Layers { get; }
     public VggArchitecture Architecture => Layers.Architecture;
+
+    public string DisplayName => Architecture == VggArchitecture.Vgg19 ? "VGG-19" : "VGG-16";
+
+    public LayerRef Resolve(string name) => Layers.Resolve(name);
+
+    /// <summary>VGG's activations are smoothed nowhere by default.</summary>
+    public IReadOnlyList<string> DefaultSmoothedLayers => [];
+
+    /// <summary>Every pool up to <paramref name="deepest"/> halves the input; each needs at least 2×2.</summary>
+    public bool CanReach(int h, int w, int deepest)
+    {
+        int pools = Layers.Modules.Take(deepest + 1).Count(m => m.Kind == LayerKind.Pool);
+        return Math.Min(h, w) >> pools >= 1 && Math.Min(h, w) >= 2 << Math.Max(0, pools - 1);
+    }
+
+    /// <summary>The convolutions' weights to <paramref name="deepest"/> and their packings for the 3×3 kernels.</summary>
+    public long WeightBytes(int deepest)
+    {
+        long bytes = 4 * ParameterCount(deepest);
+        int inC = 3;
+        for (int i = 0; i <= deepest && i < Layers.Modules.Count; i++)
+        {
+            if (Layers.Modules[i].Kind != LayerKind.Conv) continue;
+            bytes += Conv3x3Weights.PackedBytes(_outChannels[i], inC);
+            inC = _outChannels[i];
+        }
+        return bytes;
+    }
 
     /// <summary>Output channels of module <paramref name="index"/> (conv, relu or pool).</summary>
     public int ChannelsAt(int index) => _outChannels[index];

@@ -4,7 +4,7 @@ using NeuralStyle.Models.Vgg;
 namespace NeuralStyle.Core;
 
 /// <summary>A feature network with the input flavour its weights need.</summary>
-public sealed record Backbone(VggNet Net, InputFlavor Flavor, string Description)
+public sealed record Backbone(IFeatureNetwork Net, InputFlavor Flavor, string Description)
 {
     /// <summary>The seed of the embedded random VGG-19 (spec §7).</summary>
     public const ulong RandomSeed = 20170601;

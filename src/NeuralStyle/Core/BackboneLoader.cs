@@ -11,7 +11,7 @@ public sealed class WeightsUnavailableException(string message, Exception? inner
 /// Turns the Model / Weights / Flavor options of any method into a <see cref="Backbone"/>: a file path, a registry name (cached or
 /// downloaded), or the embedded random network.
 /// </summary>
-public sealed class BackboneLoader
+public sealed partial class BackboneLoader
 {
     private readonly WeightCache _cache;
     private readonly Func<ModelEntry, string> _download;
@@ -32,7 +32,7 @@ public sealed class BackboneLoader
     {
         "vgg19" => VggArchitecture.Vgg19,
         "vgg16" => VggArchitecture.Vgg16,
-        _ => throw new OptionException("Model", $"Unknown {{Model}} '{model}'; use vgg19, vgg16 or random."),
+        _ => throw new OptionException("Model", $"Unknown {{Model}} '{model}'; use vgg19, vgg16, resnet50, resnet50-keras or random."),
     };
 
     /// <param name="weightsExplicit">The user named the weights (no silent fallback then).</param>
@@ -44,6 +44,7 @@ public sealed class BackboneLoader
             if (weights is not null) throw new OptionException("Weights", "{Model} random takes no {Weights}.");
             return Backbone.Random() with { Flavor = flavor ?? InputFlavor.Torchvision };
         }
+        if (IsResNet(model, out var resnetLayout)) return LoadResNet(resnetLayout, weights, flavor, weightsExplicit);
         VggArchitecture arch = ParseArchitecture(model);
         string archName = arch == VggArchitecture.Vgg19 ? "vgg19" : "vgg16";
 

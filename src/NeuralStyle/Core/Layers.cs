@@ -9,14 +9,14 @@ namespace NeuralStyle.Core;
 public static class Layers
 {
     /// <summary>Resolves layer names given by the option <paramref name="option"/> (an unknown name lists the valid ones).</summary>
-    public static LayerRef[] Resolve(VggNet net, IEnumerable<string> names, string option)
+    public static LayerRef[] Resolve(IFeatureNetwork net, IEnumerable<string> names, string option)
     {
         var refs = new List<LayerRef>();
         foreach (string name in names)
         {
             try
             {
-                refs.Add(net.Layers.Resolve(name));
+                refs.Add(net.Resolve(name));
             }
             catch (ArgumentException e)
             {
@@ -31,7 +31,7 @@ public static class Layers
     /// The backbone's features at <paramref name="refs"/>; an input too small for the deepest of them is the fault of
     /// <paramref name="sizeOption"/>.
     /// </summary>
-    public static Dictionary<string, Value> Build(VggNet net, Graph g, Value input, IEnumerable<LayerRef> refs, PoolingKind pooling,
+    public static Dictionary<string, Value> Build(IFeatureNetwork net, Graph g, Value input, IEnumerable<LayerRef> refs, PoolingKind pooling,
         string sizeOption, ConvPadding padding = ConvPadding.Zero)
     {
         try

@@ -1,4 +1,4 @@
-using NeuralStyle.Models.Vgg;
+using NeuralStyle.Models;
 
 namespace NeuralStyle.Core;
 
@@ -9,21 +9,7 @@ public static class MemoryBudget
     public const long BaseBytes = 120L << 20;
 
     /// <summary>The network's weights to <paramref name="deepest"/> and their packings for the convolution kernels.</summary>
-    public static long WeightBytes(VggNet net, int deepest)
-    {
-        long bytes = 4 * net.ParameterCount(deepest);
-        for (int i = 0; i <= deepest; i++)
-            if (net.Layers.Modules[i].Kind == LayerKind.Conv)
-                bytes += NeuralStyle.Tensors.Kernels.Conv3x3Weights.PackedBytes(net.ChannelsAt(i), i == 0 ? 3 : InChannels(net, i));
-        return bytes;
-    }
-
-    private static int InChannels(VggNet net, int index)
-    {
-        for (int k = index - 1; k >= 0; k--)
-            if (net.Layers.Modules[k].Kind == LayerKind.Conv) return net.ChannelsAt(k);
-        return 3;
-    }
+    public static long WeightBytes(IFeatureNetwork net, int deepest) => net.WeightBytes(deepest);
 
     /// <summary>Memory the machine can give now (MemAvailable on Linux), or null when unknown.</summary>
     public static long? AvailableBytes()

@@ -1,5 +1,4 @@
 using NeuralStyle.Models;
-using NeuralStyle.Models.Vgg;
 
 namespace NeuralStyle.Gatys;
 
@@ -11,10 +10,10 @@ public static class MemoryEstimate
     /// memory plan gives them (shapes-only builds of the very graphs the run builds), the weights and their packing,
     /// and the optimiser's state.
     /// </summary>
-    public static long Stylize(StylizeOptions o, VggNet net, int w, int h)
+    public static long Stylize(StylizeOptions o, IFeatureNetwork net, int w, int h)
     {
         var stylizer = new Stylizer(o, new Backbone(net, InputFlavor.Torchvision, "estimate"));
-        int deepest = o.ContentLayers.Concat(o.StyleLayers).Max(l => net.Layers.Resolve(l).Index);
+        int deepest = o.ContentLayers.Concat(o.StyleLayers).Max(l => net.Resolve(l).Index);
         return MemoryBudget.BaseBytes + MemoryBudget.WeightBytes(net, deepest) + stylizer.PlanGraphBytes(w, h, w, h) + OptimizerBytes(o, w, h);
     }
 
@@ -28,7 +27,7 @@ public static class MemoryEstimate
     }
 
     /// <summary>The largest long edge (multiple of 16) whose estimate fits in <paramref name="bytes"/>.</summary>
-    public static int LargestFittingLongEdge(StylizeOptions o, VggNet net, int w, int h, long bytes)
+    public static int LargestFittingLongEdge(StylizeOptions o, IFeatureNetwork net, int w, int h, long bytes)
     {
         int longEdge = Math.Max(w, h);
         int lo = 16, hi = longEdge;

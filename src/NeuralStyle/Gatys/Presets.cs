@@ -9,7 +9,7 @@ public static class Presets
 {
     public const string Default = "neural-style";
 
-    public static IReadOnlyList<string> Names { get; } = ["neural-style", "keras", "gatys-tf", "pytorch-tutorial", "random-features"];
+    public static IReadOnlyList<string> Names { get; } = ["neural-style", "keras", "gatys-tf", "pytorch-tutorial", "random-features", "keras-resnet", "swag"];
 
     public static string Describe(string name) => name switch
     {
@@ -18,7 +18,18 @@ public static class Presets
         "gatys-tf" => "the TensorFlow course (seed 003): conv4_2 content, conv1..5_1 style ×40, Adam lr 2, 50 steps, 400×300, avg pooling",
         "pytorch-tutorial" => "the PyTorch tutorial (seed 004): conv4_2 content, weighted conv1..5_1 style ×1e6, Adam lr 3e-4, 5000 steps; torchvision VGG-19",
         "random-features" => "the embedded random VGG-19 (spec §7): normalised losses, content + 10·style, Adam lr 0.02 on pixels",
+        "keras-resnet" => "seed 000's ResNet-50 attempt: keras losses, res5b_branch2a content, res3a/4a/5a_branch2a style, no smoothing, L-BFGS 10×10; Keras ResNet-50",
+        "swag" => "SWAG (Wang et al. 2021): softmax-smoothed layer3/layer4, stem + every stage's last block style ×1e17, layer3 content, L-BFGS 1000, 512×512; torchvision ResNet-50",
         _ => throw UnknownPreset(name),
+    };
+
+    /// <summary>The preset a model runs with when none is named: the VGG presets' layer names do not exist in ResNet-50.</summary>
+    public static string DefaultFor(string model) => model.Trim().ToLowerInvariant() switch
+    {
+        "random" => "random-features",
+        "resnet50-keras" => "keras-resnet",
+        "resnet50" => "swag",
+        _ => Default,
     };
 
     public static StylizeOptions Get(string name) => name switch
@@ -102,6 +113,42 @@ public static class Presets
             LearningRate = 0.02,
             Iterations = 300,
             PixelSpace = true,
+        },
+        // Seed 000, part 3: the Keras example's losses on keras.applications.ResNet50 (old layer names: res5b_branch2a is
+        // conv5_block2_1_conv, the convolution before its batch norm), style weight 4e5 shared by the 3 layers.
+        "keras-resnet" => Get("keras") with
+        {
+            Preset = name,
+            Model = "resnet50-keras",
+            Flavor = InputFlavor.Caffe,
+            ContentLayers = ["res5b_branch2a"],
+            StyleLayers = ["res3a_branch2a", "res4a_branch2a", "res5a_branch2a"],
+            ContentWeight = 0.0001,
+            StyleWeight = 400000,
+            TvWeight = 0,
+            ActivationSmoothing = SmoothingKind.None,
+        },
+        // peiwang062/swag: content and style resized to 512×512, the optimised image starts as the content in input
+        // space; Grams divided by C·h·w, means of squares; every style layer weight 1.
+        "swag" => new StylizeOptions
+        {
+            Preset = name,
+            Model = "resnet50",
+            Size = new(SizeRuleKind.Exact, 512, 512),
+            StyleToOutputSize = true,
+            ContentLayers = ["layer3"],
+            StyleLayers = ["conv1_relu", "layer1", "layer2", "layer3", "layer4"],
+            ContentWeight = 1,
+            StyleWeight = 1e17,
+            TvWeight = 0,
+            ContentScheme = ContentScheme.Mean,
+            StyleScheme = StyleScheme.NeuralStyle,
+            ActivationSmoothing = SmoothingKind.Softmax,
+            SmoothedLayers = ["layer3", "layer4"],
+            Init = InitKind.Image,
+            Optimizer = OptimizerKind.Lbfgs,
+            Iterations = 1000,
+            LbfgsHistory = 100,
         },
         _ => throw UnknownPreset(name),
     };

@@ -100,6 +100,12 @@ public sealed record StylizeOptions
     public StyleScheme StyleScheme { get; init; } = StyleScheme.NeuralStyle;
     public TvScheme TvScheme { get; init; } = TvScheme.L1;
     public bool NormalizeGradients { get; init; }
+    /// <summary>Smoothing of the activations before the losses (SWAG); null: the network's default (softmax for ResNet, none for VGG).</summary>
+    public SmoothingKind? ActivationSmoothing { get; init; }
+    /// <summary>T of the softmax smoothing, softmax(x / T) over channels.</summary>
+    public double SmoothingTemperature { get; init; } = 1;
+    /// <summary>Layers smoothed; null: the network's default (ResNet: layer3 and layer4 outputs), or every loss layer when it has none.</summary>
+    public IReadOnlyList<string>? SmoothedLayers { get; init; }
 
     // optimisation
     public InitKind Init { get; init; } = InitKind.Random;

@@ -15,16 +15,22 @@ public sealed class Stylizer
 {
     private readonly StylizeOptions _o;
     private readonly Backbone _backbone;
+    private readonly ActivationSmoothing _smoothing;
 
     public Stylizer(StylizeOptions options, Backbone backbone)
     {
         // Mistakes in the options surface here, before any image is touched.
-        Layers.Resolve(backbone.Net, options.ContentLayers, nameof(StylizeOptions.ContentLayers));
-        Layers.Resolve(backbone.Net, options.StyleLayers, nameof(StylizeOptions.StyleLayers));
+        LayerRef[] content = Layers.Resolve(backbone.Net, options.ContentLayers, nameof(StylizeOptions.ContentLayers));
+        LayerRef[] style = Layers.Resolve(backbone.Net, options.StyleLayers, nameof(StylizeOptions.StyleLayers));
         options.EffectiveStyleLayerWeights();
+        _smoothing = ActivationSmoothing.Resolve(backbone.Net, options.ActivationSmoothing, options.SmoothingTemperature, options.SmoothedLayers,
+            content.Concat(style), nameof(StylizeOptions.ActivationSmoothing), nameof(StylizeOptions.SmoothingTemperature), nameof(StylizeOptions.SmoothedLayers));
         _o = options;
         _backbone = backbone;
     }
+
+    /// <summary>The activation smoothing in effect (the options resolved against the network).</summary>
+    public ActivationSmoothing Smoothing => _smoothing;
 
     /// <summary>Called with every progress row.</summary>
     public Action<ProgressRecord>? Progress { get; set; }
@@ -149,7 +155,7 @@ public sealed class Stylizer
     {
         if (styles.Count == 0) throw new ArgumentException("At least one style image is needed.", nameof(styles));
         double[] blend = NormalizedBlend(styles.Count);
-        VggNet net = _backbone.Net;
+        IFeatureNetwork net = _backbone.Net;
         FlavorTransform tf = FlavorTransform.For(_backbone.Flavor);
         (int w, int h) = size;
         Image contentSized = ImageOps.Resize(content, w, h);
@@ -191,7 +197,7 @@ public sealed class Stylizer
     private (Value X, Value Total, List<Value> Terms) BuildLoss(Graph g, int w, int h, FlavorTransform tf,
         Dictionary<string, float[]> contentTargets, List<Dictionary<string, float[]>> styleTargets)
     {
-        VggNet net = _backbone.Net;
+        IFeatureNetwork net = _backbone.Net;
         LayerRef[] contentRefs = Layers.Resolve(net, _o.ContentLayers, nameof(StylizeOptions.ContentLayers));
         LayerRef[] styleRefs = Layers.Resolve(net, _o.StyleLayers, nameof(StylizeOptions.StyleLayers));
         double[] layerWeights = _o.EffectiveStyleLayerWeights();
@@ -209,7 +215,7 @@ public sealed class Stylizer
                 level = g.PyramidReduce(level, PyramidBorder.Reflect, name: $"level{l}");
             }
             IEnumerable<LayerRef> wanted = l == 0 ? contentRefs.Concat(styleRefs).Distinct() : styleRefs;
-            Dictionary<string, Value> feats = Layers.Build(net, g, level, wanted, _o.Pooling, nameof(StylizeOptions.Size));
+            Dictionary<string, Value> feats = _smoothing.Apply(g, Layers.Build(net, g, level, wanted, _o.Pooling, nameof(StylizeOptions.Size)), wanted);
             if (l == 0)
             {
                 foreach (LayerRef r in contentRefs.Where(_ => _o.ContentWeight != 0))
@@ -239,7 +245,7 @@ public sealed class Stylizer
     /// </summary>
     public long PlanGraphBytes(int w, int h, int styleWidth, int styleHeight)
     {
-        VggNet net = _backbone.Net;
+        IFeatureNetwork net = _backbone.Net;
         FlavorTransform tf = FlavorTransform.For(_backbone.Flavor);
         LayerRef[] contentRefs = Layers.Resolve(net, _o.ContentLayers, nameof(StylizeOptions.ContentLayers));
         LayerRef[] styleRefs = Layers.Resolve(net, _o.StyleLayers, nameof(StylizeOptions.StyleLayers));
@@ -263,11 +269,7 @@ public sealed class Stylizer
     public long LastTargetPassPeakBytes { get; private set; }
 
     /// <summary>True when an image of h×w still has features at module <paramref name="deepest"/>.</summary>
-    private bool CanReach(int h, int w, int deepest)
-    {
-        int pools = _backbone.Net.Layers.Modules.Take(deepest + 1).Count(m => m.Kind == LayerKind.Pool);
-        return Math.Min(h, w) >> pools >= 1 && Math.Min(h, w) >= 2 << Math.Max(0, pools - 1);
-    }
+    private bool CanReach(int h, int w, int deepest) => _backbone.Net.CanReach(h, w, deepest);
 
     private double[] NormalizedBlend(int count)
     {
@@ -316,7 +318,7 @@ public sealed class Stylizer
                 if (!CanReach(level.Shape[1] / 2 + 1, level.Shape[2] / 2 + 1, deepest)) break;
                 level = g.PyramidReduce(level, PyramidBorder.Reflect);
             }
-            Dictionary<string, Value> feats = Layers.Build(_backbone.Net, g, level, refs, _o.Pooling, nameof(StylizeOptions.StyleScale));
+            Dictionary<string, Value> feats = _smoothing.Apply(g, Layers.Build(_backbone.Net, g, level, refs, _o.Pooling, nameof(StylizeOptions.StyleScale)), refs);
             var d = new Dictionary<string, Value>();
             foreach (LayerRef r in refs)
             {

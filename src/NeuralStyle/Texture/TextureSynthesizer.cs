@@ -130,7 +130,7 @@ public sealed class TextureSynthesizer
     /// <summary>The loss graph over the optimised frames x, given the targets (any values in a shapes-only graph).</summary>
     private (Value X, List<Value> Terms) BuildLoss(Graph g, float[][][] targets, double? interframeTarget)
     {
-        LayerRef[] layers = _o.Layers.Select(_backbone.Net.Layers.Resolve).ToArray();
+        LayerRef[] layers = _o.Layers.Select(_backbone.Net.Resolve).ToArray();
         Value x = g.Input([_o.Count, _o.OutputHeight, _o.Width, 3], requiresGrad: true, name: "x");
         List<Value> levels = Pyramid(g, x, "the output");
         var terms = new List<Value>();
@@ -145,10 +145,10 @@ public sealed class TextureSynthesizer
     }
 
     /// <summary>Bytes for a texture synthesis: its graphs as planned, the weights and packing, and L-BFGS's state.</summary>
-    public static long EstimateBytes(TextureOptions o, VggNet net, IReadOnlyList<(int Width, int Height)>? sourceSizes = null)
+    public static long EstimateBytes(TextureOptions o, IFeatureNetwork net, IReadOnlyList<(int Width, int Height)>? sourceSizes = null)
     {
         var synth = new TextureSynthesizer(o, new Backbone(net, InputFlavor.Torchvision, "estimate"));
-        int deepest = o.Layers.Max(l => net.Layers.Resolve(l).Index);
+        int deepest = o.Layers.Max(l => net.Resolve(l).Index);
         long pixels = (long)o.Width * o.OutputHeight * 3 * o.Count;
         return MemoryBudget.BaseBytes + MemoryBudget.WeightBytes(net, deepest) + synth.PlanGraphBytes(sourceSizes) + 4 * pixels * (2L * o.LbfgsHistory + 8);
     }
@@ -159,7 +159,7 @@ public sealed class TextureSynthesizer
     /// </summary>
     public long PlanGraphBytes(IReadOnlyList<(int Width, int Height)>? sourceSizes = null)
     {
-        LayerRef[] layers = _o.Layers.Select(_backbone.Net.Layers.Resolve).ToArray();
+        LayerRef[] layers = _o.Layers.Select(_backbone.Net.Resolve).ToArray();
         sourceSizes ??= [(_o.Width, _o.OutputHeight)];
         long passes = 0;
         foreach ((int sw, int sh) in sourceSizes)
