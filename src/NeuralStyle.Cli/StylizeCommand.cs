@@ -37,6 +37,7 @@ public static class StylizeCommand
         new("--average", Arity.One, "keep an exponential average of the iterates with this decay, e.g. 0.99", "F"),
         new("--style-loss", Arity.One, "gram | pyramid (Gram matrices on every level of a Gaussian pyramid)", "KIND"),
         new("--keep-alpha", Arity.Flag, "re-apply the content's alpha channel to the result"),
+        new("--matconvnet-transpose", Arity.Flag, "read a MatConvNet .mat's kernels transposed, as seed 003 does (mirrors them)"),
     ];
 
     /// <summary>Everything stylize accepts, in help sections: its own options and the shared groups.</summary>
@@ -83,7 +84,11 @@ public static class StylizeCommand
         if (o.StyleBlend is { } blend && blend.Count != styleImages.Count)
             throw new UsageException($"--style-blend has {blend.Count} weights for {styleImages.Count} style images.");
 
-        var loader = new BackboneLoader(new WeightCache(), entry => WeightsCommand.Download(entry, ctx)) { Info = m => ctx.Info(CommandSupport.Render(m)) };
+        var loader = new BackboneLoader(new WeightCache(), entry => WeightsCommand.Download(entry, ctx))
+        {
+            Info = m => ctx.Info(CommandSupport.Render(m)),
+            MatConvNetTranspose = a.Flag("--matconvnet-transpose"),
+        };
         Backbone backbone = loader.Load(o.Model, o.Weights, o.Flavor, weightsExplicit: a.Has(CommonOptions.Weights.Name));
         if (loader.FellBack && !presetExplicit) o = Bind(a, Presets.Get("random-features")) with { Model = "random", Weights = null };
 

@@ -141,6 +141,18 @@ public sealed class WeightDownloader
             if (attempt >= 1) throw Fail(entry, "the server did not answer the download request consistently");
         }
 
+        if (entry.Md5 is { } md5)
+        {
+            await using var f = new FileStream(partial, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+            string actual = Convert.ToHexStringLower(await MD5.HashDataAsync(f, ct).ConfigureAwait(false));
+            await f.DisposeAsync().ConfigureAwait(false);
+            if (!string.Equals(actual, md5, StringComparison.OrdinalIgnoreCase))
+            {
+                TryDelete(partial);
+                throw new DownloadException(
+                    $"The file downloaded from {entry.Url} has MD5 {actual}, not the published {md5}, so it was deleted; try again later or download it by hand and {ByHand(entry)}.");
+            }
+        }
         if (entry.Sha256Prefix.Length > 0)
         {
             string actual = await HashAsync(partial, ct).ConfigureAwait(false);

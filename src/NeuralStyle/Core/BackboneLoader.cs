@@ -11,7 +11,7 @@ public sealed class WeightsUnavailableException(string message, Exception? inner
 /// Turns the Model / Weights / Flavor options of any method into a <see cref="Backbone"/>: a file path, a registry name (cached or
 /// downloaded), or the embedded random network.
 /// </summary>
-public sealed class BackboneLoader
+public sealed partial class BackboneLoader
 {
     private readonly WeightCache _cache;
     private readonly Func<ModelEntry, string> _download;
@@ -95,6 +95,7 @@ public sealed class BackboneLoader
 
     private Backbone FromFile(string path, VggArchitecture arch, InputFlavor? flavorOverride, ModelEntry? registryEntry, string? cacheFeaturesTo)
     {
+        if (TryMatConvNetOrCaffe(path, arch, flavorOverride, registryEntry) is { } imported) return imported; // BackboneLoader.Imported.cs
         ModelEntry? entry = registryEntry ?? ModelRegistry.Identify(path);
         InputFlavor flavor;
         if (flavorOverride is { } f) flavor = f;
