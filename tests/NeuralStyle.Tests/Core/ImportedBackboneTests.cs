@@ -130,4 +130,39 @@ public sealed class ImportedBackboneTests : IDisposable
         Assert.StartsWith("Cannot read", e.Message);
         Assert.DoesNotContain('\n', e.Message);
     }
+
+    [Fact]
+    public void Cli_StylizeWithAMatFile_AndSeed003sTranspose_WritesTheImage()
+    {
+        string output = Path.Combine(_dir, "mat.png");
+        var r = NeuralStyle.Tests.Cli.CliRunner.Run("stylize", "--content", Fixtures.Gatys("content.png"), "--style", Fixtures.Gatys("style_a.png"),
+            "--weights", File("vgg19_beta16.mat"), "--matconvnet-transpose", "--preset", "gatys-tf", "--size", "40", "--iterations", "2", "-o", output);
+        Assert.True(r.Code == 0, r.Err);
+        Assert.Contains("MatConvNet, rgb255 flavour, mean 124.033/116.812/103.914, kernels transposed as seed 003", r.Err);
+        Assert.True(System.IO.File.Exists(output));
+    }
+
+    [Fact]
+    public void Cli_TextureWithACaffeModelNamedAnything_WritesTheImage()
+    {
+        string weights = Path.Combine(_dir, "vgg16.weights");
+        System.IO.File.Copy(File("vgg16_v2.caffemodel"), weights);
+        string output = Path.Combine(_dir, "texture.png");
+        var r = NeuralStyle.Tests.Cli.CliRunner.Run("texture", Fixtures.Gatys("style_a.png"), "--model", "vgg16", "--weights", weights,
+            "--width", "24", "--octaves", "1", "--layers", "relu1_1,relu2_1", "--padding", "same", "--iterations", "2", "-o", output);
+        Assert.True(r.Code == 0, r.Err);
+        Assert.Contains("Caffe, caffe flavour", r.Err);
+        Assert.True(System.IO.File.Exists(output));
+    }
+
+    [Fact]
+    public void Cli_WeightsList_ShowsTheMatConvNetAndCaffeEntries()
+    {
+        var r = NeuralStyle.Tests.Cli.CliRunner.Run("weights", "list");
+        Assert.True(r.Code == 0, r.Err);
+        Assert.Contains("matconvnet-vgg19", r.Out);
+        Assert.Contains("imagenet-vgg-verydeep-19.mat", r.Out);
+        Assert.Contains("caffe-vgg19", r.Out);
+        Assert.Contains("VGG_ILSVRC_19_layers.caffemodel", r.Out);
+    }
 }
