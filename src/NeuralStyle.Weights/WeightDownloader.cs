@@ -143,9 +143,7 @@ public sealed class WeightDownloader
 
         if (entry.Md5 is { } md5)
         {
-            await using var f = new FileStream(partial, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
-            string actual = Convert.ToHexStringLower(await MD5.HashDataAsync(f, ct).ConfigureAwait(false));
-            await f.DisposeAsync().ConfigureAwait(false);
+            string actual = await HashAsync(partial, ct, md5: true).ConfigureAwait(false);
             if (!string.Equals(actual, md5, StringComparison.OrdinalIgnoreCase))
             {
                 TryDelete(partial);
@@ -306,10 +304,11 @@ public sealed class WeightDownloader
         }
     }
 
-    private static async Task<string> HashAsync(string path, CancellationToken ct)
+    /// <summary>The file's SHA-256 (or, for files published with nothing better, its MD5) in lower-case hex.</summary>
+    private static async Task<string> HashAsync(string path, CancellationToken ct, bool md5 = false)
     {
         await using var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
-        var hash = await SHA256.HashDataAsync(f, ct).ConfigureAwait(false);
+        var hash = md5 ? await MD5.HashDataAsync(f, ct).ConfigureAwait(false) : await SHA256.HashDataAsync(f, ct).ConfigureAwait(false);
         return Convert.ToHexStringLower(hash);
     }
 
