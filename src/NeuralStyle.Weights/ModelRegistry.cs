@@ -47,13 +47,13 @@ public static class ModelRegistry
         new("fast-style-models", "https://www.dropbox.com/s/lrvwfehqdcxoza8/saved_models.zip?dl=1", "saved_models.zip",
             "torchvision", "transformer-zip", "", null,
             "pytorch/examples' candy, mosaic, rain_princess and udnie TransformerNet state dicts in one zip (no published hash: its SHA-256 is recorded at the first download)."),
-        new("matconvnet-vgg19", "http://www.vlfeat.org/matconvnet/models/beta16/imagenet-vgg-verydeep-19.mat", "imagenet-vgg-verydeep-19.mat",
+        new("matconvnet-vgg19", "https://www.vlfeat.org/matconvnet/models/beta16/imagenet-vgg-verydeep-19.mat", "imagenet-vgg-verydeep-19.mat",
             Rgb255, "vgg19", "", 534_900_000,
             "Seed 003's MatConvNet VGG-19 (beta16, MAT-file); RGB 0-255 minus the file's mean pixel.")
         {
             Md5 = "8ee3263992981a1d26e73b3ca028a123",
         },
-        new("caffe-vgg19", "http://www.robots.ox.ac.uk/~vgg/software/very_deep/caffe/VGG_ILSVRC_19_layers.caffemodel", "VGG_ILSVRC_19_layers.caffemodel",
+        new("caffe-vgg19", "https://www.robots.ox.ac.uk/~vgg/software/very_deep/caffe/VGG_ILSVRC_19_layers.caffemodel", "VGG_ILSVRC_19_layers.caffemodel",
             "caffe", "vgg19", "", 574_700_000,
             "The original Caffe VGG-19 of jcjohnson/neural-style (Lua), protobuf .caffemodel."),
         FastStyle("candy"), FastStyle("mosaic"), FastStyle("rain-princess", "rain_princess"), FastStyle("udnie"),

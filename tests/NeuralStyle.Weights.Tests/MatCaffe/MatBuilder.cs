@@ -55,7 +55,7 @@ internal static class MatBuilder
     public static byte[] Compressed(byte[] element, long? declared = null)
     {
         var z = new MemoryStream();
-        using (var zs = new ZLibStream(z, CompressionLevel.Optimal, leaveOpen: true)) zs.Write(element);
+        using (var zs = new ZLibStream(z, CompressionLevel.Fastest, leaveOpen: true)) zs.Write(element);
         byte[] data = z.ToArray();
         var tag = new byte[8];
         BinaryPrimitives.WriteUInt32LittleEndian(tag, MiCompressed);

@@ -43,11 +43,11 @@ public class Md5DownloadTests
     public void Registry_MatConvNetAndCaffeEntries_AsTheSpecGivesThem()
     {
         ModelEntry mat = ModelRegistry.Find("matconvnet-vgg19")!;
-        Assert.Equal("http://www.vlfeat.org/matconvnet/models/beta16/imagenet-vgg-verydeep-19.mat", mat.Url);
+        Assert.Equal("https://www.vlfeat.org/matconvnet/models/beta16/imagenet-vgg-verydeep-19.mat", mat.Url);
         Assert.Equal("8ee3263992981a1d26e73b3ca028a123", mat.Md5);
         Assert.Equal(("vgg19", ModelRegistry.Rgb255), (mat.Architecture, mat.Flavor));
         ModelEntry caffe = ModelRegistry.Find("caffe-vgg19")!;
-        Assert.Equal("http://www.robots.ox.ac.uk/~vgg/software/very_deep/caffe/VGG_ILSVRC_19_layers.caffemodel", caffe.Url);
+        Assert.Equal("https://www.robots.ox.ac.uk/~vgg/software/very_deep/caffe/VGG_ILSVRC_19_layers.caffemodel", caffe.Url);
         Assert.Equal(("vgg19", "caffe"), (caffe.Architecture, caffe.Flavor));
         Assert.Same(mat, ModelRegistry.Identify("/anywhere/imagenet-vgg-verydeep-19.mat", hashContent: false));
     }
