@@ -40,6 +40,7 @@ public static class StylizeCommand
         new("--activation-smoothing", Arity.One, "softmax | scale | none: soften activations before the losses (SWAG; default softmax on ResNet's layer3/layer4, none on VGG)", "KIND"),
         new("--smoothing-temperature", Arity.One, "T of the softmax smoothing, softmax(x/T) over channels (default 1)", "T"),
         new("--smoothing-layers", Arity.One, "layers to smooth (default: the network's; every loss layer on VGG)", "a,b") { Binds = ["SmoothedLayers"] },
+        new("--matconvnet-transpose", Arity.Flag, "read a MatConvNet .mat's kernels transposed, as seed 003 does (mirrors them)"),
     ];
 
     /// <summary>Everything stylize accepts, in help sections: its own options and the shared groups.</summary>
@@ -86,7 +87,11 @@ public static class StylizeCommand
         if (o.StyleBlend is { } blend && blend.Count != styleImages.Count)
             throw new UsageException($"--style-blend has {blend.Count} weights for {styleImages.Count} style images.");
 
-        var loader = new BackboneLoader(new WeightCache(), entry => WeightsCommand.Download(entry, ctx)) { Info = m => ctx.Info(CommandSupport.Render(m)) };
+        var loader = new BackboneLoader(new WeightCache(), entry => WeightsCommand.Download(entry, ctx))
+        {
+            Info = m => ctx.Info(CommandSupport.Render(m)),
+            MatConvNetTranspose = a.Flag("--matconvnet-transpose"),
+        };
         Backbone backbone = loader.Load(o.Model, o.Weights, o.Flavor, weightsExplicit: a.Has(CommonOptions.Weights.Name));
         if (loader.FellBack && !presetExplicit && backbone.Net is VggNet) o = Bind(a, Presets.Get("random-features")) with { Model = "random", Weights = null };
 

@@ -4,7 +4,7 @@ namespace NeuralStyle.Weights;
 /// <param name="Name">Registry name users type (e.g. "vgg19").</param>
 /// <param name="Url">Where to download it.</param>
 /// <param name="FileName">File name in the cache folder.</param>
-/// <param name="Flavor">Input convention the weights expect: "caffe" (BGR, 0–255, mean-subtracted) or "torchvision" (RGB, 0–1, ImageNet mean/std).</param>
+/// <param name="Flavor">Input convention the weights expect: "caffe" (BGR, 0–255, mean-subtracted), "torchvision" (RGB, 0–1, ImageNet mean/std) or "rgb255" (RGB, 0–255; MatConvNet subtracts its file's mean pixel).</param>
 /// <param name="Architecture">"vgg19", "vgg16", "resnet50", "transformer-zip" (an archive of fast-style networks),
 /// "transformer" (a pytorch/examples TransformerNet .pth) or "transformer-onnx" (an ONNX TransformerNet).</param>
 /// <param name="Sha256Prefix">Leading hex digits of the file's SHA-256 (lower case), from torchvision's file-name convention; empty when unknown (then not verified).</param>
@@ -17,6 +17,9 @@ public sealed record ModelEntry(string Name, string Url, string FileName, string
 
     /// <summary>The file's path inside <see cref="Archive"/> (e.g. <c>saved_models/candy.pth</c>).</summary>
     public string? ArchiveMember { get; init; }
+
+    /// <summary>The file's published MD5 (lower-case hex), checked after a download; null when none is published.</summary>
+    public string? Md5 { get; init; }
 }
 
 /// <summary>The table of known weights files (see spec/weights.md). <c>vgg19</c> (the Caffe VGG-19) is the default.</summary>
@@ -44,11 +47,20 @@ public static class ModelRegistry
         new("fast-style-models", "https://www.dropbox.com/s/lrvwfehqdcxoza8/saved_models.zip?dl=1", "saved_models.zip",
             "torchvision", "transformer-zip", "", null,
             "pytorch/examples' candy, mosaic, rain_princess and udnie TransformerNet state dicts in one zip (no published hash: its SHA-256 is recorded at the first download)."),
+        new("matconvnet-vgg19", "https://www.vlfeat.org/matconvnet/models/beta16/imagenet-vgg-verydeep-19.mat", "imagenet-vgg-verydeep-19.mat",
+            Rgb255, "vgg19", "", 534_900_000,
+            "Seed 003's MatConvNet VGG-19 (beta16, MAT-file); RGB 0-255 minus the file's mean pixel.")
+        {
+            Md5 = "8ee3263992981a1d26e73b3ca028a123",
+        },
+        new("caffe-vgg19", "https://www.robots.ox.ac.uk/~vgg/software/very_deep/caffe/VGG_ILSVRC_19_layers.caffemodel", "VGG_ILSVRC_19_layers.caffemodel",
+            "caffe", "vgg19", "", 574_700_000,
+            "The original Caffe VGG-19 of jcjohnson/neural-style (Lua), protobuf .caffemodel."),
         FastStyle("candy"), FastStyle("mosaic"), FastStyle("rain-princess", "rain_princess"), FastStyle("udnie"),
         ZooOnnx("mosaic"), ZooOnnx("candy"), ZooOnnx("rain-princess"), ZooOnnx("udnie"), ZooOnnx("pointilism"),
     ];
 
-    /// <summary>The flavour of fast-style networks: RGB on a 0–255 scale in and out.</summary>
+    /// <summary>RGB on a 0–255 scale: fast-style networks in and out; MatConvNet's VGG minus the file's mean pixel.</summary>
     public const string Rgb255 = "rgb255";
 
     private const string ZooBase = "https://github.com/onnx/models/raw/main/validated/vision/style_transfer/fast_neural_style/model/";

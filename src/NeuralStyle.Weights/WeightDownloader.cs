@@ -141,6 +141,16 @@ public sealed class WeightDownloader
             if (attempt >= 1) throw Fail(entry, "the server did not answer the download request consistently");
         }
 
+        if (entry.Md5 is { } md5)
+        {
+            string actual = await HashAsync(partial, ct, md5: true).ConfigureAwait(false);
+            if (!string.Equals(actual, md5, StringComparison.OrdinalIgnoreCase))
+            {
+                TryDelete(partial);
+                throw new DownloadException(
+                    $"The file downloaded from {entry.Url} has MD5 {actual}, not the published {md5}, so it was deleted; try again later or download it by hand and {ByHand(entry)}.");
+            }
+        }
         if (entry.Sha256Prefix.Length > 0)
         {
             string actual = await HashAsync(partial, ct).ConfigureAwait(false);
@@ -294,10 +304,11 @@ public sealed class WeightDownloader
         }
     }
 
-    private static async Task<string> HashAsync(string path, CancellationToken ct)
+    /// <summary>The file's SHA-256 (or, for files published with nothing better, its MD5) in lower-case hex.</summary>
+    private static async Task<string> HashAsync(string path, CancellationToken ct, bool md5 = false)
     {
         await using var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
-        var hash = await SHA256.HashDataAsync(f, ct).ConfigureAwait(false);
+        var hash = md5 ? await MD5.HashDataAsync(f, ct).ConfigureAwait(false) : await SHA256.HashDataAsync(f, ct).ConfigureAwait(false);
         return Convert.ToHexStringLower(hash);
     }
 

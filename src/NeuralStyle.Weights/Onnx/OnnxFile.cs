@@ -1,4 +1,5 @@
 using NeuralStyle.IO;
+using NeuralStyle.Weights.Protobuf;
 
 namespace NeuralStyle.Weights.Onnx;
 

@@ -96,6 +96,7 @@ public sealed partial class BackboneLoader
 
     private Backbone FromFile(string path, VggArchitecture arch, InputFlavor? flavorOverride, ModelEntry? registryEntry, string? cacheFeaturesTo)
     {
+        if (TryMatConvNetOrCaffe(path, arch, flavorOverride, registryEntry) is { } imported) return imported; // BackboneLoader.Imported.cs
         ModelEntry? entry = registryEntry ?? ModelRegistry.Identify(path);
         InputFlavor flavor;
         if (flavorOverride is { } f) flavor = f;

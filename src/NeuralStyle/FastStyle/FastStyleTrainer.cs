@@ -60,7 +60,7 @@ public sealed class FastStyleTrainer
         options.Validate();
         _o = options;
         _backbone = backbone;
-        _tf = FlavorTransform.For(backbone.Flavor);
+        _tf = backbone.Transform;
         TransformerArchitecture arch = TransformerArchitecture.Find(options.Architecture)!;
         Network = network ?? TransformerNet.Random(arch, options.Seed);
         if (Network.Architecture != arch)

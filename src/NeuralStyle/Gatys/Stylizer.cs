@@ -156,7 +156,7 @@ public sealed class Stylizer
         if (styles.Count == 0) throw new ArgumentException("At least one style image is needed.", nameof(styles));
         double[] blend = NormalizedBlend(styles.Count);
         IFeatureNetwork net = _backbone.Net;
-        FlavorTransform tf = FlavorTransform.For(_backbone.Flavor);
+        FlavorTransform tf = _backbone.Transform;
         (int w, int h) = size;
         Image contentSized = ImageOps.Resize(content, w, h);
         float[] contentRgb = ImageTensors.Rgb(contentSized);
@@ -246,7 +246,7 @@ public sealed class Stylizer
     public long PlanGraphBytes(int w, int h, int styleWidth, int styleHeight)
     {
         IFeatureNetwork net = _backbone.Net;
-        FlavorTransform tf = FlavorTransform.For(_backbone.Flavor);
+        FlavorTransform tf = _backbone.Transform;
         LayerRef[] contentRefs = Layers.Resolve(net, _o.ContentLayers, nameof(StylizeOptions.ContentLayers));
         LayerRef[] styleRefs = Layers.Resolve(net, _o.StyleLayers, nameof(StylizeOptions.StyleLayers));
         int levels = _o.StyleLoss == StyleLossKind.Pyramid ? Math.Max(1, _o.StyleOctaves) : 1;

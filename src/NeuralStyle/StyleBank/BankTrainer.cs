@@ -78,7 +78,7 @@ public sealed class BankTrainer
         if (twice is not null) throw new OptionException("Styles", $"The style name '{twice}' is given twice in {{Styles}}.");
         _o = options;
         _backbone = backbone;
-        _tf = FlavorTransform.For(backbone.Flavor);
+        _tf = backbone.Transform;
         Incremental = bank is not null;
         try
         {

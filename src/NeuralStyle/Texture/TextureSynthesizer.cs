@@ -27,7 +27,7 @@ public sealed class TextureSynthesizer
         Layers.Resolve(backbone.Net, options.Layers, nameof(TextureOptions.Layers));
         _o = options;
         _backbone = backbone;
-        _tf = FlavorTransform.For(backbone.Flavor);
+        _tf = backbone.Transform;
     }
 
     public Action<ProgressRecord>? Progress { get; set; }

@@ -1,22 +1,28 @@
 using System.Buffers.Binary;
 
-namespace NeuralStyle.Weights.Onnx;
+namespace NeuralStyle.Weights.Protobuf;
 
 /// <summary>
 /// A bounds-checked protobuf wire-format reader over a byte span. Every length is checked against the bytes that
 /// remain before anything is allocated, so a hostile file costs at most its own size; any violation throws
-/// <see cref="WeightFormatException"/> with one sentence.
+/// <see cref="WeightFormatException"/> with one sentence naming the kind of file (ONNX, Caffe, …).
 /// </summary>
 internal ref struct ProtoReader
 {
     private readonly ReadOnlySpan<byte> _data;
+    private readonly string _format;
     private int _pos;
 
-    public ProtoReader(ReadOnlySpan<byte> data)
+    /// <param name="data">The message's bytes.</param>
+    /// <param name="format">How errors name the file, e.g. "ONNX file" or "Caffe model".</param>
+    public ProtoReader(ReadOnlySpan<byte> data, string format = DefaultFormat)
     {
         _data = data;
+        _format = format;
         _pos = 0;
     }
+
+    private const string DefaultFormat = "ONNX file";
 
     public readonly bool AtEnd => _pos >= _data.Length;
 
@@ -28,7 +34,7 @@ internal ref struct ProtoReader
         ulong tag = ReadVarint();
         int field = (int)(tag >> 3);
         int wire = (int)(tag & 7);
-        if (tag >> 3 > int.MaxValue || field == 0) throw Corrupt("a field number is invalid");
+        if (tag >> 3 > int.MaxValue || field == 0) throw Corrupt("a field number is invalid", _format);
         return (field, wire);
     }
 
@@ -37,12 +43,12 @@ internal ref struct ProtoReader
         ulong result = 0;
         for (int shift = 0; shift < 64; shift += 7)
         {
-            if (_pos >= _data.Length) throw Truncated();
+            if (_pos >= _data.Length) throw Truncated(_format);
             byte b = _data[_pos++];
             result |= (ulong)(b & 0x7F) << shift;
             if ((b & 0x80) == 0) return result;
         }
-        throw Corrupt("a varint is longer than 10 bytes");
+        throw Corrupt("a varint is longer than 10 bytes", _format);
     }
 
     public long ReadInt64() => (long)ReadVarint();
@@ -51,13 +57,13 @@ internal ref struct ProtoReader
     public int ReadInt32()
     {
         long v = (long)ReadVarint();
-        if (v is < int.MinValue or > int.MaxValue) throw Corrupt("an int32 field is out of range");
+        if (v is < int.MinValue or > int.MaxValue) throw Corrupt("an int32 field is out of range", _format);
         return (int)v;
     }
 
     public float ReadFixed32Float()
     {
-        if (Remaining < 4) throw Truncated();
+        if (Remaining < 4) throw Truncated(_format);
         float v = BinaryPrimitives.ReadSingleLittleEndian(_data.Slice(_pos, 4));
         _pos += 4;
         return v;
@@ -65,7 +71,7 @@ internal ref struct ProtoReader
 
     public double ReadFixed64Double()
     {
-        if (Remaining < 8) throw Truncated();
+        if (Remaining < 8) throw Truncated(_format);
         double v = BinaryPrimitives.ReadDoubleLittleEndian(_data.Slice(_pos, 8));
         _pos += 8;
         return v;
@@ -75,7 +81,7 @@ internal ref struct ProtoReader
     public ReadOnlySpan<byte> ReadBytes()
     {
         ulong len = ReadVarint();
-        if (len > (ulong)Remaining) throw Truncated();
+        if (len > (ulong)Remaining) throw Truncated(_format);
         var s = _data.Slice(_pos, (int)len);
         _pos += (int)len;
         return s;
@@ -84,11 +90,11 @@ internal ref struct ProtoReader
     public string ReadString()
     {
         var bytes = ReadBytes();
-        if (bytes.Length > 1 << 20) throw Corrupt("a name is longer than 1 MB");
+        if (bytes.Length > 1 << 20) throw Corrupt("a name is longer than 1 MB", _format);
         return System.Text.Encoding.UTF8.GetString(bytes);
     }
 
-    /// <summary>Skips a field of the given wire type (groups, types 3/4, are refused: ONNX never uses them).</summary>
+    /// <summary>Skips a field of the given wire type (groups, types 3/4, are refused: neither ONNX nor Caffe uses them).</summary>
     public void Skip(int wireType)
     {
         switch (wireType)
@@ -97,13 +103,13 @@ internal ref struct ProtoReader
             case 1: Advance(8); break;
             case 2: ReadBytes(); break;
             case 5: Advance(4); break;
-            default: throw Corrupt($"wire type {wireType} is not valid here");
+            default: throw Corrupt($"wire type {wireType} is not valid here", _format);
         }
     }
 
     private void Advance(int n)
     {
-        if (Remaining < n) throw Truncated();
+        if (Remaining < n) throw Truncated(_format);
         _pos += n;
     }
 
@@ -115,8 +121,8 @@ internal ref struct ProtoReader
             into.Add(ReadInt64());
             return;
         }
-        if (wireType != 2) throw Corrupt("a repeated integer field has the wrong wire type");
-        var inner = new ProtoReader(ReadBytes());
+        if (wireType != 2) throw Corrupt("a repeated integer field has the wrong wire type", _format);
+        var inner = new ProtoReader(ReadBytes(), _format);
         while (!inner.AtEnd) into.Add(inner.ReadInt64());
     }
 
@@ -128,8 +134,8 @@ internal ref struct ProtoReader
             into.Add(ReadInt32());
             return;
         }
-        if (wireType != 2) throw Corrupt("a repeated integer field has the wrong wire type");
-        var inner = new ProtoReader(ReadBytes());
+        if (wireType != 2) throw Corrupt("a repeated integer field has the wrong wire type", _format);
+        var inner = new ProtoReader(ReadBytes(), _format);
         while (!inner.AtEnd) into.Add(inner.ReadInt32());
     }
 
@@ -141,9 +147,9 @@ internal ref struct ProtoReader
             into.Add(ReadFixed32Float());
             return;
         }
-        if (wireType != 2) throw Corrupt("a repeated float field has the wrong wire type");
+        if (wireType != 2) throw Corrupt("a repeated float field has the wrong wire type", _format);
         var bytes = ReadBytes();
-        if (bytes.Length % 4 != 0) throw Corrupt("a packed float field's length is not a multiple of 4");
+        if (bytes.Length % 4 != 0) throw Corrupt("a packed float field's length is not a multiple of 4", _format);
         for (int i = 0; i < bytes.Length; i += 4) into.Add(BinaryPrimitives.ReadSingleLittleEndian(bytes.Slice(i, 4)));
     }
 
@@ -155,18 +161,19 @@ internal ref struct ProtoReader
             into.Add(ReadFixed64Double());
             return;
         }
-        if (wireType != 2) throw Corrupt("a repeated double field has the wrong wire type");
+        if (wireType != 2) throw Corrupt("a repeated double field has the wrong wire type", _format);
         var bytes = ReadBytes();
-        if (bytes.Length % 8 != 0) throw Corrupt("a packed double field's length is not a multiple of 8");
+        if (bytes.Length % 8 != 0) throw Corrupt("a packed double field's length is not a multiple of 8", _format);
         for (int i = 0; i < bytes.Length; i += 8) into.Add(BinaryPrimitives.ReadDoubleLittleEndian(bytes.Slice(i, 8)));
     }
 
-    public static void Expect(int wireType, int expected, string what)
+    public static void Expect(int wireType, int expected, string what, string format = DefaultFormat)
     {
-        if (wireType != expected) throw Corrupt($"the field {what} has wire type {wireType}, expected {expected}");
+        if (wireType != expected) throw Corrupt($"the field {what} has wire type {wireType}, expected {expected}", format);
     }
 
-    public static WeightFormatException Truncated() => new("The ONNX file is truncated or corrupt (a field runs past the end of its message).");
+    public static WeightFormatException Truncated(string format = DefaultFormat) =>
+        new($"The {format} is truncated or corrupt (a field runs past the end of its message).");
 
-    public static WeightFormatException Corrupt(string why) => new($"The ONNX file is corrupt: {why}.");
+    public static WeightFormatException Corrupt(string why, string format = DefaultFormat) => new($"The {format} is corrupt: {why}.");
 }

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 
-namespace NeuralStyle.Weights.Onnx;
+namespace NeuralStyle.Weights.Protobuf;
 
 /// <summary>A protobuf wire-format writer into a growable buffer; nested messages are written by a child writer.</summary>
 internal sealed class ProtoWriter
