@@ -17,6 +17,12 @@ public sealed record ModelEntry(string Name, string Url, string FileName, string
 
     /// <summary>The file's path inside <see cref="Archive"/> (e.g. <c>saved_models/candy.pth</c>).</summary>
     public string? ArchiveMember { get; init; }
+
+    /// <summary>
+    /// The file's published MD5 (lower-case hex; Keras' <c>get_file(file_hash=…)</c>), checked after a download, or null.
+    /// Such files publish no SHA-256: theirs is recorded at the first download and later downloads are held to it.
+    /// </summary>
+    public string? Md5 { get; init; }
 }
 
 /// <summary>The table of known weights files (see spec/weights.md). <c>vgg19</c> (the Caffe VGG-19) is the default.</summary>
@@ -44,9 +50,24 @@ public static class ModelRegistry
         new("fast-style-models", "https://www.dropbox.com/s/lrvwfehqdcxoza8/saved_models.zip?dl=1", "saved_models.zip",
             "torchvision", "transformer-zip", "", null,
             "pytorch/examples' candy, mosaic, rain_princess and udnie TransformerNet state dicts in one zip (no published hash: its SHA-256 is recorded at the first download)."),
+        Keras("keras-vgg19", "vgg19", "vgg19", "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5", "253f8cb515780f3b799900260a226db6", 80_134_624,
+            "keras.applications' VGG19 without the classifier (seed 000's file; Keras 2 HDF5)."),
+        Keras("keras-vgg16", "vgg16", "vgg16", "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5", "6d6bbae143d832006294945121d1f1fc", 58_889_256,
+            "keras.applications' VGG16 without the classifier (Keras 2 HDF5)."),
+        Keras("keras-resnet50", "resnet50", "resnet", "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5", "4d473c1dd8becc155b73f8504c6f6626", 94_765_736,
+            "keras.applications' ResNet50 (V1: stride on the first 1x1 conv) without the classifier (Keras 2 HDF5)."),
         FastStyle("candy"), FastStyle("mosaic"), FastStyle("rain-princess", "rain_princess"), FastStyle("udnie"),
         ZooOnnx("mosaic"), ZooOnnx("candy"), ZooOnnx("rain-princess"), ZooOnnx("udnie"), ZooOnnx("pointilism"),
     ];
+
+    private const string KerasBase = "https://storage.googleapis.com/tensorflow/keras-applications/";
+
+    /// <summary>A keras.applications file (caffe flavour): only an MD5 is published, so no SHA-256 prefix.</summary>
+    private static ModelEntry Keras(string name, string architecture, string folder, string file, string md5, long bytes, string notes) =>
+        new(name, $"{KerasBase}{folder}/{file}", file, "caffe", architecture, "", bytes, notes + " MD5-checked; its SHA-256 is recorded at the first download.")
+        {
+            Md5 = md5,
+        };
 
     /// <summary>The flavour of fast-style networks: RGB on a 0–255 scale in and out.</summary>
     public const string Rgb255 = "rgb255";
