@@ -1,6 +1,4 @@
 using System.Globalization;
-using PureHDF;
-using PureHDF.VOL.Native;
 
 namespace NeuralStyle.Weights.Keras;
 
@@ -22,8 +20,9 @@ namespace NeuralStyle.Weights.Keras;
 /// </list>
 /// Shapes are as stored (convolution kernels H×W×In×Out). float16/32/64 datasets are converted to float32. Any problem
 /// — a truncated or corrupt file, absurd sizes, a structure that loops — throws <see cref="WeightFormatException"/> with
-/// one sentence; the reads are bounded by the file's size, so a hostile file cannot make the reader allocate or loop
-/// without limit.
+/// one sentence. The HDF5 reader is this project's own (<see cref="Hdf5File"/>): every size is checked against the file
+/// before anything is allocated and every linked structure is walked with a visited set, so a hostile file cannot make
+/// it allocate or loop without limit.
 /// </remarks>
 public static class KerasWeights
 {
