@@ -23,7 +23,7 @@ public static class CommonOptions
 
     // ---- feature network ---------------------------------------------------------------------------------------
     public static readonly OptionSpec Model = new("--model", Arity.One, "vgg19 | vgg16 | random (the embedded random VGG-19)", "NAME");
-    public static readonly OptionSpec Weights = new("--weights", Arity.One, "registry name (see 'weights list') or a .pth/.safetensors file", "NAME|PATH");
+    public static readonly OptionSpec Weights = new("--weights", Arity.One, "registry name (see 'weights list') or a .pth/.safetensors/Keras .h5 file", "NAME|PATH");
     public static readonly OptionSpec InputFlavor = new("--input-flavor", Arity.One, "caffe | torchvision (default: from the weights)", "NAME") { Binds = ["Flavor"] };
     public static readonly OptionSpec Pooling = new("--pooling", Arity.One, "max | avg pooling layers (default: the method's)", "KIND");
     public static readonly OptionSpec[] ModelGroup = [Model, Weights, InputFlavor, Pooling];
