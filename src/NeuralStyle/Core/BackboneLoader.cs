@@ -168,9 +168,12 @@ public sealed class BackboneLoader
         return KerasVgg.ToStateDict(arch, KerasWeights.Read(path, KerasVgg.IsConvLayer));
     }
 
-    /// <summary>keras.applications' ResNet50 names its stem <c>conv1_conv</c> and its blocks <c>conv2_block1_1_conv</c>, ….</summary>
+    /// <summary>
+    /// keras.applications' ResNet50 names its stem <c>conv1_conv</c> and its blocks <c>conv2_block1_1_conv</c>, …; a Keras 3
+    /// <c>.weights.h5</c> names layers by class, where batch norm (which no VGG has) gives it away.
+    /// </summary>
     internal static bool LooksLikeKerasResNet50(IReadOnlyList<string> layerNames) =>
-        layerNames.Any(n => n is "conv1_conv" or "conv1_bn" || n.StartsWith("conv2_block1_", StringComparison.Ordinal));
+        layerNames.Any(n => n is "conv1_conv" or "conv1_bn" or "batch_normalization" || n.StartsWith("conv2_block1_", StringComparison.Ordinal));
 
     /// <summary>The hook for ResNet-50 from Keras (ResNet50.FromKerasLayers); until it exists, one sentence.</summary>
     private static void FromKerasResNet50(string path) =>
