@@ -23,7 +23,7 @@ public static class CommonOptions
 
     // ---- feature network ---------------------------------------------------------------------------------------
     public static readonly OptionSpec Model = new("--model", Arity.One, "vgg19 | vgg16 | resnet50 | resnet50-keras | random (the embedded random VGG-19)", "NAME");
-    public static readonly OptionSpec Weights = new("--weights", Arity.One, "registry name (see 'weights list') or a .pth, .safetensors, MatConvNet .mat or Caffe .caffemodel file", "NAME|PATH");
+    public static readonly OptionSpec Weights = new("--weights", Arity.One, "registry name (see 'weights list') or a .pth, .safetensors, Keras .h5, MatConvNet .mat or Caffe .caffemodel file", "NAME|PATH");
     public static readonly OptionSpec InputFlavor = new("--input-flavor", Arity.One, "caffe | torchvision | rgb255 (default: from the weights)", "NAME") { Binds = ["Flavor"] };
     public static readonly OptionSpec Pooling = new("--pooling", Arity.One, "max | avg pooling layers (default: the method's)", "KIND");
     public static readonly OptionSpec[] ModelGroup = [Model, Weights, InputFlavor, Pooling];

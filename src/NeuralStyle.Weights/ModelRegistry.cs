@@ -18,7 +18,10 @@ public sealed record ModelEntry(string Name, string Url, string FileName, string
     /// <summary>The file's path inside <see cref="Archive"/> (e.g. <c>saved_models/candy.pth</c>).</summary>
     public string? ArchiveMember { get; init; }
 
-    /// <summary>The file's published MD5 (lower-case hex), checked after a download; null when none is published.</summary>
+    /// <summary>
+    /// The file's published MD5 (lower-case hex; Keras' <c>get_file(file_hash=…)</c>), checked after a download, or null.
+    /// Such files publish no SHA-256: theirs is recorded at the first download and later downloads are held to it.
+    /// </summary>
     public string? Md5 { get; init; }
 }
 
@@ -56,9 +59,24 @@ public static class ModelRegistry
         new("caffe-vgg19", "https://www.robots.ox.ac.uk/~vgg/software/very_deep/caffe/VGG_ILSVRC_19_layers.caffemodel", "VGG_ILSVRC_19_layers.caffemodel",
             "caffe", "vgg19", "", 574_700_000,
             "The original Caffe VGG-19 of jcjohnson/neural-style (Lua), protobuf .caffemodel."),
+        Keras("keras-vgg19", "vgg19", "vgg19", "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5", "253f8cb515780f3b799900260a226db6", 80_134_624,
+            "keras.applications' VGG19 without the classifier (seed 000's file; Keras 2 HDF5)."),
+        Keras("keras-vgg16", "vgg16", "vgg16", "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5", "6d6bbae143d832006294945121d1f1fc", 58_889_256,
+            "keras.applications' VGG16 without the classifier (Keras 2 HDF5)."),
+        Keras("keras-resnet50", "resnet50", "resnet", "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5", "4d473c1dd8becc155b73f8504c6f6626", 94_765_736,
+            "keras.applications' ResNet50 (V1: stride on the first 1x1 conv) without the classifier (Keras 2 HDF5)."),
         FastStyle("candy"), FastStyle("mosaic"), FastStyle("rain-princess", "rain_princess"), FastStyle("udnie"),
         ZooOnnx("mosaic"), ZooOnnx("candy"), ZooOnnx("rain-princess"), ZooOnnx("udnie"), ZooOnnx("pointilism"),
     ];
+
+    private const string KerasBase = "https://storage.googleapis.com/tensorflow/keras-applications/";
+
+    /// <summary>A keras.applications file (caffe flavour): only an MD5 is published, so no SHA-256 prefix.</summary>
+    private static ModelEntry Keras(string name, string architecture, string folder, string file, string md5, long bytes, string notes) =>
+        new(name, $"{KerasBase}{folder}/{file}", file, "caffe", architecture, "", bytes, notes + " MD5-checked; its SHA-256 is recorded at the first download.")
+        {
+            Md5 = md5,
+        };
 
     /// <summary>RGB on a 0–255 scale: fast-style networks in and out; MatConvNet's VGG minus the file's mean pixel.</summary>
     public const string Rgb255 = "rgb255";

@@ -141,14 +141,15 @@ public sealed class WeightDownloader
             if (attempt >= 1) throw Fail(entry, "the server did not answer the download request consistently");
         }
 
-        if (entry.Md5 is { } md5)
+        if (entry.Md5 is { Length: > 0 } md5)
         {
-            string actual = await HashAsync(partial, ct, md5: true).ConfigureAwait(false);
+            // Keras publishes MD5 only; a match here and the SHA-256 record below then guard later downloads.
+            string actual = await HashAsync(partial, MD5.HashDataAsync, ct).ConfigureAwait(false);
             if (!string.Equals(actual, md5, StringComparison.OrdinalIgnoreCase))
             {
                 TryDelete(partial);
                 throw new DownloadException(
-                    $"The file downloaded from {entry.Url} has MD5 {actual}, not the published {md5}, so it was deleted; try again later or download it by hand and {ByHand(entry)}.");
+                    $"The file downloaded from {entry.Url} has MD5 {actual}, not {md5}, so it was deleted; try again later or download it by hand and {ByHand(entry)}.");
             }
         }
         if (entry.Sha256Prefix.Length > 0)
@@ -304,13 +305,13 @@ public sealed class WeightDownloader
         }
     }
 
-    /// <summary>The file's SHA-256 (or, for files published with nothing better, its MD5) in lower-case hex.</summary>
-    private static async Task<string> HashAsync(string path, CancellationToken ct, bool md5 = false)
+    private static async Task<string> HashAsync(string path, Func<Stream, CancellationToken, ValueTask<byte[]>> hash, CancellationToken ct)
     {
         await using var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
-        var hash = md5 ? await MD5.HashDataAsync(f, ct).ConfigureAwait(false) : await SHA256.HashDataAsync(f, ct).ConfigureAwait(false);
-        return Convert.ToHexStringLower(hash);
+        return Convert.ToHexStringLower(await hash(f, ct).ConfigureAwait(false));
     }
+
+    private static Task<string> HashAsync(string path, CancellationToken ct) => HashAsync(path, SHA256.HashDataAsync, ct);
 
     /// <summary>How a file fetched by hand is given instead: feature networks through --weights, fast-style networks as the model itself.</summary>
     private static string ByHand(ModelEntry entry) => entry.Architecture.StartsWith("transformer", StringComparison.Ordinal)

@@ -71,7 +71,7 @@ public static class WeightFile
                 throw new WeightFormatException($"The safetensors header declares {len} bytes but the file has only {file.Length} (the file is truncated or corrupt).");
         }
         if (n >= 4 && head[0] == 0x89 && head[1] == 'H' && head[2] == 'D' && head[3] == 'F')
-            throw new WeightFormatException("The weights file is an HDF5 (Keras .h5) file, which is not supported yet; convert it to .safetensors or .pth.");
+            throw new WeightFormatException("The weights file is a Keras HDF5 (.h5) file; those are read as feature-network weights (--weights of a VGG), not here.");
         if (file.Length > 512 && IsTar(file))
             throw new WeightFormatException("The weights file uses PyTorch's pre-0.4 tar format, which is not supported; re-save it with a newer torch.");
         throw new WeightFormatException("The file is not a recognised weights file (expected a PyTorch .pth in zip or legacy format, or .safetensors).");

@@ -285,3 +285,46 @@ public class WeightDownloaderFileTests
         Assert.Equal(body, File.ReadAllBytes(path));
     }
 }
+
+[Collection(NetworkCollection.Name)]
+public class WeightDownloaderMd5Tests
+{
+    private static ModelEntry Entry(MiniHttpServer server, string md5) =>
+        new ModelEntry("k", server.Url, "k_notop.h5", "caffe", "vgg19", "", null, "") { Md5 = md5 };
+
+    [Fact]
+    public async Task FetchAsync_MatchingMd5_KeepsTheFileAndRecordsItsSha256()
+    {
+        var body = new byte[20_000];
+        new Random(21).NextBytes(body);
+        await using var server = new MiniHttpServer(body, ServeMode.Normal);
+        using var dir = new TempDir();
+        var downloader = new WeightDownloader(new WeightCache(dir.Path), stallTimeout: TimeSpan.FromSeconds(10));
+        var entry = Entry(server, Convert.ToHexStringLower(MD5.HashData(body)));
+
+        string path = await downloader.FetchAsync(entry, null, CancellationToken.None);
+
+        Assert.Equal(body, File.ReadAllBytes(path));
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(body)), downloader.RecordedSha256);
+        Assert.True(File.Exists(downloader.RecordPathFor(entry)));
+    }
+
+    [Fact]
+    public async Task FetchAsync_WrongMd5_DeletesTheFileAndSaysSo()
+    {
+        var body = new byte[20_000];
+        new Random(22).NextBytes(body);
+        await using var server = new MiniHttpServer(body, ServeMode.Normal);
+        using var dir = new TempDir();
+        var cache = new WeightCache(dir.Path);
+        var entry = Entry(server, "00000000000000000000000000000000");
+
+        var ex = await Assert.ThrowsAsync<DownloadException>(() =>
+            new WeightDownloader(cache, stallTimeout: TimeSpan.FromSeconds(10)).FetchAsync(entry, null, CancellationToken.None));
+
+        Assert.Contains("MD5", ex.Message);
+        Assert.Contains("deleted", ex.Message);
+        Assert.False(File.Exists(cache.PathFor(entry)));
+        Assert.False(File.Exists(cache.PathFor(entry) + ".partial"));
+    }
+}

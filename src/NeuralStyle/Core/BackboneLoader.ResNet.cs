@@ -63,8 +63,10 @@ public sealed partial class BackboneLoader
             $"seeded random {(layout == ResNetLayout.Keras ? "Keras V1" : "torchvision V1.5")} ResNet-50");
     }
 
+    /// <summary>A file on disk by its content (an HDF5 file is Keras'); a registry file name not yet downloaded by its extension.</summary>
     private static ResNetLayout LayoutOf(string path)
-        => Path.GetExtension(path).Equals(".h5", StringComparison.OrdinalIgnoreCase) || Path.GetExtension(path).Equals(".hdf5", StringComparison.OrdinalIgnoreCase)
+        => File.Exists(path) ? (KerasWeights.IsHdf5(path) ? ResNetLayout.Keras : ResNetLayout.Torchvision)
+        : Path.GetExtension(path).Equals(".h5", StringComparison.OrdinalIgnoreCase) || Path.GetExtension(path).Equals(".hdf5", StringComparison.OrdinalIgnoreCase)
             ? ResNetLayout.Keras : ResNetLayout.Torchvision;
 
     private Backbone ResNetFromFile(string path, ResNetLayout? requested, InputFlavor? flavorOverride, ModelEntry? registryEntry)
@@ -97,11 +99,6 @@ public sealed partial class BackboneLoader
         return new Backbone(net, flavor, $"{entry?.Name ?? Path.GetFileName(path)} ({net.DisplayName}, {flavor.Name()} flavour)");
     }
 
-    /// <summary>
-    /// The layers of a Keras HDF5 weight file in file order. The HDF5 reader is its own piece of work (issue 11,
-    /// Keras part); until it is wired in here, a Keras file is refused with one sentence.
-    /// </summary>
-    private static IReadOnlyList<KerasLayer> ReadKerasLayers(string path)
-        => throw new WeightsUnavailableException(
-            $"Cannot read '{Path.GetFileName(path)}': this build has no reader for Keras .h5 files yet; use torchvision's resnet50 weights (--weights resnet50).");
+    /// <summary>The layers of a Keras HDF5 weight file in file order (Keras loads by order).</summary>
+    private static IReadOnlyList<KerasLayer> ReadKerasLayers(string path) => KerasWeights.Read(path);
 }

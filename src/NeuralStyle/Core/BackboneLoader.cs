@@ -1,6 +1,7 @@
 using NeuralStyle.Models;
 using NeuralStyle.Models.Vgg;
 using NeuralStyle.Weights;
+using NeuralStyle.Weights.Keras;
 
 namespace NeuralStyle.Core;
 
@@ -98,9 +99,16 @@ public sealed partial class BackboneLoader
     {
         if (TryMatConvNetOrCaffe(path, arch, flavorOverride, registryEntry) is { } imported) return imported; // BackboneLoader.Imported.cs
         ModelEntry? entry = registryEntry ?? ModelRegistry.Identify(path);
+        bool keras = KerasWeights.IsHdf5(path); // by content: Keras .h5 files are HDF5, whatever their name
         InputFlavor flavor;
         if (flavorOverride is { } f) flavor = f;
         else if (entry is not null) flavor = InputFlavors.Parse(entry.Flavor);
+        else if (keras)
+        {
+            // keras.applications' VGG16/VGG19 weights all expect its "caffe" preprocessing.
+            flavor = InputFlavor.Caffe;
+            Info?.Invoke($"Unknown Keras weights file '{Path.GetFileName(path)}': assuming the caffe input flavour of keras.applications (set {{Flavor}} otherwise).");
+        }
         else
         {
             flavor = InputFlavor.Torchvision;
@@ -109,11 +117,17 @@ public sealed partial class BackboneLoader
         IReadOnlyDictionary<string, WeightTensor> sd;
         try
         {
-            sd = WeightFile.Load(path, k => k.StartsWith("features.", StringComparison.Ordinal) || !k.Contains('.'));
+            sd = keras
+                ? FromKeras(path, arch)
+                : WeightFile.Load(path, k => k.StartsWith("features.", StringComparison.Ordinal) || !k.Contains('.'));
         }
         catch (WeightFormatException e)
         {
             throw new WeightsUnavailableException($"Cannot read '{path}': {e.Message}", e);
+        }
+        catch (ModelWeightsException e)
+        {
+            throw new WeightsUnavailableException($"'{Path.GetFileName(path)}' does not fit {(arch == VggArchitecture.Vgg19 ? "VGG-19" : "VGG-16")}: {e.Message}", e);
         }
         VggNet net;
         try
@@ -138,5 +152,34 @@ public sealed partial class BackboneLoader
         }
         return new Backbone(net, flavor, $"{(entry?.Name ?? Path.GetFileName(path))} ({flavor.Name()} flavour)");
     }
+
+    /// <summary>
+    /// The VGG state dict of a Keras HDF5 file, matched by layer order as Keras loads it. A ResNet-50 file (keras.applications'
+    /// layer names) is refused with a pointer to ResNet-50.
+    /// </summary>
+    private static Dictionary<string, WeightTensor> FromKeras(string path, VggArchitecture arch)
+    {
+        // First the layer names only (no data is read), to tell a ResNet-50 file from a VGG one.
+        var names = new List<string>();
+        KerasWeights.Read(path, (name, _) =>
+        {
+            names.Add(name);
+            return false;
+        });
+        if (LooksLikeKerasResNet50(names)) FromKerasResNet50(path);
+        return KerasVgg.ToStateDict(arch, KerasWeights.Read(path, KerasVgg.IsConvLayer));
+    }
+
+    /// <summary>
+    /// keras.applications' ResNet50 names its stem <c>conv1_conv</c> and its blocks <c>conv2_block1_1_conv</c>, …; a Keras 3
+    /// <c>.weights.h5</c> names layers by class, where batch norm (which no VGG has) gives it away.
+    /// </summary>
+    internal static bool LooksLikeKerasResNet50(IReadOnlyList<string> layerNames) =>
+        layerNames.Any(n => n is "conv1_conv" or "conv1_bn" or "batch_normalization" || n.StartsWith("conv2_block1_", StringComparison.Ordinal));
+
+    /// <summary>A Keras ResNet-50 file asked to be a VGG: say which model it fits.</summary>
+    private static void FromKerasResNet50(string path) =>
+        throw new WeightsUnavailableException(
+            $"'{Path.GetFileName(path)}' holds Keras ResNet-50 weights, not VGG; use {{Model}} resnet50.");
 
 }
