@@ -29,7 +29,7 @@ public static class CommonOptions
     public static readonly OptionSpec[] ModelGroup = [Model, Weights, InputFlavor, Pooling];
 
     // ---- image optimisation ------------------------------------------------------------------------------------
-    public static readonly OptionSpec Iterations = new("--iterations", Arity.One, "optimiser steps (L-BFGS: function evaluations); 0 writes the initial image", "N");
+    public static readonly OptionSpec Iterations = new("--iterations", Arity.One, "optimiser iterations (a line search may evaluate more often); 0 writes the initial image", "N");
     public static readonly OptionSpec LbfgsHistory = new("--lbfgs-history", Arity.One, "L-BFGS history size", "N");
     public static readonly OptionSpec LineSearch = new("--line-search", Arity.Flag, "L-BFGS with a strong-Wolfe line search") { Binds = ["StrongWolfe"] };
     public static readonly OptionSpec Init = new("--init", Arity.One,

@@ -14,6 +14,13 @@ public sealed record LbfgsOptions
 }
 
 /// <summary>
+/// One finished L-BFGS iteration: its number (1-based, counted over every <see cref="Lbfgs.Minimize"/> call), the loss
+/// at the accepted point and which evaluation (0-based, counted like <see cref="Lbfgs.Evaluations"/>) computed it;
+/// −1 when the step was taken without evaluating its result (the last iteration without a line search).
+/// </summary>
+public readonly record struct LbfgsIteration(int Iteration, double Loss, int AcceptedEvaluation);
+
+/// <summary>
 /// The objective: writes ∂f/∂x into <c>grad</c> and returns f(x). <c>x</c> is the optimiser's current point.
 /// </summary>
 public delegate double Objective(float[] x, float[] grad);
@@ -47,6 +54,12 @@ public sealed class Lbfgs
     /// <summary>Total function evaluations so far.</summary>
     public int Evaluations { get; private set; }
 
+    /// <summary>Total iterations so far (a line search may evaluate several times per iteration).</summary>
+    public int Iterations => _iter;
+
+    /// <summary>Called after every iteration, with x at the accepted point.</summary>
+    public Action<LbfgsIteration>? IterationDone { get; set; }
+
     /// <summary>Runs one torch-style step (up to MaxIterations iterations). Returns the last loss evaluated.</summary>
     public double Minimize(float[] x, Objective f, CancellationToken cancel = default)
     {
@@ -54,7 +67,7 @@ public sealed class Lbfgs
         int maxEval = _o.MaxEvaluations ?? _o.MaxIterations * 5 / 4;
         double loss = f(x, _g);
         int currentEvals = 1;
-        Evaluations++;
+        int lastAccepted = Evaluations++;
         if (MaxAbs(_g) <= _o.ToleranceGrad) return loss;
 
         int nIter = 0;
@@ -79,11 +92,11 @@ public sealed class Lbfgs
             double gtd = Dot(_g, _d);
             if (gtd > -_o.ToleranceChange) break;
 
-            int lsEvals = 0;
+            int lsEvals = 0, accepted = -1;
             if (_o.StrongWolfe)
             {
                 Array.Copy(x, _xInit, _n);
-                (loss, _t, lsEvals) = StrongWolfe(x, f, loss, gtd);
+                (loss, _t, lsEvals, accepted) = StrongWolfe(x, f, loss, gtd, lastAccepted);
                 for (int i = 0; i < _n; i++) x[i] = _xInit[i] + (float)_t * _d[i];
             }
             else
@@ -94,10 +107,13 @@ public sealed class Lbfgs
                 {
                     loss = f(x, _g);
                     lsEvals = 1;
+                    accepted = Evaluations;
                 }
             }
             currentEvals += lsEvals;
             Evaluations += lsEvals;
+            lastAccepted = accepted;
+            IterationDone?.Invoke(new LbfgsIteration(_iter, accepted >= 0 ? loss : double.NaN, accepted));
 
             if (nIter == _o.MaxIterations || cancel.IsCancellationRequested) break;
             if (currentEvals >= maxEval) break;
@@ -152,7 +168,8 @@ public sealed class Lbfgs
 
     // ---- strong-Wolfe line search (torch.optim.lbfgs._strong_wolfe) ----------------------------------------------
 
-    private (double F, double T, int Evals) StrongWolfe(float[] x, Objective f, double f0, double gtd0)
+    /// <summary>Returns the accepted loss and step, the evaluations made and the index of the accepted one (<paramref name="startId"/>: x itself).</summary>
+    private (double F, double T, int Evals, int Accepted) StrongWolfe(float[] x, Objective f, double f0, double gtd0, int startId)
     {
         const double c1 = 1e-4, c2 = 0.9;
         const int maxLs = 25;
@@ -163,43 +180,46 @@ public sealed class Lbfgs
         float[] gNew = new float[_n];
         double fNew = Eval(x, f, t, gNew);
         int evals = 1;
+        int idNew = Evaluations, idPrev = startId; // which evaluation each point came from
         double gtdNew = Dot(gNew, _d);
         double tPrev = 0, fPrev = f0, gtdPrev = gtd0;
         float[] gPrev = g0;
         bool done = false;
         int lsIter = 0;
         double[] br = [], brF = [], brGtd = [];
+        int[] brId = [];
         float[][] brG = [];
         while (lsIter < maxLs)
         {
             if (fNew > f0 + c1 * t * gtd0 || (lsIter > 1 && fNew >= fPrev))
             {
-                br = [tPrev, t]; brF = [fPrev, fNew]; brG = [gPrev, (float[])gNew.Clone()]; brGtd = [gtdPrev, gtdNew];
+                br = [tPrev, t]; brF = [fPrev, fNew]; brG = [gPrev, (float[])gNew.Clone()]; brGtd = [gtdPrev, gtdNew]; brId = [idPrev, idNew];
                 break;
             }
             if (Math.Abs(gtdNew) <= -c2 * gtd0)
             {
-                br = [t]; brF = [fNew]; brG = [(float[])gNew.Clone()]; brGtd = [gtdNew];
+                br = [t]; brF = [fNew]; brG = [(float[])gNew.Clone()]; brGtd = [gtdNew]; brId = [idNew];
                 done = true;
                 break;
             }
             if (gtdNew >= 0)
             {
-                br = [tPrev, t]; brF = [fPrev, fNew]; brG = [gPrev, (float[])gNew.Clone()]; brGtd = [gtdPrev, gtdNew];
+                br = [tPrev, t]; brF = [fPrev, fNew]; brG = [gPrev, (float[])gNew.Clone()]; brGtd = [gtdPrev, gtdNew]; brId = [idPrev, idNew];
                 break;
             }
             double minStep = t + 0.01 * (t - tPrev), maxStep = t * 10;
             double tmp = t;
             t = CubicInterpolate(tPrev, fPrev, gtdPrev, t, fNew, gtdNew, minStep, maxStep);
-            tPrev = tmp; fPrev = fNew; gPrev = (float[])gNew.Clone(); gtdPrev = gtdNew;
+            tPrev = tmp; fPrev = fNew; gPrev = (float[])gNew.Clone(); gtdPrev = gtdNew; idPrev = idNew;
             fNew = Eval(x, f, t, gNew);
+            idNew = Evaluations + evals;
             evals++;
             gtdNew = Dot(gNew, _d);
             lsIter++;
         }
         if (lsIter == maxLs)
         {
-            br = [0, t]; brF = [f0, fNew]; brG = [g0, (float[])gNew.Clone()]; brGtd = [gtd0, gtdNew];
+            br = [0, t]; brF = [f0, fNew]; brG = [g0, (float[])gNew.Clone()]; brGtd = [gtd0, gtdNew]; brId = [startId, idNew];
         }
 
         bool insufProgress = false;
@@ -228,12 +248,13 @@ public sealed class Lbfgs
                 insufProgress = false;
             }
             fNew = Eval(x, f, t, gNew);
+            idNew = Evaluations + evals;
             evals++;
             gtdNew = Dot(gNew, _d);
             lsIter++;
             if (fNew > f0 + c1 * t * gtd0 || fNew >= brF[lo])
             {
-                br[hi] = t; brF[hi] = fNew; brG[hi] = (float[])gNew.Clone(); brGtd[hi] = gtdNew;
+                br[hi] = t; brF[hi] = fNew; brG[hi] = (float[])gNew.Clone(); brGtd[hi] = gtdNew; brId[hi] = idNew;
                 (lo, hi) = brF[0] <= brF[1] ? (0, 1) : (1, 0);
             }
             else
@@ -241,13 +262,13 @@ public sealed class Lbfgs
                 if (Math.Abs(gtdNew) <= -c2 * gtd0) done = true;
                 else if (gtdNew * (br[hi] - br[lo]) >= 0)
                 {
-                    br[hi] = br[lo]; brF[hi] = brF[lo]; brG[hi] = brG[lo]; brGtd[hi] = brGtd[lo];
+                    br[hi] = br[lo]; brF[hi] = brF[lo]; brG[hi] = brG[lo]; brGtd[hi] = brGtd[lo]; brId[hi] = brId[lo];
                 }
-                br[lo] = t; brF[lo] = fNew; brG[lo] = (float[])gNew.Clone(); brGtd[lo] = gtdNew;
+                br[lo] = t; brF[lo] = fNew; brG[lo] = (float[])gNew.Clone(); brGtd[lo] = gtdNew; brId[lo] = idNew;
             }
         }
         Array.Copy(brG[lo], _g, _n);
-        return (brF[lo], br[lo], evals);
+        return (brF[lo], br[lo], evals, brId[lo]);
     }
 
     private double Eval(float[] x, Objective f, double t, float[] g)

@@ -30,8 +30,8 @@ public sealed record OptimizerSettings
 public sealed record OptimizeOutcome(float[] Result, int Iterations, double Seconds, bool Cancelled, string? Failure);
 
 /// <summary>
-/// Runs L-BFGS or Adam on a <see cref="LossProblem"/>, reporting one <see cref="ProgressRecord"/> per evaluation
-/// (row k = the image after k steps, plus a final row), keeping the last finite image when the loss blows up, and
+/// Runs L-BFGS or Adam on a <see cref="LossProblem"/>, reporting one <see cref="ProgressRecord"/> per iteration
+/// (row k = the image after k steps; a line search's trial points are not rows), keeping the last finite image when the loss blows up, and
 /// stopping cleanly on cancellation.
 /// </summary>
 public static class ImageOptimizer
@@ -52,58 +52,65 @@ public static class ImageOptimizer
         float[] lastFinite = (float[])x.Clone();
         float[]? avg = s.AverageDecay is null ? null : new float[x.Length];
         int averaged = 0;
-        int evaluations = 0;
+        int iterations = 0;      // steps taken so far: row k is the image after k steps
+        int reportedRow = -1;    // the last row reported
         string? failure = null;
 
-        void Report(int k, LossRow r) => progress?.Invoke(new ProgressRecord(rowOffset + k, shownTotal,
-            secondsBefore + clock.Elapsed.TotalSeconds, r.Loss, r.Terms) { Stage = stage });
+        void Report(int k, LossRow r)
+        {
+            reportedRow = k;
+            progress?.Invoke(new ProgressRecord(rowOffset + k, shownTotal, secondsBefore + clock.Elapsed.TotalSeconds, r.Loss, r.Terms) { Stage = stage });
+        }
 
         float[] Current() => avg is null ? x : Averaged(avg, averaged, s.AverageDecay!.Value);
 
+        // After every step, with x the new iterate: the running average and the snapshots.
         void AfterStep()
         {
-            if (avg is null) return;
-            averaged++;
-            float d = (float)s.AverageDecay!.Value;
-            for (int i = 0; i < x.Length; i++) avg[i] = d * avg[i] + (1 - d) * x[i];
+            iterations++;
+            if (avg is not null)
+            {
+                averaged++;
+                float d = (float)s.AverageDecay!.Value;
+                for (int i = 0; i < x.Length; i++) avg[i] = d * avg[i] + (1 - d) * x[i];
+            }
+            if (s.SaveEvery > 0 && iterations % s.SaveEvery == 0 && iterations < total)
+                snapshot?.Invoke(rowOffset + iterations, Current());
         }
 
-        double Objective(float[] xs, float[] grad)
+        LossRow Evaluate(float[] xs, float[] grad)
         {
             if (!ReferenceEquals(xs, x)) Array.Copy(xs, x, x.Length);
             LossRow r = p.Evaluate(withGradient: true);
             if (!double.IsFinite(r.Loss)) throw new NonFiniteLossException();
             Array.Copy(x, lastFinite, x.Length);
             Array.Copy(p.X.Grad!, grad, grad.Length);
-            Report(evaluations, r);
-            if (s.SaveEvery > 0 && evaluations > 0 && evaluations % s.SaveEvery == 0 && evaluations < total)
-                snapshot?.Invoke(rowOffset + evaluations, Current());
-            evaluations++;
-            return r.Loss;
+            return r;
         }
 
         try
         {
             if (total > 0)
             {
-                if (s.Kind == OptimizerKind.Adam) RunAdam(x, s, Objective, AfterStep, cancel);
-                else RunLbfgs(x, s, Objective, AfterStep, cancel);
+                if (s.Kind == OptimizerKind.Adam) RunAdam(x, s, Evaluate, () => iterations, Report, AfterStep, cancel);
+                else RunLbfgs(x, s, Evaluate, () => iterations, () => reportedRow, Report, AfterStep, cancel);
             }
-            if (!cancel.IsCancellationRequested || evaluations == 0)
+            // The final row: the image after the last step, unless an iteration already reported it.
+            if ((!cancel.IsCancellationRequested || reportedRow < 0) && reportedRow < iterations)
             {
                 LossRow r = p.Evaluate(withGradient: false);
                 if (!double.IsFinite(r.Loss)) throw new NonFiniteLossException();
-                Report(evaluations, r);
+                Report(iterations, r);
             }
         }
         catch (NonFiniteLossException)
         {
             Array.Copy(lastFinite, x, x.Length);
             avg = null;
-            failure = $"The loss became NaN or infinite at iteration {rowOffset + evaluations}; the last finite image was kept. " +
+            failure = $"The loss became NaN or infinite at iteration {rowOffset + iterations}; the last finite image was kept. " +
                       $"Lower {s.BlowUpHint} and try again.";
         }
-        return new OptimizeOutcome((float[])Current().Clone(), evaluations, clock.Elapsed.TotalSeconds, cancel.IsCancellationRequested, failure);
+        return new OptimizeOutcome((float[])Current().Clone(), iterations, clock.Elapsed.TotalSeconds, cancel.IsCancellationRequested, failure);
     }
 
     private static float[] Averaged(float[] avg, int count, double decay)
@@ -115,13 +122,16 @@ public static class ImageOptimizer
         return r;
     }
 
-    private static void RunAdam(float[] x, OptimizerSettings s, Objective f, Action afterStep, CancellationToken cancel)
+    private delegate LossRow Evaluator(float[] x, float[] grad);
+
+    private static void RunAdam(float[] x, OptimizerSettings s, Evaluator f, Func<int> iterations, Action<int, LossRow> report,
+        Action afterStep, CancellationToken cancel)
     {
         var grad = new float[x.Length];
         var adam = new Adam(x.Length, s.LearningRate);
         for (int k = 0; k < s.Iterations && !cancel.IsCancellationRequested; k++)
         {
-            f(x, grad);
+            report(iterations(), f(x, grad));
             adam.Step(x, grad);
             if (s.Clamp01)
             {
@@ -132,19 +142,17 @@ public static class ImageOptimizer
         }
     }
 
-    private static void RunLbfgs(float[] x, OptimizerSettings s, Objective f, Action afterStep, CancellationToken cancel)
+    /// <summary>
+    /// L-BFGS in one or more rounds; one row per iteration (a line search evaluates several times per iteration: the
+    /// row shows the accepted point). A step whose result was not evaluated (the last of a round without line search)
+    /// is reported by the next round's first evaluation or by the final row.
+    /// </summary>
+    private static void RunLbfgs(float[] x, OptimizerSettings s, Evaluator f, Func<int> iterations, Func<int> reportedRow,
+        Action<int, LossRow> report, Action afterStep, CancellationToken cancel)
     {
         int rounds = Math.Max(1, s.LbfgsRounds);
         int perRound = Math.Max(1, s.Iterations / rounds);
         int done = 0;
-        // Every evaluation after the first of a round is a new iterate: average there.
-        bool first = true;
-        double Wrapped(float[] xs, float[] g)
-        {
-            if (!first) afterStep();
-            first = false;
-            return f(xs, g);
-        }
         for (int r = 0; r < rounds && done < s.Iterations && !cancel.IsCancellationRequested; r++)
         {
             int n = r == rounds - 1 ? s.Iterations - done : perRound;
@@ -159,9 +167,22 @@ public static class ImageOptimizer
                 ToleranceChange = s.ToleranceChange,
                 StrongWolfe = s.StrongWolfe,
             });
-            lbfgs.Minimize(x, Wrapped, cancel);
+            // This round's evaluations, kept until the iteration that accepts one of them ends.
+            var rows = new List<LossRow>();
+            double Objective(float[] xs, float[] g)
+            {
+                LossRow row = f(xs, g);
+                if (rows.Count == 0 && reportedRow() < iterations()) report(iterations(), row);
+                rows.Add(row);
+                return row.Loss;
+            }
+            lbfgs.IterationDone = it =>
+            {
+                afterStep();
+                if (it.AcceptedEvaluation >= 0) report(iterations(), rows[it.AcceptedEvaluation]);
+            };
+            lbfgs.Minimize(x, Objective, cancel);
             done += n;
         }
-        afterStep();
     }
 }
