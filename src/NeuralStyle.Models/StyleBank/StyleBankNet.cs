@@ -4,6 +4,13 @@ using NeuralStyle.Tensors.Training;
 
 namespace NeuralStyle.Models.StyleBank;
 
+/// <summary>What a bank knows of one style: its name, the image it was trained from (a file name) and its training steps.</summary>
+public sealed record StyleBankStyle(string Name)
+{
+    public string? Source { get; init; }
+    public long Steps { get; init; }
+}
+
 /// <summary>
 /// StyleBank (Chen et al. 2017; spec §6): an encoder E shared by every style (TransformerNet's first three layers:
 /// 9×9 3→32, 3×3 s2 32→64, 3×3 s2 64→128, each reflection-padded with instance norm and ReLU), one 3×3 128→128
@@ -19,15 +26,119 @@ public sealed class StyleBankNet
     {
         Parameters = parameters;
         _styles = styles;
+        _info = [.. styles.Select(s => new StyleBankStyle(s))];
     }
 
     private readonly List<string> _styles;
+    private readonly List<StyleBankStyle> _info;
 
-    /// <summary>Every weight: the encoder's, the decoder's and one filter set per style.</summary>
-    public ParameterSet Parameters { get; }
+    /// <summary>
+    /// Every weight: the encoder's, the decoder's and one filter set per style. <see cref="RemoveStyle"/> and
+    /// <see cref="RenameStyle"/> replace the set (the weight arrays themselves are kept), so bind it after them.
+    /// </summary>
+    public ParameterSet Parameters { get; private set; }
 
     /// <summary>The styles' names, in bank order.</summary>
     public IReadOnlyList<string> Styles => _styles;
+
+    /// <summary>What is known of each style (its name, the image it was trained from, its training steps), in bank order.</summary>
+    public IReadOnlyList<StyleBankStyle> StyleInfo => _info;
+
+    /// <summary>Optimiser steps the shared encoder and decoder have had (0 for a fresh network).</summary>
+    public long SharedSteps { get; set; }
+
+    /// <summary>Records what is known of style <paramref name="index"/> (the name stays; use <see cref="RenameStyle"/>).</summary>
+    public void SetStyleInfo(int index, string? source, long steps)
+    {
+        if ((uint)index >= (uint)_styles.Count) throw new ArgumentException($"The bank has no style number {index}; it holds {_styles.Count}.", nameof(index));
+        if (steps < 0) throw new ArgumentException("A style's training steps cannot be negative.", nameof(steps));
+        _info[index] = _info[index] with { Source = source, Steps = steps };
+    }
+
+    /// <summary>Builds a network over given weights (what <see cref="StyleBankFile.Load"/> uses); the set must hold exactly this network's parameters.</summary>
+    public static StyleBankNet FromParameters(ParameterSet parameters, IEnumerable<string> styles)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentNullException.ThrowIfNull(styles);
+        List<string> names = [.. styles];
+        foreach (string name in names) CheckName(name);
+        if (names.Distinct(StringComparer.Ordinal).Count() != names.Count)
+            throw new ArgumentException("The bank's style names must be unique.", nameof(styles));
+        var expected = ExpectedLayout(names.Count);
+        foreach ((string name, int[] shape) in expected)
+        {
+            if (!parameters.Contains(name)) throw new ArgumentException($"The StyleBank weights have no '{name}'.", nameof(parameters));
+            if (!parameters[name].Shape.SequenceEqual(shape))
+                throw new ArgumentException($"The StyleBank weight '{name}' has shape [{string.Join(",", parameters[name].Shape)}], expected [{string.Join(",", shape)}].", nameof(parameters));
+        }
+        if (parameters.Count != expected.Count)
+            throw new ArgumentException($"The StyleBank weights hold {parameters.Count} tensors, but {names.Count} styles need {expected.Count}.", nameof(parameters));
+        return new StyleBankNet(parameters, names);
+    }
+
+    /// <summary>The (name, shape) of every parameter of a bank of <paramref name="styles"/> styles, in file order.</summary>
+    public static IReadOnlyList<(string Name, int[] Shape)> ExpectedLayout(int styles)
+    {
+        var l = SharedLayout().ToList();
+        for (int i = 0; i < styles; i++)
+        {
+            l.Add((BankWeight(i), [FeatureChannels, FeatureChannels, 3, 3]));
+            l.Add((BankBias(i), [FeatureChannels]));
+        }
+        return l;
+    }
+
+    private static void CheckName(string name)
+    {
+        if (string.IsNullOrWhiteSpace(name)) throw new ArgumentException("A style needs a non-empty name.", nameof(name));
+        if (name.Trim() != name) throw new ArgumentException($"The style name '{name}' starts or ends with white space.", nameof(name));
+        if (name.Any(char.IsControl)) throw new ArgumentException("A style name cannot hold control characters.", nameof(name));
+    }
+
+    /// <summary>
+    /// Removes a style (by name or index): its filter set goes and the later ones move down one number, so the bank
+    /// stays dense (bank.0 … bank.{n−2}); every other weight keeps its values. The last style cannot be removed.
+    /// </summary>
+    public void RemoveStyle(string nameOrIndex)
+    {
+        int k = IndexOf(nameOrIndex);
+        if (_styles.Count == 1) throw new ArgumentException($"'{_styles[k]}' is the bank's only style; a bank needs at least one.", nameof(nameOrIndex));
+        var set = new ParameterSet();
+        foreach (Parameter p in Parameters)
+        {
+            string name = p.Name;
+            if (TryParseBank(name, out int i, out string? part))
+            {
+                if (i == k) continue;
+                if (i > k) name = $"bank.{i - 1}.{part}";
+            }
+            set.Add(name, p.Shape, p.Data, p.Trainable); // the same arrays: untouched weights keep their bytes
+        }
+        Parameters = set;
+        _styles.RemoveAt(k);
+        _info.RemoveAt(k);
+    }
+
+    /// <summary>Renames a style (given by name or index); names are unique and non-empty.</summary>
+    public void RenameStyle(string nameOrIndex, string newName)
+    {
+        int k = IndexOf(nameOrIndex);
+        CheckName(newName);
+        if (_styles[k] == newName) return;
+        if (_styles.Contains(newName)) throw new ArgumentException($"The bank already has a style named '{newName}'.", nameof(newName));
+        _styles[k] = newName;
+        _info[k] = _info[k] with { Name = newName };
+    }
+
+    private static bool TryParseBank(string name, out int index, out string? part)
+    {
+        index = -1;
+        part = null;
+        string[] pieces = name.Split('.');
+        if (pieces.Length != 3 || pieces[0] != "bank") return false;
+        part = pieces[2];
+        return int.TryParse(pieces[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out index);
+    }
 
     /// <summary>The (name, shape) of the encoder's and decoder's parameters.</summary>
     public static IReadOnlyList<(string Name, int[] Shape)> SharedLayout()
@@ -71,13 +182,14 @@ public sealed class StyleBankNet
     /// <summary>Adds a freshly initialised filter set for a new style (incremental learning trains only it).</summary>
     public int AddStyle(string name, Rng rng)
     {
-        if (string.IsNullOrWhiteSpace(name)) throw new ArgumentException("A style needs a name.", nameof(name));
+        CheckName(name);
         if (_styles.Contains(name)) throw new ArgumentException($"The bank already has a style named '{name}'.", nameof(name));
         int i = _styles.Count;
         int[] wShape = [FeatureChannels, FeatureChannels, 3, 3], bShape = [FeatureChannels];
         Parameters.Add(BankWeight(i), wShape, Initial(rng, BankWeight(i), wShape, FeatureChannels * 9));
         Parameters.Add(BankBias(i), bShape, Initial(rng, BankBias(i), bShape, FeatureChannels * 9));
         _styles.Add(name);
+        _info.Add(new StyleBankStyle(name));
         return i;
     }
 
@@ -92,6 +204,14 @@ public sealed class StyleBankNet
         if (i >= 0) return i;
         if (int.TryParse(nameOrIndex, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int k) && k < _styles.Count) return k;
         throw new ArgumentException($"The bank has no style '{nameOrIndex}'; it holds {string.Join(", ", _styles)}.", nameof(nameOrIndex));
+    }
+
+    /// <summary>Freezes the encoder, the decoder and every filter set except <paramref name="trainable"/> (incremental learning).</summary>
+    public void FreezeAllBut(IEnumerable<int> trainable)
+    {
+        var keep = trainable.ToHashSet();
+        foreach (Parameter p in Parameters)
+            p.Trainable = TryParseBank(p.Name, out int i, out _) && keep.Contains(i);
     }
 
     /// <summary>nn.Conv2d's default initialisation, U(±1/√fan-in) for weights and biases; instance norm: weight 1, bias 0.</summary>

@@ -74,7 +74,7 @@ public sealed record TrainOptions
     public const string DefaultWeights = "vgg16-torchvision";
 
     /// <summary>Images the run needs no fewer than on a side (smaller ones are skipped).</summary>
-    public const int MinImageSide = 32;
+    public const int MinImageSide = ImageFolderDataset.MinImageSide;
 
     /// <summary>Checks the values a user can get wrong; throws <see cref="OptionException"/> naming the property.</summary>
     public void Validate()

@@ -20,12 +20,14 @@ public sealed class LayeringTests : IDisposable
         ["Gatys"] = ["NeuralStyle.Gatys", "StylizeOptions", "Stylizer", "Presets", "StylizeResult"],
         ["Texture"] = ["NeuralStyle.Texture", "TextureOptions", "TextureSynthesizer"],
         ["FastStyle"] = ["NeuralStyle.FastStyle", "FastStyleTrainer", "FastStyleApplier", "TrainOptions", "ApplyOptions"],
+        ["StyleBank"] = ["NeuralStyle.StyleBank", "BankTrainer", "BankApplier", "BankTrainingOptions", "BankRecipe"],
     };
 
     [Theory]
     [InlineData("Gatys")]
     [InlineData("Texture")]
     [InlineData("FastStyle")]
+    [InlineData("StyleBank")]
     [InlineData("Core")]
     [InlineData("Losses")]
     public void Folder_UsesNoOtherMethod(string folder)

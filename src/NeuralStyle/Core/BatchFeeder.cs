@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using NeuralStyle.Tensors;
 using NeuralStyle.Tensors.Training;
 
-namespace NeuralStyle.FastStyle;
+namespace NeuralStyle.Core;
 
 /// <summary>One training batch and where the data order stood right after it was drawn (what a checkpoint saves).</summary>
 internal sealed record Batch(float[] Pixels, DataPosition PositionAfter, RngState RngAfter);
@@ -23,7 +23,7 @@ internal sealed class BatchFeeder : IDisposable
     public BatchFeeder(ImageFolderDataset data, ShuffledOrder order, int batchSize, int size, int capacity = 2)
     {
         _queue = new BlockingCollection<Batch>(capacity);
-        _thread = new Thread(() => Produce(data, order, batchSize, size)) { IsBackground = true, Name = "fast-style batches" };
+        _thread = new Thread(() => Produce(data, order, batchSize, size)) { IsBackground = true, Name = "training batches" };
         _thread.Start();
     }
 

@@ -1,6 +1,6 @@
 using NeuralStyle.Imaging;
 
-namespace NeuralStyle.FastStyle;
+namespace NeuralStyle.Core;
 
 /// <summary>
 /// The training images: every .png/.jpg/.jpeg under a folder (recursively, in ordinal path order so a seed means the
@@ -16,6 +16,9 @@ public sealed class ImageFolderDataset
         Folder = folder;
         Files = files;
     }
+
+    /// <summary>Images the runs need no fewer than on a side (smaller ones are skipped).</summary>
+    public const int MinImageSide = 32;
 
     public string Folder { get; }
     public IReadOnlyList<string> Files { get; }
@@ -46,7 +49,7 @@ public sealed class ImageFolderDataset
 
     /// <summary>
     /// Image <paramref name="index"/> as a size×size RGB crop on a 0–255 scale (interleaved), or null (warned once,
-    /// counted) when it cannot be decoded or is smaller than <see cref="TrainOptions.MinImageSide"/> on a side.
+    /// counted) when it cannot be decoded or is smaller than <see cref="MinImageSide"/> on a side.
     /// </summary>
     public float[]? TryLoad(int index, int size)
     {
@@ -54,8 +57,8 @@ public sealed class ImageFolderDataset
         try
         {
             Image img = ImageIO.ToRgb(ImageIO.Load(file));
-            if (Math.Min(img.Width, img.Height) < TrainOptions.MinImageSide)
-                return Skip(index, $"'{file}' is only {img.Width}×{img.Height} (at least {TrainOptions.MinImageSide} px a side needed); skipped.");
+            if (Math.Min(img.Width, img.Height) < MinImageSide)
+                return Skip(index, $"'{file}' is only {img.Width}×{img.Height} (at least {MinImageSide} px a side needed); skipped.");
             return CenterCrop255(img, size);
         }
         catch (Exception e) when (e is ImageFormatException or IOException or UnauthorizedAccessException or InvalidDataException)

@@ -1,0 +1,468 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using NeuralStyle.Imaging;
+using NeuralStyle.Losses;
+using NeuralStyle.Models;
+using NeuralStyle.Models.StyleBank;
+using NeuralStyle.Models.Training;
+using NeuralStyle.Models.Vgg;
+using NeuralStyle.Tensors;
+using NeuralStyle.Tensors.Training;
+
+namespace NeuralStyle.StyleBank;
+
+/// <summary>A style to train: its name in the bank, the image (RGB in [0,1]) and where it came from (a file name, kept in the bank).</summary>
+public sealed record BankStyleImage(string Name, Image Image, string? Source = null);
+
+/// <summary>One training step: which branch, the loss of its forward pass (before the update) and every named term.</summary>
+/// <param name="Styles">The style of each sample (stylising steps); empty for an auto-encoder step.</param>
+/// <param name="BalanceScale">The factor the auto-encoder gradient was scaled by (gradient balancing), else null.</param>
+public sealed record BankTrainStep(bool AutoEncoder, double Loss, IReadOnlyDictionary<string, double> Terms, int[] Styles, double? BalanceScale);
+
+/// <summary>Where a bank training run writes and what it calls back (all optional).</summary>
+public sealed record BankTrainRun
+{
+    /// <summary>The checkpoint written every <see cref="BankTrainingOptions.CheckpointEvery"/> steps, at the end and on interruption.</summary>
+    public string? CheckpointPath { get; init; }
+    /// <summary>A checkpoint to continue from (loaded, and checked, before any step).</summary>
+    public string? ResumeFrom { get; init; }
+    /// <summary>Writes the bank; called at the end and on interruption (e.g. <c>StyleBankFile.Save(path, net, trainer.FileMetadata())</c>).</summary>
+    public Action<StyleBankNet>? SaveModel { get; init; }
+    /// <summary>Called every <see cref="BankTrainingOptions.PreviewEvery"/> steps with the step and the current network.</summary>
+    public Action<int, StyleBankNet>? Preview { get; init; }
+}
+
+/// <summary>How a bank training run ended.</summary>
+public sealed record BankTrainResult(int Steps, double Seconds, bool Cancelled, string? Failure, BankTrainStep? Last, int SkippedImages);
+
+/// <summary>
+/// Trains a StyleBank (spec §6). A new bank: the "T+1" schedule — <see cref="BankTrainingOptions.T"/> stylising steps
+/// (E → Kᵢ → D, updating E, the filter sets the batch used and D; the batch's samples carry styles cycling through all
+/// of them) then one auto-encoder step (E → D, updating E and D), balanced by <see cref="BankTrainingOptions.Balancing"/>.
+/// Incremental learning (a bank given): the new styles' filter sets alone train, on the stylising branch only; every
+/// other weight is a frozen constant and keeps its bits. Losses: α·MSE of VGG features at the content layer, β·Σ MSE
+/// of per-sample Grams G/(C·h·w) against each sample's style, γ·L1 TV of the [0,1] output; the auto-encoder loss is
+/// mean((O − I)²) on the 0–255 pixels the network sees.
+/// </summary>
+public sealed class BankTrainer
+{
+    private readonly BankTrainingOptions _o;
+    private readonly Backbone _backbone;
+    private readonly FlavorTransform _tf;
+    private readonly LayerRef _contentRef;
+    private readonly LayerRef[] _styleRefs;
+    private readonly int[] _trained;
+    private readonly string?[] _sources;
+    // Per trained style (position in _trained), per style layer: the target Gram G/(C·h·w).
+    private readonly List<Dictionary<string, float[]>> _styleGrams = [];
+    private readonly int[] _styleOfSample, _targetOfSample;
+    private Graph? _sg, _ag;
+    private Value? _sx, _stotal, _ax, _aloss;
+    private List<Value> _sterms = [];
+    private ParameterBinding? _sbind, _abind;
+    private double _lastStylizeNorm = double.NaN;
+
+    /// <param name="styles">The styles to train (names unique, not already in <paramref name="bank"/>).</param>
+    /// <param name="bank">null: a new bank of <paramref name="styles"/> seeded with <see cref="BankTrainingOptions.Seed"/>;
+    /// otherwise incremental learning — the styles are added to this bank and only their filter sets train.</param>
+    public BankTrainer(BankTrainingOptions options, Backbone backbone, IReadOnlyList<BankStyleImage> styles, StyleBankNet? bank = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(backbone);
+        ArgumentNullException.ThrowIfNull(styles);
+        options.Validate();
+        if (styles.Count == 0) throw new OptionException("Styles", "{Styles} names no style to train.");
+        var names = styles.Select(s => s.Name).ToList();
+        string? twice = names.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1)?.Key;
+        if (twice is not null) throw new OptionException("Styles", $"The style name '{twice}' is given twice in {{Styles}}.");
+        _o = options;
+        _backbone = backbone;
+        _tf = FlavorTransform.For(backbone.Flavor);
+        Incremental = bank is not null;
+        try
+        {
+            if (bank is null) Network = StyleBankNet.Random(names, options.Seed);
+            else
+            {
+                Network = bank;
+                var rng = new Rng(options.Seed);
+                foreach (string name in names) Network.AddStyle(name, rng);
+            }
+        }
+        catch (ArgumentException e)
+        {
+            throw new OptionException("Styles", e.Message, e);
+        }
+        _trained = [.. names.Select(Network.IndexOf)];
+        _sources = [.. styles.Select(s => s.Source)];
+        if (Incremental) Network.FreezeAllBut(_trained);
+        _contentRef = Layers.Resolve(backbone.Net, [options.ContentLayer], nameof(BankTrainingOptions.ContentLayer))[0];
+        _styleRefs = Layers.Resolve(backbone.Net, options.StyleLayers, nameof(BankTrainingOptions.StyleLayers));
+        LearningRateSchedule schedule = options.DecayEvery > 0 ? new StepDecay(options.DecayEvery, options.DecayFactor) : new ConstantRate();
+        Optimizer = new AdamOptimizer(Network.Parameters, options.LearningRate, schedule: schedule);
+        if (!Incremental && options.Balancing == BranchBalancing.SeparateOptimizers)
+            AutoEncoderOptimizer = new AdamOptimizer(Network.Parameters, options.LearningRate, schedule: schedule);
+        _styleOfSample = new int[options.BatchSize];
+        _targetOfSample = new int[options.BatchSize];
+        foreach (BankStyleImage s in styles) _styleGrams.Add(ComputeStyleGrams(s.Image));
+    }
+
+    public BankTrainingOptions Options => _o;
+    public StyleBankNet Network { get; }
+
+    /// <summary>True when styles are being added to an existing bank (only their filter sets train).</summary>
+    public bool Incremental { get; }
+
+    /// <summary>The bank indices of the styles this run trains.</summary>
+    public IReadOnlyList<int> TrainedStyles => _trained;
+
+    /// <summary>The optimiser of every step (with <see cref="BranchBalancing.SeparateOptimizers"/>: of the stylising steps).</summary>
+    public AdamOptimizer Optimizer { get; }
+
+    /// <summary>The auto-encoder steps' own optimiser with <see cref="BranchBalancing.SeparateOptimizers"/>, else null.</summary>
+    public AdamOptimizer? AutoEncoderOptimizer { get; }
+
+    /// <summary>Steps done so far (both branches), including those before a resume.</summary>
+    public long StepsDone { get; private set; }
+
+    /// <summary>Called with each step's progress row.</summary>
+    public Action<ProgressRecord>? Progress { get; set; }
+
+    /// <summary>Messages for the user (skipped images).</summary>
+    public Action<string>? Info { get; set; }
+
+    /// <summary>The name checkpoints of this run carry (a checkpoint loads only into the same kind of run).</summary>
+    public string CheckpointArchitecture => Incremental ? "stylebank:add-style" : "stylebank";
+
+    /// <summary>Whether step <paramref name="step"/> (0-based) is an auto-encoder step: the last of every T+1 (never when adding styles).</summary>
+    public bool IsAutoEncoderStep(long step) => !Incremental && step % (_o.T + 1) == _o.T;
+
+    /// <summary>The style of each sample at step <paramref name="step"/>: the trained styles cycling over the stylising steps' samples.</summary>
+    public int[] StylesAt(long step)
+    {
+        long stylised = Incremental ? step : step / (_o.T + 1) * _o.T + Math.Min(step % (_o.T + 1), _o.T);
+        var styles = new int[_o.BatchSize];
+        for (int s = 0; s < styles.Length; s++) styles[s] = _trained[(int)((stylised * _o.BatchSize + s) % _trained.Length)];
+        return styles;
+    }
+
+    private float[] InputScale => [.. _tf.Scale.Select(s => s / 255f)];
+
+    private Dictionary<string, float[]> ComputeStyleGrams(Image style)
+    {
+        Image s = ImageIO.ToRgb(style);
+        if (_o.StyleSize is { } size) s = Resampler.Resize(s, size, size, ResampleFilter.Lanczos3);
+        var g = new Graph(GraphMode.Inference);
+        Value x = g.Input([1, s.Height, s.Width, 3], name: "style");
+        Value input = g.ChannelAffine(x, _tf.Permutation, InputScale, _tf.Shift, "style_input");
+        Dictionary<string, Value> f = Layers.Build(_backbone.Net, g, input, _styleRefs, _o.Pooling, nameof(BankTrainingOptions.StyleSize));
+        var grams = new Dictionary<string, Value>();
+        foreach (LayerRef r in _styleRefs)
+        {
+            Value v = f[r.Name];
+            grams[r.Name] = g.Keep(g.Gram(v, StyleLoss.GramAlpha(StyleScheme.NeuralStyle, v.Shape[3], v.Shape[1], v.Shape[2]), $"style_gram:{r.Name}"));
+        }
+        for (int i = 0; i < s.Data.Length; i++) x.Data[i] = s.Data[i] * 255f;
+        g.Forward();
+        return grams.ToDictionary(e => e.Key, e => (float[])e.Value.Data.Clone());
+    }
+
+    /// <summary>The target Gram G/(C·h·w) of trained style <paramref name="trainedIndex"/> (position in <see cref="TrainedStyles"/>) at a style layer.</summary>
+    public float[] StyleGram(int trainedIndex, string layer) => _styleGrams[trainedIndex][layer];
+
+    /// <summary>
+    /// The schedule's next step on <paramref name="batch"/> (BatchSize×ImageSize×ImageSize×3 interleaved RGB, 0–255):
+    /// forward, backward, balancing, Adam. Returns the losses of the forward pass (before the update).
+    /// </summary>
+    public BankTrainStep Step(ReadOnlySpan<float> batch)
+    {
+        int s = _o.ImageSize, n = _o.BatchSize;
+        if (batch.Length != n * s * s * 3)
+            throw new ArgumentException($"A batch holds {n}×{s}×{s}×3 = {n * s * s * 3} values, got {batch.Length}.", nameof(batch));
+        BankTrainStep r = IsAutoEncoderStep(StepsDone) ? AutoEncoderStep(batch) : StylizeStep(batch);
+        StepsDone++;
+        return r;
+    }
+
+    private BankTrainStep StylizeStep(ReadOnlySpan<float> batch)
+    {
+        int[] styles = StylesAt(StepsDone);
+        for (int i = 0; i < styles.Length; i++)
+        {
+            _styleOfSample[i] = styles[i];
+            _targetOfSample[i] = Array.IndexOf(_trained, styles[i]);
+        }
+        if (_sg is null) BuildStylize(batch);
+        else
+        {
+            batch.CopyTo(_sx!.Data);
+            _sg.Forward();
+        }
+        _sg!.Backward(_stotal!);
+        _sbind!.ReadGradients();
+        var terms = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (Value t in _sterms) terms[t.Name!] = t.Data[0];
+        var result = new BankTrainStep(false, _stotal!.Data[0], terms, styles, null);
+        if (!Incremental) _lastStylizeNorm = SharedGradientNorm();
+        var used = styles.ToHashSet();
+        // Only the filter sets this batch used move (as torch's Adam skips parameters without a gradient).
+        StepOnly(Optimizer, p => !IsBank(p.Name, out int k) || used.Contains(k));
+        return result;
+    }
+
+    private BankTrainStep AutoEncoderStep(ReadOnlySpan<float> batch)
+    {
+        if (_ag is null) BuildAutoEncoder(batch);
+        else
+        {
+            batch.CopyTo(_ax!.Data);
+            _ag.Forward();
+        }
+        _ag!.Backward(_aloss!);
+        _abind!.ReadGradients();
+        double? scale = null;
+        if (_o.Balancing == BranchBalancing.GradientNorm)
+        {
+            // The paper's balancing: ‖∂L_K‖ and ‖∂L_I‖ are the L2 norms of the encoder's and decoder's gradients
+            // (all their tensors together), ‖∂L_K‖ from the last stylising step, ‖∂L_I‖ from this one.
+            double normI = SharedGradientNorm();
+            scale = double.IsFinite(_lastStylizeNorm) && normI > 0 ? _o.Lambda * _lastStylizeNorm / normI : _o.Lambda;
+            Network.Parameters.ScaleGradients((float)scale.Value, "encoder");
+            Network.Parameters.ScaleGradients((float)scale.Value, "decoder");
+        }
+        var terms = new Dictionary<string, double>(StringComparer.Ordinal) { [_aloss!.Name!] = _aloss.Data[0] };
+        var result = new BankTrainStep(true, _aloss.Data[0], terms, [], scale);
+        StepOnly(AutoEncoderOptimizer ?? Optimizer, p => !IsBank(p.Name, out _));
+        return result;
+    }
+
+    private double SharedGradientNorm()
+    {
+        double e = Network.Parameters.GradientNorm("encoder"), d = Network.Parameters.GradientNorm("decoder");
+        return Math.Sqrt(e * e + d * d);
+    }
+
+    private static bool IsBank(string name, out int index)
+    {
+        index = -1;
+        if (!name.StartsWith("bank.", StringComparison.Ordinal)) return false;
+        int dot = name.IndexOf('.', 5);
+        return int.TryParse(name.AsSpan(5, dot - 5), NumberStyles.None, CultureInfo.InvariantCulture, out index);
+    }
+
+    /// <summary>An optimiser step over the trainable parameters <paramref name="include"/> accepts (the others keep their values and moments).</summary>
+    private void StepOnly(AdamOptimizer optimizer, Func<Parameter, bool> include)
+    {
+        var excluded = Network.Parameters.Where(p => p.Trainable && !include(p)).ToList();
+        foreach (Parameter p in excluded) p.Trainable = false;
+        try
+        {
+            optimizer.Step();
+        }
+        finally
+        {
+            foreach (Parameter p in excluded) p.Trainable = true;
+        }
+    }
+
+    private Func<string, Value> Lookup(ParameterBinding binding) => name => binding[name];
+
+    private void BuildStylize(ReadOnlySpan<float> batch)
+    {
+        int s = _o.ImageSize, n = _o.BatchSize;
+        var g = new Graph(GraphMode.Training);
+        Value x = g.Input([n, s, s, 3], name: "batch");
+        batch.CopyTo(x.Data); // built eagerly: the first batch is computed as the graph is built
+        ParameterBinding binding = Network.Parameters.Bind(g);
+        Func<string, Value> p = Lookup(binding);
+        Value y = StyleBankNet.Decode(g, p, Network.Stylize(g, p, StyleBankNet.Encode(g, p, x), _styleOfSample));
+        float[] scale = InputScale;
+        Value yIn = g.ChannelAffine(y, _tf.Permutation, scale, _tf.Shift, "output_input");
+        Value xIn = g.ChannelAffine(x, _tf.Permutation, scale, _tf.Shift, "batch_input");
+        LayerRef[] all = [.. _styleRefs.Append(_contentRef).DistinctBy(r => r.Index)];
+        Dictionary<string, Value> fy = Layers.Build(_backbone.Net, g, yIn, all, _o.Pooling, nameof(BankTrainingOptions.ImageSize));
+        var terms = new List<Value>();
+        if (_o.ContentWeight > 0)
+        {
+            Dictionary<string, Value> fx = Layers.Build(_backbone.Net, g, xIn, [_contentRef], _o.Pooling, nameof(BankTrainingOptions.ImageSize));
+            terms.Add(new ContentLoss(_contentRef.Name, _o.ContentWeight, ContentScheme.Mean, []).Build(g, fy[_contentRef.Name], fx[_contentRef.Name]));
+        }
+        if (_o.StyleWeight > 0)
+        {
+            foreach (LayerRef r in _styleRefs)
+            {
+                int c = fy[r.Name].Shape[3];
+                var candidates = _styleGrams.Select((grams, i) => g.Constant(grams[r.Name], [1, c, c], $"style_target:{r.Name}:{i}")).ToList();
+                // Each sample's target is its style's Gram, chosen afresh at every pass.
+                var perSample = Enumerable.Range(0, n).Select(k => g.Choose(candidates, () => _targetOfSample[k])).ToArray();
+                Value target = n == 1 ? perSample[0] : g.Concat(0, perSample);
+                terms.Add(new StyleLoss(r.Name, _o.StyleWeight, StyleScheme.NeuralStyle, [], s * s).Build(g, fy[r.Name], target));
+            }
+        }
+        if (_o.TvWeight > 0) terms.Add(new TvLoss(_o.TvWeight, TvScheme.L1).Build(g, g.Scale(y, 1f / 255f)));
+        Value total = terms[0];
+        for (int i = 1; i < terms.Count; i++) total = g.Add(total, terms[i]);
+        (_sg, _sx, _stotal, _sterms, _sbind) = (g, x, total, terms, binding);
+    }
+
+    private void BuildAutoEncoder(ReadOnlySpan<float> batch)
+    {
+        int s = _o.ImageSize, n = _o.BatchSize;
+        var g = new Graph(GraphMode.Training);
+        Value x = g.Input([n, s, s, 3], name: "batch");
+        batch.CopyTo(x.Data);
+        ParameterBinding binding = Network.Parameters.Bind(g);
+        Func<string, Value> p = Lookup(binding);
+        Value o = StyleBankNet.Decode(g, p, StyleBankNet.Encode(g, p, x));
+        Value loss = g.Mean(g.Square(g.Sub(o, x)), "reconstruction");
+        (_ag, _ax, _aloss, _abind) = (g, x, loss, binding);
+    }
+
+    /// <summary>Steps the run makes over <paramref name="imageCount"/> images: Steps, or Epochs × ⌈images / batch⌉.</summary>
+    public int TotalSteps(int imageCount) => _o.Steps ?? checked(_o.Epochs * StepsPerEpoch(imageCount));
+
+    public int StepsPerEpoch(int imageCount) => (imageCount + _o.BatchSize - 1) / _o.BatchSize;
+
+    /// <summary>
+    /// Trains on <paramref name="data"/> until the steps (or epochs) are done or <paramref name="token"/> is cancelled;
+    /// either way the checkpoint and the bank are written (through <paramref name="run"/>) before it returns. A
+    /// checkpoint of another run kind, bank, optimiser or dataset is refused (<see cref="CheckpointException"/>) before any step.
+    /// </summary>
+    public BankTrainResult Train(ImageFolderDataset data, BankTrainRun run, CancellationToken token = default)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(run);
+        var rng = new Rng(_o.Seed);
+        var order = new ShuffledOrder(data.Count, rng);
+        if (run.ResumeFrom is { } resume) LoadCheckpoint(resume, rng, order);
+        int total = TotalSteps(data.Count), perEpoch = StepsPerEpoch(data.Count);
+        int step = checked((int)StepsDone);
+        data.Warn = m => Info?.Invoke(m);
+        var clock = Stopwatch.StartNew();
+        var recent = new Queue<double>();
+        BankTrainStep? last = null;
+        Batch? lastBatch = null;
+        string? failure = null;
+        using (var feeder = new BatchFeeder(data, order, _o.BatchSize, _o.ImageSize))
+        {
+            while (step < total && !token.IsCancellationRequested)
+            {
+                double t0 = clock.Elapsed.TotalSeconds;
+                Batch batch = feeder.Take();
+                BankTrainStep r = Step(batch.Pixels);
+                step++;
+                lastBatch = batch;
+                if (!double.IsFinite(r.Loss))
+                {
+                    failure = string.Create(CultureInfo.InvariantCulture,
+                        $"The loss became {r.Loss} at step {step}; lower {{LearningRate}} or the loss weights.");
+                    break;
+                }
+                last = r;
+                double dt = clock.Elapsed.TotalSeconds - t0;
+                recent.Enqueue(dt);
+                if (recent.Count > 10) recent.Dequeue();
+                Progress?.Invoke(new ProgressRecord(step, total, clock.Elapsed.TotalSeconds, r.Loss, r.Terms)
+                {
+                    Stage = r.AutoEncoder ? "auto-encoder" : "stylise",
+                    Epoch = (step - 1) / perEpoch + 1,
+                    TotalEpochs = (total + perEpoch - 1) / perEpoch,
+                    Batch = (step - 1) % perEpoch + 1,
+                    TotalBatches = perEpoch,
+                    LearningRate = (r.AutoEncoder && AutoEncoderOptimizer is { } ae ? ae : Optimizer).CurrentLearningRate,
+                    ImagesPerSecond = _o.BatchSize * recent.Count / recent.Sum(),
+                });
+                if (_o.CheckpointEvery > 0 && step % _o.CheckpointEvery == 0 && step < total) SaveCheckpoint(run, data, batch);
+                if (_o.PreviewEvery > 0 && step % _o.PreviewEvery == 0) run.Preview?.Invoke(step, Network);
+            }
+        }
+        if (failure is null)
+        {
+            RecordStyleInfo();
+            if (lastBatch is not null) SaveCheckpoint(run, data, lastBatch);
+            run.SaveModel?.Invoke(Network);
+        }
+        return new BankTrainResult(step, clock.Elapsed.TotalSeconds, token.IsCancellationRequested && step < total, failure, last, data.Skipped);
+    }
+
+    /// <summary>Writes what the bank keeps per style: the source image and the steps of this run (and the shared steps of a new bank).</summary>
+    private void RecordStyleInfo()
+    {
+        for (int i = 0; i < _trained.Length; i++) Network.SetStyleInfo(_trained[i], _sources[i], StepsDone);
+        if (!Incremental) Network.SharedSteps = StepsDone;
+    }
+
+    /// <summary>Metadata for <see cref="StyleBankFile.Save"/>: how the bank was trained (as JSON under "training").</summary>
+    public IReadOnlyDictionary<string, string> FileMetadata() => new Dictionary<string, string>
+    {
+        ["training"] = new JsonObject
+        {
+            ["image_size"] = _o.ImageSize, ["batch_size"] = _o.BatchSize, ["t"] = _o.T, ["lambda"] = _o.Lambda,
+            ["balancing"] = _o.Balancing.ToString(), ["learning_rate"] = _o.LearningRate,
+            ["content_weight"] = _o.ContentWeight, ["style_weight"] = _o.StyleWeight, ["tv_weight"] = _o.TvWeight,
+            ["content_layer"] = _o.ContentLayer, ["style_layers"] = new JsonArray([.. _o.StyleLayers.Select(l => JsonValue.Create(l))]),
+            ["loss_network"] = _backbone.Description, ["steps"] = StepsDone,
+        }.ToJsonString(),
+    };
+
+    // ---- checkpoints ---------------------------------------------------------------------------------------------
+
+    /// <summary>With separate optimisers the auto-encoder's Adam goes into this second file beside the checkpoint.</summary>
+    public static string AutoEncoderCheckpointPath(string checkpoint) => checkpoint + ".ae-optimizer";
+
+    private const string StepKey = "bank_step", NormKey = "stylize_grad_norm", StylesKey = "bank_styles";
+
+    private Dictionary<string, string> RunMetadata() => new()
+    {
+        ["image_size"] = _o.ImageSize.ToString(CultureInfo.InvariantCulture),
+        ["batch_size"] = _o.BatchSize.ToString(CultureInfo.InvariantCulture),
+        ["t"] = _o.T.ToString(CultureInfo.InvariantCulture),
+        ["balancing"] = _o.Balancing.ToString(),
+        ["loss_network"] = _backbone.Description,
+        [StylesKey] = new JsonArray([.. Network.Styles.Select(s => JsonValue.Create(s))]).ToJsonString(),
+        [StepKey] = StepsDone.ToString(CultureInfo.InvariantCulture),
+        // The exact bits: an auto-encoder step right after a resume scales by it.
+        [NormKey] = BitConverter.DoubleToUInt64Bits(_lastStylizeNorm).ToString("x16", CultureInfo.InvariantCulture),
+    };
+
+    private void SaveCheckpoint(BankTrainRun run, ImageFolderDataset data, Batch after)
+    {
+        if (run.CheckpointPath is not { } path) return;
+        // The producer has read ahead: save the order as it stood right after the last consumed batch.
+        var rng = new Rng(after.RngAfter);
+        var order = new ShuffledOrder(data.Count, rng);
+        order.ImportPosition(after.PositionAfter);
+        if (AutoEncoderOptimizer is { } ae)
+            Checkpoint.Save(AutoEncoderCheckpointPath(path), new TrainingState { Architecture = CheckpointArchitecture + ":ae", Parameters = Network.Parameters, Optimizer = ae });
+        Checkpoint.Save(path, new TrainingState
+        {
+            Architecture = CheckpointArchitecture, Parameters = Network.Parameters, Optimizer = Optimizer, Rng = rng, Data = order,
+        }, RunMetadata());
+    }
+
+    private void LoadCheckpoint(string path, Rng rng, ShuffledOrder order)
+    {
+        string file = Path.GetFileName(path);
+        IReadOnlyDictionary<string, string> meta = Checkpoint.Load(path, new TrainingState
+        {
+            Architecture = CheckpointArchitecture, Parameters = Network.Parameters, Optimizer = Optimizer, Rng = rng, Data = order,
+        });
+        foreach ((string key, string option, string value) in new[]
+        {
+            ("image_size", nameof(BankTrainingOptions.ImageSize), _o.ImageSize.ToString(CultureInfo.InvariantCulture)),
+            ("batch_size", nameof(BankTrainingOptions.BatchSize), _o.BatchSize.ToString(CultureInfo.InvariantCulture)),
+            ("t", nameof(BankTrainingOptions.T), _o.T.ToString(CultureInfo.InvariantCulture)),
+            ("balancing", nameof(BankTrainingOptions.Balancing), _o.Balancing.ToString()),
+        })
+            if (meta.TryGetValue(key, out string? v) && v != value)
+                throw new OptionException(option, $"The checkpoint '{file}' was trained with {{{option}}} {v}, not {value}.");
+        string styles = new JsonArray([.. Network.Styles.Select(s => JsonValue.Create(s))]).ToJsonString();
+        if (meta.TryGetValue(StylesKey, out string? saved) && saved != styles)
+            throw new CheckpointException($"The checkpoint '{file}' is of a bank with the styles {saved}, not {styles}.");
+        if (AutoEncoderOptimizer is { } ae)
+            Checkpoint.Load(AutoEncoderCheckpointPath(path), new TrainingState { Architecture = CheckpointArchitecture + ":ae", Parameters = Network.Parameters, Optimizer = ae });
+        StepsDone = long.Parse(meta[StepKey], NumberStyles.None, CultureInfo.InvariantCulture);
+        _lastStylizeNorm = BitConverter.UInt64BitsToDouble(ulong.Parse(meta[NormKey], NumberStyles.HexNumber, CultureInfo.InvariantCulture));
+    }
+}
