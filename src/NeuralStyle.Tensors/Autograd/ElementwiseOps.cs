@@ -150,7 +150,8 @@ internal sealed class UnaryOp : Op
     public override void Backward(Value y)
     {
         if (!_a.RequiresGrad) return;
-        float[] x = _a.Data, dy = y.Grad!;
+        // Scale does not read its input (BackwardReadsInput), whose buffer may already be released.
+        float[] x = _kind == UnaryKind.Scale ? [] : _a.Data, dy = y.Grad!;
         float[] dx = _a.Graph.BeginGrad(_a, out bool acc);
         switch (_kind)
         {
