@@ -1,5 +1,4 @@
 using System.Globalization;
-using NeuralStyle.FastStyle;
 using NeuralStyle.Models.StyleBank;
 
 namespace NeuralStyle.StyleBank;

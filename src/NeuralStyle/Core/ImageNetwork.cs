@@ -1,6 +1,4 @@
-using NeuralStyle.Models.Johnson;
-
-namespace NeuralStyle.FastStyle;
+namespace NeuralStyle.Core;
 
 /// <summary>Where a crop sits in the whole image being stylised: a tile of a tiled run, or the whole image.</summary>
 public readonly record struct ImageWindow(int X, int Y, int Width, int Height, int FullWidth, int FullHeight)
@@ -12,7 +10,7 @@ public readonly record struct ImageWindow(int X, int Y, int Width, int Height, i
 
 /// <summary>
 /// A feed-forward network from image to image, RGB 0–255 in and out (H,W,3 interleaved), the output at the input's
-/// size and not clamped: a fast-style <see cref="TransformerNet"/>, or a StyleBank in one of its modes. The applier
+/// size and not clamped: a fast-style TransformerNet, or a StyleBank in one of its modes. The applier
 /// (folders, sizes, tiles, temporal stabilisation) runs any of them; the window tells a network whose output depends
 /// on the position (region masks) which part of the whole image it is given.
 /// </summary>
@@ -23,14 +21,4 @@ public interface IImageNetwork
 
     /// <summary>Stylises the crop <paramref name="window"/> of an image: <paramref name="rgb255"/> holds window.Width×window.Height pixels.</summary>
     float[] Stylize(float[] rgb255, ImageWindow window);
-}
-
-/// <summary>A fast-style network (spec §5) as an <see cref="IImageNetwork"/>.</summary>
-public sealed class TransformerImageNetwork(TransformerNet net) : IImageNetwork
-{
-    public TransformerNet Net { get; } = net ?? throw new ArgumentNullException(nameof(net));
-
-    public string Description => $"{Net.Architecture.Name} network";
-
-    public float[] Stylize(float[] rgb255, ImageWindow window) => Net.Stylize(rgb255, window.Height, window.Width);
 }
