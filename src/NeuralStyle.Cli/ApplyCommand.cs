@@ -2,7 +2,7 @@ using System.Globalization;
 using NeuralStyle.Core;
 using NeuralStyle.FastStyle;
 using NeuralStyle.Imaging;
-using NeuralStyle.Models.Johnson;
+using NeuralStyle.Models.StyleBank;
 using NeuralStyle.Weights;
 
 namespace NeuralStyle.Cli;
@@ -11,7 +11,7 @@ namespace NeuralStyle.Cli;
 public static class ApplyCommand
 {
     public static readonly OptionSpec ModelOption = new("--model", Arity.One,
-        "registry name (candy, mosaic, rain-princess, udnie, *-onnx), or a .onnx/.pth/.safetensors TransformerNet", "MODEL");
+        "registry name (candy, mosaic, rain-princess, udnie, *-onnx), a .onnx/.pth/.safetensors TransformerNet, or a StyleBank", "MODEL");
 
     public static readonly OptionSpec[] OwnOptions =
     [
@@ -28,6 +28,7 @@ public static class ApplyCommand
     public static readonly (string Heading, OptionSpec[] Options)[] Sections =
     [
         ("Apply", OwnOptions),
+        ("StyleBank (when MODEL is a bank: exactly one of --style, --blend, --regions, --reconstruct)", BankApplyOptions.Group),
         ("Output", CommonOptions.OutputGroup),
         ("Progress", [CommonOptions.PrintEvery, CommonOptions.Log]),
         ("Run", [CommonOptions.Threads, CommonOptions.Help]),
@@ -49,6 +50,16 @@ public static class ApplyCommand
         ApplyOptions o = Bind(a);
         foreach (string input in a.Positionals)
             if (!File.Exists(input) && !Directory.Exists(input)) throw new UsageException($"The input '{input}' does not exist.");
+        // A StyleBank needs to be told which style (or blend, regions, reconstruction); the bank's styles are read
+        // from its header, so a wrong name is answered before any output folder is made.
+        BankApplyOptions.Selection? bank = null;
+        if (File.Exists(model) && StyleBankFile.IsStyleBank(model))
+            bank = BankApplyOptions.Bind(a, model, StyleBankFile.ReadInfo(model).Styles.Select(s => s.Name).ToList());
+        else if (BankApplyOptions.AnyGiven(a))
+        {
+            string flag = BankApplyOptions.Group.First(s => a.Has(s.Name)).Name;
+            throw new UsageException($"Option {flag} is for StyleBank models, and '{model}' is not one (see 'neuralstyle bank').");
+        }
 
         bool singleFile = a.Positionals.Count == 1 && File.Exists(a.Positionals[0]) && Path.GetExtension(output).ToLowerInvariant() is ".png" or ".jpg" or ".jpeg";
         bool createdOutput = false;
@@ -69,10 +80,12 @@ public static class ApplyCommand
         if (a.String(CommonOptions.Log.Name) is { } log) IO.AtomicFile.EnsureWritable(log, createDirectory: true);
         CommonOptions.ApplyThreads(a);
 
-        TransformerNet net;
+        IImageNetwork net;
         try
         {
-            net = FastStyleApplier.LoadModel(model, new WeightCache(), entry => WeightsCommand.Download(entry, ctx));
+            net = bank is not null
+                ? BankApplyOptions.Create(model, bank, w => ctx.Info("warning: " + w))
+                : new TransformerImageNetwork(FastStyleApplier.LoadModel(model, new WeightCache(), entry => WeightsCommand.Download(entry, ctx)));
         }
         catch when (createdOutput && !Directory.EnumerateFileSystemEntries(output).Any())
         {
@@ -81,7 +94,7 @@ public static class ApplyCommand
         }
         var applier = new FastStyleApplier(net, o);
         ctx.Info(string.Create(CultureInfo.InvariantCulture,
-            $"apply: {jobs.Count} image(s){(o.ShardCount > 1 ? $" (shard {o.ShardIndex}/{o.ShardCount})" : "")}, {net.Architecture.Name} network from {model}" +
+            $"apply: {jobs.Count} image(s){(o.ShardCount > 1 ? $" (shard {o.ShardIndex}/{o.ShardCount})" : "")}, {net.Description} from {model}" +
             $"{(o.Tile > 0 ? $", tiles of {o.Tile}" : "")}{(o.Temporal ? ", temporal" : "")}"));
         int printEvery = a.Int(CommonOptions.PrintEvery.Name, 0) ?? 1;
         ApplyResult result = CommandSupport.RunWithProgress(a, ctx, printEvery, "apply", p => applier.Progress = p, token => applier.Run(jobs, token));

@@ -25,6 +25,7 @@ public static class CliApp
             "texture" => TextureCommand.Run(rest, ctx),
             "apply" => ApplyCommand.Run(rest, ctx),
             "train" => TrainCommand.Run(rest, ctx),
+            "bank" => BankCommand.Run(rest, ctx),
             "weights" => WeightsCommand.Run(rest, ctx),
             "--version" => Version(ctx),
             _ => throw new UsageException($"Unknown command '{args[0]}'; run 'neuralstyle --help'."),
@@ -90,8 +91,9 @@ public static class CliApp
         Commands:
           stylize   turn a photo into a painting in the style of other images (Gatys et al.)
           texture   synthesise a texture from one or more source images (multi-scale Gram matching)
-          apply     stylise images with a trained fast-style network (one forward pass each)
+          apply     stylise images with a trained fast-style network or a StyleBank (one forward pass each)
           train     train a fast style-transfer network for one style on a folder of photos
+          bank      StyleBank: many styles in one network (train, add-style, list, remove, rename)
           weights   list or download pretrained feature networks
 
         Run 'neuralstyle COMMAND --help' for the options of a command.

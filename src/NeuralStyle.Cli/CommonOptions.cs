@@ -44,12 +44,33 @@ public static class CommonOptions
     public static readonly OptionSpec Plot = new("--plot", Arity.One, "write an SVG plot of the loss curves", "PATH");
     public static readonly OptionSpec[] ProgressGroup = [SaveEvery, PrintEvery, Log, Plot];
 
+    // ---- training a network on a folder of photos (train, bank train, bank add-style) ---------------------------
+    public static readonly OptionSpec Dataset = new("--dataset", Arity.One, "folder of training photos (.png/.jpg, searched recursively)", "DIR");
+    public static readonly OptionSpec ImageSize = new("--image-size", Arity.One, "training crop: short side resized to N, centre-cropped (default 256)", "N");
+    public static readonly OptionSpec BatchSize = new("--batch-size", Arity.One, "images per step (default 4)", "N");
+    public static readonly OptionSpec Epochs = new("--epochs", Arity.One, "passes over the dataset (default 2)", "N");
+    public static readonly OptionSpec Steps = new("--steps", Arity.One, "exact number of steps (instead of --epochs)", "N");
+    public static readonly OptionSpec LearningRate = new("--learning-rate", Arity.One, "Adam learning rate (default 1e-3)", "F", "--lr");
+    public static readonly OptionSpec CheckpointEvery = new("--checkpoint-every", Arity.One,
+        "write OUT.ckpt.safetensors every N steps (default 2000; also at the end and on Ctrl-C)", "N");
+    public static readonly OptionSpec Resume = new("--resume", Arity.One, "continue from a checkpoint (same network, dataset and batch size)", "CKPT") { Binds = ["ResumeFrom"] };
+    public static readonly OptionSpec PreviewEvery = new("--preview-every", Arity.Many, "every N steps write the current model's output on IMAGE (OUT_preview_0100.png)", "N IMAGE");
+    public static readonly OptionSpec[] TrainingGroup = [Dataset, ImageSize, BatchSize, Epochs, Steps, LearningRate, CheckpointEvery, Resume, PreviewEvery];
+
+    // ---- the loss weights of a trained network (train, bank train, bank add-style) ------------------------------
+    public static readonly OptionSpec ContentWeight = new("--content-weight", Arity.One, "weight of the content term (default: the command's, above)", "F");
+    public static readonly OptionSpec StyleWeight = new("--style-weight", Arity.One, "weight of the style terms (default: the command's, above)", "F");
+    public static readonly OptionSpec TvWeight = new("--tv-weight", Arity.One, "weight of the L1 total variation of the output (default: the command's, above)", "F");
+    public static readonly OptionSpec StyleSize = new("--style-size", Arity.One, "resize the style images to N x N first (default: their own size)", "N");
+    public static readonly OptionSpec[] TrainingLossGroup = [ContentWeight, StyleWeight, TvWeight, StyleSize];
+
     // ---- every run ---------------------------------------------------------------------------------------------
     public static readonly OptionSpec Seed = new("--seed", Arity.One, "random seed (reproducible runs)", "N");
     public static readonly OptionSpec Threads = new("--threads", Arity.One, "worker threads (default: all cores)", "N");
     public static readonly OptionSpec Help = new("--help", Arity.Flag, "show this help", null, "-h");
     public static readonly OptionSpec[] RunGroup = [Seed, Threads, Help];
 
+    /// <summary>The groups the image-optimising commands (stylize, texture) share.</summary>
     public static IEnumerable<OptionSpec> All =>
         [.. OutputGroup, .. ModelGroup, .. OptimizerGroup, Init, Octaves, .. ProgressGroup, .. RunGroup];
 
@@ -106,6 +127,39 @@ public static class CommonOptions
         return ulong.TryParse(seed, NumberStyles.Integer, CultureInfo.InvariantCulture, out ulong v)
             ? v : throw new UsageException($"Option --seed expects a non-negative whole number, got '{seed}'.");
     }
+
+    /// <summary>The training group's values as given (null: not given; each command keeps its own defaults).</summary>
+    public sealed record TrainingArgs(string? Dataset, int? ImageSize, int? BatchSize, int? Epochs, int? Steps, double? LearningRate,
+        int? CheckpointEvery, string? Resume, int PreviewEvery, string? PreviewImage, double? ContentWeight, double? StyleWeight,
+        double? TvWeight, int? StyleSize);
+
+    /// <summary>The training and loss-weight groups, checked (ranges, --epochs with --steps, the preview photo).</summary>
+    public static TrainingArgs BindTraining(ParsedArgs a)
+    {
+        if (a.Has(Epochs.Name) && a.Has(Steps.Name)) throw new UsageException("Give --epochs or --steps, not both.");
+        double? lr = a.Double(LearningRate.Name, 0);
+        if (lr is <= 0) throw new UsageException("Option --learning-rate must be positive.");
+        int previewEvery = 0;
+        string? previewImage = null;
+        if (a.Strings(PreviewEvery.Name) is { } v)
+        {
+            if (v.Count != 2 || !int.TryParse(v[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out previewEvery) || previewEvery < 1)
+                throw new UsageException("Option --preview-every takes a step count and a photo: --preview-every 100 photo.jpg.");
+            if (!File.Exists(v[1])) throw new UsageException($"The preview photo '{v[1]}' does not exist.");
+            previewImage = v[1];
+        }
+        return new TrainingArgs(a.String(Dataset.Name), a.Int(ImageSize.Name, 16, 8192), a.Int(BatchSize.Name, 1, 1024), a.Int(Epochs.Name, 1),
+            a.Int(Steps.Name, 1), lr, a.Int(CheckpointEvery.Name, 0), a.String(Resume.Name), previewEvery, previewImage,
+            a.Double(ContentWeight.Name, 0), a.Double(StyleWeight.Name, 0), a.Double(TvWeight.Name, 0), a.Int(StyleSize.Name, 16, 8192));
+    }
+
+    /// <summary>OUT.ckpt.safetensors next to a trained network OUT.</summary>
+    public static string CheckpointPathFor(string output)
+        => Path.Combine(Path.GetDirectoryName(output) ?? "", Path.GetFileNameWithoutExtension(output) + ".ckpt.safetensors");
+
+    /// <summary>OUT_preview_0100.png next to a trained network OUT.</summary>
+    public static string PreviewPath(string output, int step)
+        => Path.Combine(Path.GetDirectoryName(output) ?? "", string.Create(CultureInfo.InvariantCulture, $"{Path.GetFileNameWithoutExtension(output)}_preview_{step:0000}.png"));
 
     /// <summary>Sets the kernels' worker count when --threads is given.</summary>
     public static void ApplyThreads(ParsedArgs a)

@@ -18,22 +18,28 @@ public sealed record ApplyResult(int Done, int Skipped, int Total, double Second
 }
 
 /// <summary>
-/// Applies a trained fast-style network (spec §5) to images: files or folders, any size, optionally tiled (bounded
+/// Applies a trained fast-style network (spec §5), or any other <see cref="IImageNetwork"/> (a StyleBank style, blend
+/// or regions), to images: files or folders, any size, optionally tiled (bounded
 /// memory), colour-keeping, temporally stabilised for frame folders, sharded over processes, resumable. One forward
 /// pass per image (per tile); progress is one <see cref="ProgressRecord"/> per image.
 /// </summary>
 public sealed class FastStyleApplier
 {
     public FastStyleApplier(TransformerNet net, ApplyOptions options)
+        : this(new TransformerImageNetwork(net ?? throw new ArgumentNullException(nameof(net))), options)
     {
-        ArgumentNullException.ThrowIfNull(net);
+    }
+
+    public FastStyleApplier(IImageNetwork network, ApplyOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        Net = net;
+        Network = network;
         Options = options;
     }
 
-    public TransformerNet Net { get; }
+    public IImageNetwork Network { get; }
 
     public ApplyOptions Options { get; }
 
@@ -176,14 +182,14 @@ public sealed class FastStyleApplier
         ArgumentNullException.ThrowIfNull(rgb01);
         if (rgb01.Length != width * height * 3) throw new ArgumentException($"Expected {width * height * 3} samples for {width}×{height} RGB, got {rgb01.Length}.", nameof(rgb01));
         if (Options.Tile > 0 && (width > Options.Tile || height > Options.Tile)) return StylizeTiled(rgb01, width, height);
-        return Forward(rgb01, width, height);
+        return Forward(rgb01, ImageWindow.Whole(width, height));
     }
 
-    private float[] Forward(float[] rgb01, int width, int height)
+    private float[] Forward(float[] rgb01, ImageWindow window)
     {
         var x = new float[rgb01.Length];
         for (int i = 0; i < x.Length; i++) x[i] = rgb01[i] * 255f;
-        float[] y = Net.Stylize(x, height, width);
+        float[] y = Network.Stylize(x, window);
         for (int i = 0; i < y.Length; i++) y[i] *= 1f / 255f;
         return y;
     }
@@ -207,7 +213,7 @@ public sealed class FastStyleApplier
             int w = x1 - x0, h = y1 - y0;
             var crop = new float[w * h * 3];
             for (int y = 0; y < h; y++) Array.Copy(rgb, ((y0 + y) * width + x0) * 3, crop, y * w * 3, w * 3);
-            float[] styled = Forward(crop, w, h);
+            float[] styled = Forward(crop, new ImageWindow(x0, y0, w, h, width, height));
             for (int y = 0; y < h; y++)
             {
                 float wy = Ramp(y0 + y, ty, Math.Min(height, ty + tile), margin, height);
