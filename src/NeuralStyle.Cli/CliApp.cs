@@ -26,6 +26,7 @@ public static class CliApp
             "apply" => ApplyCommand.Run(rest, ctx),
             "train" => TrainCommand.Run(rest, ctx),
             "weights" => WeightsCommand.Run(rest, ctx),
+            "serve" => ServeCommand.Run(rest, ctx),
             "--version" => Version(ctx),
             _ => throw new UsageException($"Unknown command '{args[0]}'; run 'neuralstyle --help'."),
         };
@@ -93,6 +94,7 @@ public static class CliApp
           apply     stylise images with a trained fast-style network (one forward pass each)
           train     train a fast style-transfer network for one style on a folder of photos
           weights   list or download pretrained feature networks
+          serve     the web studio: every method in the browser, with a live preview
 
         Run 'neuralstyle COMMAND --help' for the options of a command.
 

@@ -69,11 +69,7 @@ public static class StylizeCommand
             if (!File.Exists(f)) throw new UsageException($"The image '{f}' does not exist.");
         CommonOptions.CheckWritable(a, output);
 
-        bool presetExplicit = a.Has("--preset");
-        string presetName = a.String("--preset") ?? (a.String("--model")?.Equals("random", StringComparison.OrdinalIgnoreCase) == true ? "random-features" : Presets.Default);
-        if (!Presets.Names.Contains(presetName))
-            throw new UsageException($"Unknown preset '{presetName}'; choose one of {string.Join(", ", Presets.Names)}.");
-        StylizeOptions o = Bind(a, Presets.Get(presetName));
+        (StylizeOptions o, bool presetExplicit) = BindWithPreset(a);
         CommonOptions.ApplyThreads(a);
 
         // Images first (cheap), then the network (may download).
@@ -84,8 +80,7 @@ public static class StylizeCommand
             throw new UsageException($"--style-blend has {blend.Count} weights for {styleImages.Count} style images.");
 
         var loader = new BackboneLoader(new WeightCache(), entry => WeightsCommand.Download(entry, ctx)) { Info = m => ctx.Info(CommandSupport.Render(m)) };
-        Backbone backbone = loader.Load(o.Model, o.Weights, o.Flavor, weightsExplicit: a.Has(CommonOptions.Weights.Name));
-        if (loader.FellBack && !presetExplicit) o = Bind(a, Presets.Get("random-features")) with { Model = "random", Weights = null };
+        (o, Backbone backbone) = LoadBackbone(a, o, presetExplicit, loader);
 
         var stylizer = new Stylizer(o, backbone);
         (int w, int h) = stylizer.OutputSize(contentRgb.Width, contentRgb.Height);
@@ -102,7 +97,25 @@ public static class StylizeCommand
         return CommandSupport.Finish(ctx, result.Failure, result.Cancelled, result.Iterations, result.Seconds, output);
     }
 
-    private static Image Finish(Image img, Image? alpha, ParsedArgs a)
+    /// <summary>The preset (--preset, else random-features for --model random, else the default) with every given option on top.</summary>
+    public static (StylizeOptions Options, bool PresetExplicit) BindWithPreset(ParsedArgs a)
+    {
+        bool presetExplicit = a.Has("--preset");
+        string presetName = a.String("--preset") ?? (a.String("--model")?.Equals("random", StringComparison.OrdinalIgnoreCase) == true ? "random-features" : Presets.Default);
+        if (!Presets.Names.Contains(presetName))
+            throw new UsageException($"Unknown preset '{presetName}'; choose one of {string.Join(", ", Presets.Names)}.");
+        return (Bind(a, Presets.Get(presetName)), presetExplicit);
+    }
+
+    /// <summary>The feature network; when the loader fell back to the random network, the options follow its preset.</summary>
+    public static (StylizeOptions Options, Backbone Backbone) LoadBackbone(ParsedArgs a, StylizeOptions o, bool presetExplicit, BackboneLoader loader)
+    {
+        Backbone backbone = loader.Load(o.Model, o.Weights, o.Flavor, weightsExplicit: a.Has(CommonOptions.Weights.Name));
+        if (loader.FellBack && !presetExplicit) o = Bind(a, Presets.Get("random-features")) with { Model = "random", Weights = null };
+        return (o, backbone);
+    }
+
+    public static Image Finish(Image img, Image? alpha, ParsedArgs a)
         => a.Flag("--keep-alpha") && alpha is not null ? ImageIO.ApplyAlpha(img, alpha) : img;
 
     private static void Save(Image img, string path, SaveOptions save) => ImageIO.Save(img, path, save);
@@ -114,7 +127,8 @@ public static class StylizeCommand
         return Path.Combine(dir, $"{Path.GetFileNameWithoutExtension(output)}_{iteration:0000}{Path.GetExtension(output)}");
     }
 
-    private static long CheckMemory(StylizeOptions o, VggNet net, int w, int h)
+    /// <summary>The memory a run needs; a size that does not fit is refused with a size that does.</summary>
+    public static long CheckMemory(StylizeOptions o, VggNet net, int w, int h)
     {
         long need = MemoryEstimate.Stylize(o, net, w, h);
         long? avail = MemoryBudget.AvailableBytes();
