@@ -171,16 +171,19 @@ public sealed class JobQueue : BackgroundService
 
     // ---- the workers ------------------------------------------------------------------------------------------
 
+    // The methods are CPU-bound and synchronous: each worker is a thread of its own, kept for every job it runs
+    // (so what a run caches per thread, such as pooled buffers, is reused rather than piled up).
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
-        => Task.WhenAll(Enumerable.Range(0, _options.ConcurrentJobs).Select(_ => Task.Run(() => WorkerAsync(stoppingToken), CancellationToken.None)));
+        => Task.WhenAll(Enumerable.Range(0, _options.ConcurrentJobs).Select(_ => Task.Factory.StartNew(() => Worker(stoppingToken),
+            CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)));
 
-    private async Task WorkerAsync(CancellationToken stopping)
+    private void Worker(CancellationToken stopping)
     {
         while (!stopping.IsCancellationRequested)
         {
             try
             {
-                await _work.WaitAsync(stopping).ConfigureAwait(false);
+                _work.Wait(stopping);
             }
             catch (OperationCanceledException)
             {
@@ -204,9 +207,7 @@ public sealed class JobQueue : BackgroundService
                 NotifyWaitingLocked();
             }
             _store.Save(job);
-            // The methods are CPU-bound and synchronous: each job gets a thread of its own.
-            await Task.Factory.StartNew(() => Run(job, stopping), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)
-                .ConfigureAwait(false);
+            Run(job, stopping);
         }
     }
 

@@ -224,7 +224,7 @@ async function cancel() {
 
 function drawCurve() {
   const c = $('#curve'), g = c.getContext('2d');
-  const w = c.width, h = c.height, pad = 28;
+  const w = c.width, h = c.height, pad = 44;
   g.clearRect(0, 0, w, h);
   g.strokeStyle = '#c9c4ba'; g.lineWidth = 1;
   g.strokeRect(pad + 0.5, 4.5, w - pad - 6, h - pad - 4);
