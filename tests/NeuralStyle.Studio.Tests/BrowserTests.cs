@@ -75,7 +75,7 @@ public sealed class BrowserTests
         // The preview updates while the job runs (at least two versions seen by the page).
         await page.WaitForFunctionAsync("() => Number(document.querySelector('#preview').dataset.version || 0) >= 2", wait);
         string running = await page.EvaluateExpressionAsync<string>("document.querySelector('#status').textContent");
-        Assert.Matches(@"Running \d+/60|Done", running);
+        Assert.Matches(@"Running \d+/40|Done", running);
         // The result appears, with its download link and a curve drawn from the events.
         await page.WaitForFunctionAsync("() => { const r = document.querySelector('#result'); return !r.hidden && r.complete && r.naturalWidth > 0; }", wait);
         Assert.StartsWith("Done: 40 iterations", await page.EvaluateExpressionAsync<string>("document.querySelector('#status').textContent"));
