@@ -111,7 +111,7 @@ public sealed class JobQueue : BackgroundService
     private static JobView ViewLocked(StudioJob j, int position) => new(
         j.Id, j.Method, StudioJob.StatusName(j.Status), position, j.Iteration, j.Iterations,
         j.Loss is { } l && double.IsFinite(l) ? l : null, j.Error, j.SecondsLeft, j.Stage, j.PreviewVersion,
-        j.ResultFile is not null, j.Created, j.Finished, JsonDocument.Parse(j.OptionsJson).RootElement.Clone());
+        j.ResultFile is not null, j.Created, j.Finished, j.Options);
 
     /// <summary>A view for a server-sent event, with the loss-curve points the client has not had yet.</summary>
     public (JobView View, int Version, List<double[]> Points, bool Reset, Task Changed) Event(StudioJob job, int pointsSent)

@@ -17,6 +17,21 @@ public sealed class StudioJob
 
     /// <summary>The options object exactly as submitted (JSON).</summary>
     public required string OptionsJson { get; init; }
+
+    /// <summary>The options as a JSON value (parsed once, for every view of the job).</summary>
+    public System.Text.Json.JsonElement Options
+    {
+        get
+        {
+            if (_options is null)
+            {
+                using var doc = System.Text.Json.JsonDocument.Parse(OptionsJson);
+                _options = doc.RootElement.Clone();
+            }
+            return _options.Value;
+        }
+    }
+    private System.Text.Json.JsonElement? _options;
     public required string? ContentFile { get; init; }
     public required IReadOnlyList<string> StyleFiles { get; init; }
     public required DateTimeOffset Created { get; init; }
