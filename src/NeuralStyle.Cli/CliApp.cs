@@ -27,6 +27,7 @@ public static class CliApp
             "train" => TrainCommand.Run(rest, ctx),
             "bank" => BankCommand.Run(rest, ctx),
             "weights" => WeightsCommand.Run(rest, ctx),
+            "serve" => ServeCommand.Run(rest, ctx),
             "--version" => Version(ctx),
             _ => throw new UsageException($"Unknown command '{args[0]}'; run 'neuralstyle --help'."),
         };
@@ -95,6 +96,7 @@ public static class CliApp
           train     train a fast style-transfer network for one style on a folder of photos
           bank      StyleBank: many styles in one network (train, add-style, list, remove, rename)
           weights   list or download pretrained feature networks
+          serve     the web studio: every method in the browser, with a live preview
 
         Run 'neuralstyle COMMAND --help' for the options of a command.
 

@@ -73,11 +73,7 @@ public static class StylizeCommand
             if (!File.Exists(f)) throw new UsageException($"The image '{f}' does not exist.");
         CommonOptions.CheckWritable(a, output);
 
-        bool presetExplicit = a.Has("--preset");
-        string presetName = a.String("--preset") ?? Presets.DefaultFor(a.String("--model") ?? "");
-        if (!Presets.Names.Contains(presetName))
-            throw new UsageException($"Unknown preset '{presetName}'; choose one of {string.Join(", ", Presets.Names)}.");
-        StylizeOptions o = Bind(a, Presets.Get(presetName));
+        (StylizeOptions o, bool presetExplicit) = BindWithPreset(a);
         CommonOptions.ApplyThreads(a);
 
         // Images first (cheap), then the network (may download).
@@ -87,13 +83,8 @@ public static class StylizeCommand
         if (o.StyleBlend is { } blend && blend.Count != styleImages.Count)
             throw new UsageException($"--style-blend has {blend.Count} weights for {styleImages.Count} style images.");
 
-        var loader = new BackboneLoader(new WeightCache(), entry => WeightsCommand.Download(entry, ctx))
-        {
-            Info = m => ctx.Info(CommandSupport.Render(m)),
-            MatConvNetTranspose = a.Flag("--matconvnet-transpose"),
-        };
-        Backbone backbone = loader.Load(o.Model, o.Weights, o.Flavor, weightsExplicit: a.Has(CommonOptions.Weights.Name));
-        if (loader.FellBack && !presetExplicit && backbone.Net is VggNet) o = Bind(a, Presets.Get("random-features")) with { Model = "random", Weights = null };
+        var loader = new BackboneLoader(new WeightCache(), entry => WeightsCommand.Download(entry, ctx)) { Info = m => ctx.Info(CommandSupport.Render(m)) };
+        (o, Backbone backbone) = LoadBackbone(a, o, presetExplicit, loader);
 
         var stylizer = new Stylizer(o, backbone);
         (int w, int h) = stylizer.OutputSize(contentRgb.Width, contentRgb.Height);
@@ -111,7 +102,27 @@ public static class StylizeCommand
         return CommandSupport.Finish(ctx, result.Failure, result.Cancelled, result.Iterations, result.Seconds, output);
     }
 
-    private static Image Finish(Image img, Image? alpha, ParsedArgs a)
+    /// <summary>The preset (--preset, else random-features for --model random, else the default) with every given option on top.</summary>
+    public static (StylizeOptions Options, bool PresetExplicit) BindWithPreset(ParsedArgs a)
+    {
+        bool presetExplicit = a.Has("--preset");
+        string presetName = a.String("--preset") ?? Presets.DefaultFor(a.String("--model") ?? "");
+        if (!Presets.Names.Contains(presetName))
+            throw new UsageException($"Unknown preset '{presetName}'; choose one of {string.Join(", ", Presets.Names)}.");
+        return (Bind(a, Presets.Get(presetName)), presetExplicit);
+    }
+
+    /// <summary>The feature network; when the loader fell back to the random network, the options follow its preset.</summary>
+    public static (StylizeOptions Options, Backbone Backbone) LoadBackbone(ParsedArgs a, StylizeOptions o, bool presetExplicit, BackboneLoader loader)
+    {
+        loader.MatConvNetTranspose = a.Flag("--matconvnet-transpose");
+        Backbone backbone = loader.Load(o.Model, o.Weights, o.Flavor, weightsExplicit: a.Has(CommonOptions.Weights.Name));
+        // Only VGG falls back to the random-features preset; a ResNet fallback keeps its own preset.
+        if (loader.FellBack && !presetExplicit && backbone.Net is VggNet) o = Bind(a, Presets.Get("random-features")) with { Model = "random", Weights = null };
+        return (o, backbone);
+    }
+
+    public static Image Finish(Image img, Image? alpha, ParsedArgs a)
         => a.Flag("--keep-alpha") && alpha is not null ? ImageIO.ApplyAlpha(img, alpha) : img;
 
     private static void Save(Image img, string path, SaveOptions save) => ImageIO.Save(img, path, save);
@@ -123,7 +134,8 @@ public static class StylizeCommand
         return Path.Combine(dir, $"{Path.GetFileNameWithoutExtension(output)}_{iteration:0000}{Path.GetExtension(output)}");
     }
 
-    private static long CheckMemory(StylizeOptions o, IFeatureNetwork net, int w, int h)
+    /// <summary>The memory a run needs; a size that does not fit is refused with a size that does.</summary>
+    public static long CheckMemory(StylizeOptions o, IFeatureNetwork net, int w, int h)
     {
         long need = MemoryEstimate.Stylize(o, net, w, h);
         long? avail = MemoryBudget.AvailableBytes();
