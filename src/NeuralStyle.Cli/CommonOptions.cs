@@ -109,7 +109,8 @@ public static class CommonOptions
         if (a.String(Model.Name) is { } m)
         {
             model = m.ToLowerInvariant();
-            if (model is not ("vgg19" or "vgg16" or "random")) throw new UsageException($"Unknown --model '{m}'; use vgg19, vgg16 or random.");
+            if (model is not ("vgg19" or "vgg16" or "resnet50" or "resnet50-keras" or "random"))
+                throw new UsageException($"Unknown --model '{m}'; use vgg19, vgg16, resnet50, resnet50-keras or random.");
         }
         InputFlavor? flavor = null;
         if (a.String(InputFlavor.Name) is { } f)

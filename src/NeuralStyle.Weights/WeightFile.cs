@@ -71,10 +71,11 @@ public static class WeightFile
                 throw new WeightFormatException($"The safetensors header declares {len} bytes but the file has only {file.Length} (the file is truncated or corrupt).");
         }
         if (n >= 4 && head[0] == 0x89 && head[1] == 'H' && head[2] == 'D' && head[3] == 'F')
-            throw new WeightFormatException("The weights file is a Keras HDF5 (.h5) file; those are read as feature-network weights (--weights of a VGG), not here.");
+            throw new WeightFormatException("The weights file is a Keras HDF5 (.h5) file; those are read as feature-network weights (--weights of a VGG or ResNet-50), not here.");
         if (file.Length > 512 && IsTar(file))
             throw new WeightFormatException("The weights file uses PyTorch's pre-0.4 tar format, which is not supported; re-save it with a newer torch.");
-        throw new WeightFormatException("The file is not a recognised weights file (expected a PyTorch .pth in zip or legacy format, or .safetensors).");
+        throw new WeightFormatException(
+            "The file is not a recognised weights file (expected a PyTorch .pth in zip or legacy format, .safetensors, a Keras .h5, a MatConvNet .mat or a Caffe .caffemodel).");
     }
 
     private static bool IsTar(FileStream file)

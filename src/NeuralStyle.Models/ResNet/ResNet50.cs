@@ -218,12 +218,22 @@ public sealed class ResNet50 : IFeatureNetwork
     /// layers with weights are matched one by one to ResNet-50's (conv kernel + bias, then batch norm gamma, beta,
     /// moving mean, moving variance; eps 1.001e-5), every shape checked. Trailing dense layers (the classifier of a
     /// full, non-<c>_notop</c> file) are ignored. Files of Keras ≤ 2.2 (<c>res2a_branch2a</c> names) store each
-    /// first block's shortcut after its last convolution; that order is recognised by those names.
+    /// first block's shortcut after its last convolution; that order is recognised by those names. Keras 3
+    /// <c>.weights.h5</c> files name layers by class (<c>conv2d_k</c>, <c>batch_normalization_k</c>, in model order
+    /// within each class, the two classes' interleaving not stored): those are dealt out into the same order, since
+    /// ResNet-50's sequence of convolutions and of batch norms each is fixed.
     /// </summary>
     public static ResNet50 FromKerasLayers(IReadOnlyList<KerasLayer> layers)
     {
         ArgumentNullException.ThrowIfNull(layers);
         var weighted = layers.Where(l => l.Weights.Count > 0).ToList();
+        List<KerasLayer>? convs = null, norms = null;
+        if (IsClassNamed(weighted))
+        {
+            convs = weighted.Where(l => KerasClass(l.Name) == "conv2d").ToList();
+            norms = weighted.Where(l => KerasClass(l.Name) == "batch_normalization").ToList();
+            weighted = [.. convs, .. weighted.Where(l => KerasClass(l.Name) is not ("conv2d" or "batch_normalization"))];
+        }
         if (weighted.Count == 0 || weighted[0].Weights[0].Shape is not [7, 7, 3, > 0])
             throw new ModelWeightsException(
                 $"The Keras file does not start with ResNet-50's 7×7 stem convolution (its first layer with weights is '{weighted.FirstOrDefault()?.Name ?? "none"}').");
@@ -242,6 +252,15 @@ public sealed class ResNet50 : IFeatureNetwork
             else if (oldOrder) order.AddRange([(i + 2, false), (i + 3, false), (i + 2, true), (i + 3, true)]);
             else order.AddRange([(i + 3, false), (i + 2, false), (i + 3, true), (i + 2, true)]);
             i += first ? 4 : 3;
+        }
+        if (convs is not null && norms is not null)
+        {
+            int convsNeeded = order.Count(o => !o.Bn), normsNeeded = order.Count - convsNeeded;
+            if (convs.Count != convsNeeded || norms.Count != normsNeeded)
+                throw new ModelWeightsException(
+                    $"The Keras 3 file has {convs.Count} conv2d and {norms.Count} batch_normalization layers with weights but ResNet-50 needs {convsNeeded} and {normsNeeded}; it is not a Keras ResNet-50 file.");
+            int nextConv = 0, nextNorm = 0;
+            weighted = [.. order.Select(o => o.Bn ? norms[nextNorm++] : convs[nextConv++]), .. weighted.Skip(convs.Count)];
         }
         if (weighted.Count < order.Count)
             throw new ModelWeightsException(
@@ -280,6 +299,22 @@ public sealed class ResNet50 : IFeatureNetwork
         var units = specs.Select((s, i) => Fold(s.Name, s.ConvIndex, s.Out, s.In, s.Kernel, s.Stride, kernels[i], biases[i],
             bns[i][0], bns[i][1], bns[i][2], bns[i][3], KerasEps)).ToList();
         return Assemble(ResNetLayout.Keras, table, units);
+    }
+
+    /// <summary>Keras 3 <c>.weights.h5</c> layer names are classes with a counter: <c>conv2d</c>, <c>conv2d_12</c>.</summary>
+    private static bool IsClassNamed(List<KerasLayer> weighted)
+        => weighted.Any(l => KerasClass(l.Name) == "conv2d") && weighted.Any(l => KerasClass(l.Name) == "batch_normalization");
+
+    /// <summary>"conv2d_12" → "conv2d", "batch_normalization" → itself; null for a name that is not a class with a counter.</summary>
+    private static string? KerasClass(string name)
+    {
+        foreach (string cls in (ReadOnlySpan<string>)["conv2d", "batch_normalization", "dense"])
+        {
+            if (name == cls) return cls;
+            if (name.Length > cls.Length + 1 && name.StartsWith(cls + "_", StringComparison.Ordinal)
+                && name.AsSpan(cls.Length + 1).IndexOfAnyExceptInRange('0', '9') < 0) return cls;
+        }
+        return null;
     }
 
     private static string Shapes(IEnumerable<int[]> shapes) => string.Join(" ", shapes.Select(s => $"[{string.Join(",", s)}]"));
