@@ -188,6 +188,10 @@ public sealed class VggNet : IFeatureNetwork
                     Value wv = graph.Constant(wd, [co, ci, 3, 3], $"features.{i}.weight");
                     Value bv = graph.Constant(_biases[i]!, [co], $"features.{i}.bias");
                     bool fuse = !preReluWanted.Contains(i) && i + 1 <= deepest;
+                    // A valid (unpadded) convolution shrinks the map by 2: below 3×3 there is nothing left to convolve.
+                    if (padding == ConvPadding.Valid && (x.Shape[1] < 3 || x.Shape[2] < 3))
+                        throw new FeatureMapTooSmallException(
+                            $"The image is too small for {m.CaffeName} without padding: its features are {x.Shape[2]}×{x.Shape[1]} there; use a larger size or shallower layers.");
                     x = graph.Conv3x3(x, wv, bv, padding, relu: fuse, name: fuse ? $"relu{m.Block}_{m.Number}" : m.CaffeName);
                     outputs[i] = x;
                     if (fuse)

@@ -121,4 +121,17 @@ public sealed class TextureSynthesisTests : IDisposable
         Assert.Contains("too small", e.ToString());
         Assert.Single(e.ToString().Split((char)10, StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("neuralstyle:", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void Cli_ValidConvolutionLeftWithLessThan3x3_OneSentenceNotInternalError()
+    {
+        // 48 px with valid padding: relu3_2's input shrinks to 2×2 at the coarsest level before the pool check sees it.
+        var e = new StringWriter();
+        int code = CliApp.Run(["texture", Fixtures.TextureFile("source_a.png"), "--weights", Fixtures.Gatys("vgg19_narrow.safetensors"), "--input-flavor", "caffe",
+            "--width", "48", "--iterations", "1", "-o", Path.Combine(_dir, "t48.png")], new CliContext(new StringWriter(), e, false));
+        Assert.NotEqual(0, code);
+        Assert.Contains("too small", e.ToString());
+        Assert.DoesNotContain("internal error", e.ToString());
+        Assert.False(File.Exists(Path.Combine(_dir, "t48.png")));
+    }
 }
