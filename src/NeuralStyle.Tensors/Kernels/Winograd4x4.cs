@@ -11,7 +11,7 @@ using System.Runtime.Intrinsics;
 
 namespace NeuralStyle.Tensors.Kernels;
 
-public static unsafe class Winograd4x4
+public static unsafe partial class Winograd4x4
 {
     private const int TilesPerBlock = 32;
 
@@ -97,7 +97,7 @@ public static unsafe class Winograd4x4
                                 }
                             }
 
-                            InputTile(src, ci, vp + (j * ci), (nint)count * ci);
+                            InputTile(src, null, ci, vp + (j * ci), (nint)count * ci);
                         }
 
                         for (int xi = 0; xi < 36; xi++)
@@ -121,9 +121,12 @@ public static unsafe class Winograd4x4
         });
     }
 
-    /// <summary>V[ξ] row of one tile = Bᵀ d B; src[6r + c] points at channel 0 of d[r][c]; v at the tile's row of V[0].</summary>
+    /// <summary>
+    /// V[ξ] row of one tile = Bᵀ d B; src[6r + c] points at channel 0 of d[r][c]; v at the tile's row of V[0]. With
+    /// <paramref name="mask"/> (pointers like src), d counts as 0 where the mask is not positive.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void InputTile(nint* src, int ci, float* v, nint stride)
+    private static void InputTile(nint* src, nint* mask, int ci, float* v, nint stride)
     {
         int i = 0;
         if (Vector512.IsHardwareAccelerated)
@@ -134,8 +137,8 @@ public static unsafe class Winograd4x4
                 for (int c = 0; c < 6; c++)
                 {
                     InputColumn(
-                        Vector512.Load((float*)src[c] + i), Vector512.Load((float*)src[6 + c] + i), Vector512.Load((float*)src[12 + c] + i),
-                        Vector512.Load((float*)src[18 + c] + i), Vector512.Load((float*)src[24 + c] + i), Vector512.Load((float*)src[30 + c] + i),
+                        Load(src, mask, c, i), Load(src, mask, 6 + c, i), Load(src, mask, 12 + c, i),
+                        Load(src, mask, 18 + c, i), Load(src, mask, 24 + c, i), Load(src, mask, 30 + c, i),
                         out t[c], out t[6 + c], out t[12 + c], out t[18 + c], out t[24 + c], out t[30 + c]);
                 }
 
@@ -159,7 +162,7 @@ public static unsafe class Winograd4x4
         {
             for (int c = 0; c < 6; c++)
             {
-                InputColumn(((float*)src[c])[i], ((float*)src[6 + c])[i], ((float*)src[12 + c])[i], ((float*)src[18 + c])[i], ((float*)src[24 + c])[i], ((float*)src[30 + c])[i],
+                InputColumn(Load1(src, mask, c, i), Load1(src, mask, 6 + c, i), Load1(src, mask, 12 + c, i), Load1(src, mask, 18 + c, i), Load1(src, mask, 24 + c, i), Load1(src, mask, 30 + c, i),
                             out s[c], out s[6 + c], out s[12 + c], out s[18 + c], out s[24 + c], out s[30 + c]);
             }
 
