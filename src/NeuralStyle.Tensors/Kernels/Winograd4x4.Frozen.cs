@@ -25,6 +25,16 @@ public static unsafe partial class Winograd4x4
     private const int MaxChunkTiles = 1024;
 
     /// <summary>
+    /// Whether <see cref="ForwardPacked"/> beats direct convolution (Conv3x3) for a zero-padded h×w layer with
+    /// <paramref name="ci"/> input and <paramref name="co"/> output channels (for the backward to the input, pass them
+    /// swapped). Measured per VGG-19 layer (bench/NOTES.md, "Winograd for VGG"): with fewer than 32 input channels the
+    /// 36 GEMMs are too short, with fewer than 32 output channels most of the 32-wide register tile is padding (VGG's
+    /// first layer, 3 → 64, and its backward, 64 → 3); both use AVX-512 (without it the register tile is 4× slower).
+    /// </summary>
+    public static bool Wins(int ci, int co, int h, int w)
+        => Vector512.IsHardwareAccelerated && ci >= 32 && co >= 32 && h >= 1 && w >= 1;
+
+    /// <summary>
     /// Transformed weights for <see cref="ForwardPacked"/>: G g Gᵀ of the (Co,Ci,3,3) weights packed as
     /// [ξ][⌈Co/32⌉][Ci][32] (output channels zero-padded to a multiple of 32).
     /// </summary>
