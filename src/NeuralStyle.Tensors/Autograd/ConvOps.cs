@@ -27,10 +27,11 @@ internal sealed class Conv3x3Op : Op
             _winograd = x.Graph.Mode == GraphMode.Inference ? WinogradWeightCache.Get(w.Data, w.Shape[0], w.Shape[1], _winograd4x4) : null;
         }
 
-        // Training graphs (and their shapes-only plans) over frozen zero-padded weights — VGG in the Gatys problem, where
-        // only the image has a gradient: Winograd F(4×4, 3×3) forward and backward to the input in the directions where
-        // it beats direct convolution (Winograd4x4.Wins); its transformed weights are made on first use.
-        if (x.Graph.Mode != GraphMode.Inference && w.IsFrozen && padding == ConvPadding.Zero)
+        // Frozen zero-padded weights — VGG in the Gatys problem, where only the image has a gradient, and in its target
+        // passes: Winograd F(4×4, 3×3) forward and backward to the input where it beats direct convolution
+        // (Winograd4x4.Wins); its transformed weights are made on first use and shared by every graph, so that the
+        // direct packing is never made for these layers (Conv3x3Weights.FrozenBytes counts what is held).
+        if (w.IsFrozen && padding == ConvPadding.Zero)
         {
             int ci = w.Shape[1], co = w.Shape[0], h = x.Shape[1], wd = x.Shape[2];
             _frozenForward = Winograd4x4.Wins(ci, co, h, wd);

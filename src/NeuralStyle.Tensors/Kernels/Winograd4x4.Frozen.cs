@@ -34,47 +34,40 @@ public static unsafe partial class Winograd4x4
     public static bool Wins(int ci, int co, int h, int w)
         => Vector512.IsHardwareAccelerated && ci >= 32 && co >= 32 && h >= 1 && w >= 1;
 
+    /// <summary>Floats of <see cref="TransformWeightsPacked"/>'s result for <paramref name="co"/> output and <paramref name="ci"/> input channels.</summary>
+    public static long PackedLength(int co, int ci) => 36L * ((co + 31) / 32 * 32) * ci;
+
     /// <summary>
     /// Transformed weights for <see cref="ForwardPacked"/>: G g Gᵀ of the (Co,Ci,3,3) weights packed as
     /// [ξ][⌈Co/32⌉][Ci][32] (output channels zero-padded to a multiple of 32).
     /// </summary>
-    public static float[] TransformWeightsPacked(float[] weightOihw, int co, int ci)
-    {
-        if (co < 1 || ci < 1) throw new ArgumentException($"Channel counts must be positive (got Co={co}, Ci={ci}).");
-        float[] u = TransformWeights(weightOihw, co, ci);
-        int blocks = (co + 31) / 32;
-        var packed = new float[36 * blocks * ci * 32];
-        for (int xi = 0; xi < 36; xi++)
-        {
-            for (int i = 0; i < ci; i++)
-            {
-                for (int o = 0; o < co; o++)
-                    packed[(((((xi * blocks) + (o / 32)) * ci) + i) * 32) + (o % 32)] = u[(((xi * ci) + i) * co) + o];
-            }
-        }
-
-        return packed;
-    }
+    public static float[] TransformWeightsPacked(float[] weightOihw, int co, int ci) => TransformPacked(weightOihw, co, ci, backward: false);
 
     /// <summary>
     /// Transformed weights for <see cref="BackwardInputPacked"/>: those of the (Ci,Co,3,3) kernel w'[i][o][ky][kx] =
     /// w[o][i][2−ky][2−kx], packed like <see cref="TransformWeightsPacked"/> with Ci output channels.
     /// </summary>
-    public static float[] TransformWeightsBackwardPacked(float[] weightOihw, int co, int ci)
+    public static float[] TransformWeightsBackwardPacked(float[] weightOihw, int co, int ci) => TransformPacked(weightOihw, co, ci, backward: true);
+
+    private static float[] TransformPacked(float[] weightOihw, int co, int ci, bool backward)
     {
         if (co < 1 || ci < 1) throw new ArgumentException($"Channel counts must be positive (got Co={co}, Ci={ci}).");
         if (weightOihw.Length < co * ci * 9) throw new ArgumentException($"The weight holds {weightOihw.Length} values; (Co,Ci,3,3) needs {co * ci * 9}.");
-        var flipped = new float[co * ci * 9];
+        int outputs = backward ? ci : co, inputs = backward ? co : ci, blocks = (outputs + 31) / 32;
+        var packed = new float[PackedLength(outputs, inputs)];
+        Span<double> out36 = stackalloc double[36];
         for (int o = 0; o < co; o++)
         {
             for (int i = 0; i < ci; i++)
             {
-                for (int t = 0; t < 9; t++)
-                    flipped[(((i * co) + o) * 9) + t] = weightOihw[(((o * ci) + i) * 9) + 8 - t];
+                TransformKernel(weightOihw.AsSpan(((o * ci) + i) * 9, 9), flip: backward, out36);
+                int output = backward ? i : o, input = backward ? o : i;
+                for (int xi = 0; xi < 36; xi++)
+                    packed[(((((xi * blocks) + (output / 32)) * inputs) + input) * 32) + (output % 32)] = (float)out36[xi];
             }
         }
 
-        return TransformWeightsPacked(flipped, ci, co);
+        return packed;
     }
 
     /// <summary>

@@ -19,37 +19,44 @@ public static unsafe partial class Winograd4x4
     public static float[] TransformWeights(float[] weightOihw, int co, int ci)
     {
         if (weightOihw.Length < co * ci * 9) throw new ArgumentException($"The weight holds {weightOihw.Length} values; (Co,Ci,3,3) needs {co * ci * 9}.");
-        double[] g = [1 / 4.0, 0, 0, -1 / 6.0, -1 / 6.0, -1 / 6.0, -1 / 6.0, 1 / 6.0, -1 / 6.0, 1 / 24.0, 1 / 12.0, 1 / 6.0, 1 / 24.0, -1 / 12.0, 1 / 6.0, 0, 0, 1];
         var u = new float[36 * ci * co];
-        Span<double> t = stackalloc double[18]; // G g, 6×3
+        Span<double> out36 = stackalloc double[36];
         for (int o = 0; o < co; o++)
         {
             for (int i = 0; i < ci; i++)
             {
-                int at = ((o * ci) + i) * 9;
-                for (int r = 0; r < 6; r++)
-                {
-                    for (int c = 0; c < 3; c++)
-                    {
-                        double s = 0;
-                        for (int k = 0; k < 3; k++) s += g[(r * 3) + k] * weightOihw[at + (k * 3) + c];
-                        t[(r * 3) + c] = s;
-                    }
-                }
-
-                for (int r = 0; r < 6; r++)
-                {
-                    for (int c = 0; c < 6; c++)
-                    {
-                        double s = 0;
-                        for (int k = 0; k < 3; k++) s += t[(r * 3) + k] * g[(c * 3) + k];
-                        u[(((((r * 6) + c) * ci) + i) * co) + o] = (float)s;
-                    }
-                }
+                TransformKernel(weightOihw.AsSpan(((o * ci) + i) * 9, 9), flip: false, out36);
+                for (int xi = 0; xi < 36; xi++) u[(((xi * ci) + i) * co) + o] = (float)out36[xi];
             }
         }
 
         return u;
+    }
+
+    /// <summary>G g Gᵀ (6×6, row-major) of one 3×3 kernel g, or of g flipped in both directions; in double.</summary>
+    private static void TransformKernel(ReadOnlySpan<float> g9, bool flip, Span<double> out36)
+    {
+        ReadOnlySpan<double> g = [1 / 4.0, 0, 0, -1 / 6.0, -1 / 6.0, -1 / 6.0, -1 / 6.0, 1 / 6.0, -1 / 6.0, 1 / 24.0, 1 / 12.0, 1 / 6.0, 1 / 24.0, -1 / 12.0, 1 / 6.0, 0, 0, 1];
+        Span<double> t = stackalloc double[18]; // G g, 6×3
+        for (int r = 0; r < 6; r++)
+        {
+            for (int c = 0; c < 3; c++)
+            {
+                double s = 0;
+                for (int k = 0; k < 3; k++) s += g[(r * 3) + k] * g9[flip ? 8 - ((k * 3) + c) : (k * 3) + c];
+                t[(r * 3) + c] = s;
+            }
+        }
+
+        for (int r = 0; r < 6; r++)
+        {
+            for (int c = 0; c < 6; c++)
+            {
+                double s = 0;
+                for (int k = 0; k < 3; k++) s += t[(r * 3) + k] * g[(c * 3) + k];
+                out36[(r * 6) + c] = s;
+            }
+        }
     }
 
     /// <summary>y (N,H,W,Co) = 3×3 convolution of x (N,H,W,Ci), padding 1 (Zero or Reflect), U from <see cref="TransformWeights"/>.</summary>

@@ -8,13 +8,13 @@ public static class MemoryBudget
     /// <summary>Fixed overhead of the runtime, code and small buffers.</summary>
     public const long BaseBytes = 120L << 20;
 
-    /// <summary>The network's weights to <paramref name="deepest"/> and their packings for the convolution kernels.</summary>
+    /// <summary>The network's weights to <paramref name="deepest"/> and their forms for the convolution kernels (packed or Winograd-transformed).</summary>
     public static long WeightBytes(VggNet net, int deepest)
     {
         long bytes = 4 * net.ParameterCount(deepest);
         for (int i = 0; i <= deepest; i++)
             if (net.Layers.Modules[i].Kind == LayerKind.Conv)
-                bytes += NeuralStyle.Tensors.Kernels.Conv3x3Weights.PackedBytes(net.ChannelsAt(i), i == 0 ? 3 : InChannels(net, i));
+                bytes += NeuralStyle.Tensors.Kernels.Conv3x3Weights.FrozenBytes(net.ChannelsAt(i), i == 0 ? 3 : InChannels(net, i));
         return bytes;
     }
 
