@@ -27,12 +27,14 @@ public static unsafe partial class Winograd4x4
     /// <summary>
     /// Whether <see cref="ForwardPacked"/> beats direct convolution (Conv3x3) for a zero-padded h×w layer with
     /// <paramref name="ci"/> input and <paramref name="co"/> output channels (for the backward to the input, pass them
-    /// swapped). Measured per VGG-19 layer (bench/NOTES.md, "Winograd for VGG"): with fewer than 32 input channels the
-    /// 36 GEMMs are too short, with fewer than 32 output channels most of the 32-wide register tile is padding (VGG's
-    /// first layer, 3 → 64, and its backward, 64 → 3); both use AVX-512 (without it the register tile is 4× slower).
+    /// swapped). Measured per VGG-19 layer (bench/NOTES.md, "Winograd F(4×4) for VGG"): with fewer than 32 input
+    /// channels the 36 GEMMs are too short, with fewer than 32 output channels most of the 32-wide register tile is
+    /// padding (VGG's first layer, 3 → 64, and its backward, 64 → 3); below 8 tiles of 4×4 (e.g. conv5_1 of a 128 px
+    /// image, 8×6) reading the transformed weights, 4× the direct packing, costs more than the multiplies it saves.
+    /// Both need AVX-512 (without it the register tile is 4× slower and direct convolution stays).
     /// </summary>
     public static bool Wins(int ci, int co, int h, int w)
-        => Vector512.IsHardwareAccelerated && ci >= 32 && co >= 32 && h >= 1 && w >= 1;
+        => Vector512.IsHardwareAccelerated && ci >= 32 && co >= 32 && (long)((h + 3) / 4) * ((w + 3) / 4) >= 8;
 
     /// <summary>Floats of <see cref="TransformWeightsPacked"/>'s result for <paramref name="co"/> output and <paramref name="ci"/> input channels.</summary>
     public static long PackedLength(int co, int ci) => 36L * ((co + 31) / 32 * 32) * ci;
