@@ -4,8 +4,9 @@
 //  - backward to the input as the same algorithm run on dy with the kernel flipped in space and its input/output
 //    channels swapped (transformed once too), the ReLU mask of the convolution's own output fused into dy's input
 //    transform (dy ⊙ [y > 0] is never written).
-// Unlike Forward (each thread its own blocks of 32 tiles and 36 small GEMMs), both threads work on one chunk of tiles
-// at a time: the input transform split by tiles, then 36 × ⌈Co/32⌉ GEMM items (one Ci × 32 panel of transformed weights
+// Two drivers. Up to 128×128 channels (transformed weights ≤ 2.5 MB) each thread takes its own blocks of 32 tiles
+// and runs all three phases on them (V and M stay in its L2, no join per block), like Forward. Beyond, both threads
+// work on one chunk of tiles at a time: the input transform split by tiles, then 36 × ⌈Co/32⌉ GEMM items (one Ci × 32 panel of transformed weights
 // against the chunk's V[ξ], on the 8×32 register tile), then the output transform split by tiles. Each weight panel is
 // read once per chunk, not once per 32 tiles: VGG's 512-channel layers hold 36·512·512 floats = 38 MB of transformed
 // weights, more than the caches, and their whole 64×48 image (192 tiles) fits in one chunk.
@@ -23,6 +24,12 @@ public static unsafe partial class Winograd4x4
 
     /// <summary>The largest chunk, in tiles (more only adds scratch once the weights are read rarely enough).</summary>
     private const int MaxChunkTiles = 1024;
+
+    /// <summary>Transformed weights up to this many floats (2.5 MB: Ci·Co ≤ 128·128) take the per-thread-block driver.</summary>
+    private const long PerThreadWeightFloats = 36L * 128 * 128;
+
+    /// <summary>Tiles per block of the per-thread driver (V and M of a 64-channel block: 2 × 295 KB).</summary>
+    private const int BlockTiles = 32;
 
     /// <summary>
     /// Whether <see cref="ForwardPacked"/> beats direct convolution (Conv3x3) for a zero-padded h×w layer with
@@ -90,6 +97,13 @@ public static unsafe partial class Winograd4x4
         int[] rows = new int[(4 * th) + 2], cols = new int[(4 * tw) + 2];
         for (int t = 0; t < rows.Length; t++) rows[t] = Conv2d.Source(t - 1, h, ConvPadding.Zero);
         for (int t = 0; t < cols.Length; t++) cols[t] = Conv2d.Source(t - 1, w, ConvPadding.Zero);
+        var g = new Geometry(h, w, th, tw, ci, co, coPad, blocks, rows, cols);
+        if (36L * ci * coPad <= PerThreadWeightFloats)
+        {
+            PerThreadBlocks(g, x, inputMask, packed, bias, y, tiles, relu);
+            return;
+        }
+
         int chunk = (int)Math.Min(Math.Min((tiles + 7) / 8 * 8, MaxChunkTiles), Math.Max(8, ChunkFloats / (36L * (ci + coPad)) / 8 * 8));
         float[] v = ArrayPool<float>.Shared.Rent(36 * chunk * ci);
         float[] m = ArrayPool<float>.Shared.Rent(36 * chunk * coPad);
@@ -102,65 +116,30 @@ public static unsafe partial class Winograd4x4
                 int count = Math.Min(chunk, tiles - t0), padded = (count + 7) / 8 * 8, first = t0;
                 // The register tile runs 8 rows at a time: rows past the chunk's last tile are zeros (their M rows are unused).
                 for (int xi = 0; xi < 36 && padded > count; xi++) Array.Clear(v, ((xi * padded) + count) * ci, (padded - count) * ci);
-                int minTiles = Math.Max(1, 4096 / ci);
-                KernelThreading.For(count, minTiles, (j0, j1) =>
+                KernelThreading.For(count, Math.Max(1, 4096 / ci), (j0, j1) =>
                 {
                     fixed (float* xp = x, mp = inputMask, vp = v, zp = zeros)
-                    {
-                        nint* src = stackalloc nint[36];
-                        nint* maskSlots = stackalloc nint[36];
-                        nint* mask = mp == null ? null : maskSlots;
-                        for (int j = j0; j < j1; j++)
-                        {
-                            int tile = first + j, b = tile / (th * tw), rest = tile % (th * tw), ty = rest / tw, tx = rest % tw;
-                            for (int r = 0; r < 6; r++)
-                            {
-                                int iy = rows[(4 * ty) + r];
-                                for (int c = 0; c < 6; c++)
-                                {
-                                    int ix = cols[(4 * tx) + c];
-                                    long at = ((((long)b * h) + iy) * w + ix) * ci;
-                                    bool zero = iy < 0 || ix < 0;
-                                    src[(r * 6) + c] = zero ? (nint)zp : (nint)(xp + at);
-                                    if (mask != null) mask[(r * 6) + c] = zero ? (nint)zp : (nint)(mp + at);
-                                }
-                            }
-
-                            InputTile(src, mask, ci, vp + (j * ci), (nint)padded * ci);
-                        }
-                    }
+                        InputTiles(g, xp, mp, zp, first, j0, j1, vp, padded);
                 });
 
-                int items = 36 * blocks;
+                // Items are taken one at a time by the workers (a core slowed by another process takes fewer); each
+                // worker's consecutive items mostly share V[ξ].
+                int items = 36 * blocks, nextItem = 0;
                 int minItems = (int)Math.Clamp(Math.Ceiling(2e6 / (2.0 * padded * ci * 32)), 1, items);
-                KernelThreading.For(items, minItems, (i0, i1) =>
+                int workers = Math.Max(1, Math.Min(KernelThreading.MaxDegree, items / minItems));
+                KernelThreading.For(workers, 1, (_, _) =>
                 {
                     fixed (float* vp = v, up = packed, mp = m)
                     {
-                        for (int item = i0; item < i1; item++)
-                        {
-                            int xi = item / blocks, cb = item % blocks;
-                            float* a = vp + ((long)xi * padded * ci);
-                            float* bp = up + ((((long)xi * blocks) + cb) * ci * 32);
-                            float* c = mp + ((long)xi * padded * coPad) + (cb * 32);
-                            for (int r = 0; r < padded; r += 8)
-                                Tile8x32.MulStore(a + ((long)r * ci), 1, ci, bp, 32, ci, c + ((long)r * coPad), coPad, 1f, 0f);
-                        }
+                        for (int item; (item = Interlocked.Increment(ref nextItem) - 1) < items;)
+                            Multiply(g, vp, up, mp, padded, item);
                     }
                 });
 
                 KernelThreading.For(count, Math.Max(1, 4096 / co), (j0, j1) =>
                 {
                     fixed (float* mp = m, yp = y, bp = bias)
-                    {
-                        for (int j = j0; j < j1; j++)
-                        {
-                            int tile = first + j, b = tile / (th * tw), rest = tile % (th * tw), ty = rest / tw, tx = rest % tw;
-                            int oy = 4 * ty, ox = 4 * tx;
-                            float* y0 = yp + ((((((long)b * h) + oy) * w) + ox) * co);
-                            OutputTile(mp + ((long)j * coPad), (nint)padded * coPad, co, bp, y0, (nint)w * co, Math.Min(4, h - oy), Math.Min(4, w - ox), relu);
-                        }
-                    }
+                        OutputTiles(g, mp, yp, bp, first, j0, j1, padded, relu);
                 });
             }
         }
@@ -169,6 +148,99 @@ public static unsafe partial class Winograd4x4
             ArrayPool<float>.Shared.Return(zeros);
             ArrayPool<float>.Shared.Return(m);
             ArrayPool<float>.Shared.Return(v);
+        }
+    }
+
+    /// <summary>
+    /// Few channels (transformed weights ≤ <see cref="PerThreadWeightFloats"/>, e.g. VGG's 64- and 128-channel layers):
+    /// each worker takes blocks of <see cref="BlockTiles"/> tiles and runs all three phases on them alone, so its V and M
+    /// stay in its L2 and no join is paid per block; the weights are re-read per block from L2/L3.
+    /// </summary>
+    private static void PerThreadBlocks(Geometry g, float[] x, float[]? inputMask, float[] packed, float[]? bias, float[] y, int tiles, bool relu)
+    {
+        int blockCount = (tiles + BlockTiles - 1) / BlockTiles, nextBlock = 0;
+        double flopsPerBlock = 2.0 * 36 * BlockTiles * g.Ci * g.CoPad;
+        int minBlocks = (int)Math.Clamp(Math.Ceiling(2e6 / flopsPerBlock), 1, blockCount);
+        int workers = Math.Max(1, Math.Min(KernelThreading.MaxDegree, blockCount / minBlocks));
+        KernelThreading.For(workers, 1, (_, _) =>
+        {
+            float[] v = ArrayPool<float>.Shared.Rent(36 * BlockTiles * g.Ci);
+            float[] m = ArrayPool<float>.Shared.Rent(36 * BlockTiles * g.CoPad);
+            float[] zeros = ArrayPool<float>.Shared.Rent(g.Ci);
+            Array.Clear(zeros, 0, g.Ci);
+            try
+            {
+                fixed (float* xp = x, maskp = inputMask, vp = v, zp = zeros, up = packed, mp = m, yp = y, bp = bias)
+                {
+                    for (int blk; (blk = Interlocked.Increment(ref nextBlock) - 1) < blockCount;)
+                    {
+                        int first = blk * BlockTiles, count = Math.Min(BlockTiles, tiles - first), padded = (count + 7) / 8 * 8;
+                        for (int xi = 0; xi < 36 && padded > count; xi++)
+                            new Span<float>(vp + ((((long)xi * padded) + count) * g.Ci), (padded - count) * g.Ci).Clear();
+                        InputTiles(g, xp, maskp, zp, first, 0, count, vp, padded);
+                        for (int item = 0; item < 36 * g.Blocks; item++) Multiply(g, vp, up, mp, padded, item);
+                        OutputTiles(g, mp, yp, bp, first, 0, count, padded, relu);
+                    }
+                }
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(zeros);
+                ArrayPool<float>.Shared.Return(m);
+                ArrayPool<float>.Shared.Return(v);
+            }
+        });
+    }
+
+    /// <summary>Sizes of one call: image, tiles, channels (Co padded to the register tile) and the padded row/column sources.</summary>
+    private readonly record struct Geometry(int H, int W, int Th, int Tw, int Ci, int Co, int CoPad, int Blocks, int[] Rows, int[] Cols);
+
+    /// <summary>V rows j0..j1 of a chunk whose first tile is <paramref name="first"/> and whose V[ξ] hold <paramref name="padded"/> rows.</summary>
+    private static void InputTiles(in Geometry g, float* xp, float* maskp, float* zp, int first, int j0, int j1, float* vp, int padded)
+    {
+        nint* src = stackalloc nint[36];
+        nint* maskSlots = stackalloc nint[36];
+        nint* mask = maskp == null ? null : maskSlots;
+        for (int j = j0; j < j1; j++)
+        {
+            int tile = first + j, b = tile / (g.Th * g.Tw), rest = tile % (g.Th * g.Tw), ty = rest / g.Tw, tx = rest % g.Tw;
+            for (int r = 0; r < 6; r++)
+            {
+                int iy = g.Rows[(4 * ty) + r];
+                for (int c = 0; c < 6; c++)
+                {
+                    int ix = g.Cols[(4 * tx) + c];
+                    long at = ((((((long)b * g.H) + iy) * g.W) + ix) * g.Ci);
+                    bool zero = iy < 0 || ix < 0;
+                    src[(r * 6) + c] = zero ? (nint)zp : (nint)(xp + at);
+                    if (mask != null) mask[(r * 6) + c] = zero ? (nint)zp : (nint)(maskp + at);
+                }
+            }
+
+            InputTile(src, mask, g.Ci, vp + ((long)j * g.Ci), (nint)padded * g.Ci);
+        }
+    }
+
+    /// <summary>GEMM item (ξ, output block): M[ξ][rows][32 outputs] = V[ξ] · U[ξ][block] over all padded rows.</summary>
+    private static void Multiply(in Geometry g, float* vp, float* up, float* mp, int padded, int item)
+    {
+        int xi = item / g.Blocks, cb = item % g.Blocks, ci = g.Ci;
+        float* a = vp + ((long)xi * padded * ci);
+        float* bp = up + ((((long)xi * g.Blocks) + cb) * ci * 32);
+        float* c = mp + ((long)xi * padded * g.CoPad) + (cb * 32);
+        for (int r = 0; r < padded; r += 8)
+            Tile8x32.MulStore(a + ((long)r * ci), 1, ci, bp, 32, ci, c + ((long)r * g.CoPad), g.CoPad, 1f, 0f);
+    }
+
+    /// <summary>Output tiles j0..j1 of a chunk (bias, ReLU), the parts inside the image stored.</summary>
+    private static void OutputTiles(in Geometry g, float* mp, float* yp, float* bp, int first, int j0, int j1, int padded, bool relu)
+    {
+        for (int j = j0; j < j1; j++)
+        {
+            int tile = first + j, b = tile / (g.Th * g.Tw), rest = tile % (g.Th * g.Tw), ty = rest / g.Tw, tx = rest % g.Tw;
+            int oy = 4 * ty, ox = 4 * tx;
+            float* y0 = yp + ((((((long)b * g.H) + oy) * g.W) + ox) * g.Co);
+            OutputTile(mp + ((long)j * g.CoPad), (nint)padded * g.CoPad, g.Co, bp, y0, (nint)g.W * g.Co, Math.Min(4, g.H - oy), Math.Min(4, g.W - ox), relu);
         }
     }
 

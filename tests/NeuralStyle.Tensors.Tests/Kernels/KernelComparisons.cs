@@ -553,8 +553,9 @@ public static class KernelComparisons
         }
 
         // The frozen-weight path: every residue of H and W mod 4, channel bodies of 16 and tails, output channels that
-        // are not a multiple of 32 (padded register tile), chunks of several 8-row groups with a partial last one.
-        foreach (var (wn, wh, ww, wci, wco) in new[] { (1, 1, 1, 1, 1), (2, 5, 7, 3, 16), (1, 9, 8, 17, 33), (1, 16, 15, 64, 64), (1, 11, 13, 64 + 5, 31), (1, 18, 22, 31, 47), (2, 6, 3, 7, 15), (1, 29, 30, 32, 8), (1, 3, 41, 1, 64) })
+        // are not a multiple of 32 (padded register tile), blocks of several 8-row groups with a partial last one, and
+        // (133 → 130) the shared-chunk driver for transformed weights too large for the per-thread one.
+        foreach (var (wn, wh, ww, wci, wco) in new[] { (1, 1, 1, 1, 1), (2, 5, 7, 3, 16), (1, 9, 8, 17, 33), (1, 16, 15, 64, 64), (1, 11, 13, 64 + 5, 31), (1, 18, 22, 31, 47), (2, 6, 3, 7, 15), (1, 29, 30, 32, 8), (1, 3, 41, 1, 64), (1, 9, 11, 133, 130) })
         {
             int s = seed++;
             yield return () => CompareWinogradFrozen(wn, wh, ww, wci, wco, relu: s % 2 == 0, withBias: s % 3 != 0, masked: s % 2 == 1, s);
