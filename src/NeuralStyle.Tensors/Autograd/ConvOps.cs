@@ -40,6 +40,9 @@ internal sealed class Conv3x3Op : Op
     }
 
     private readonly bool _frozenForward, _frozenBackward;
+
+    /// <summary>Whether the forward / the backward to the input take the Winograd F(4×4) route (for tests).</summary>
+    internal (bool Forward, bool BackwardInput) WinogradRoute => (_frozenForward, _frozenBackward);
     private float[]? _frozenU, _frozenUBackward;
 
     private float[] FrozenU => _frozenU ??= FrozenWinogradCache.Get(_w.Data, _w.Shape[0], _w.Shape[1], backward: false);
