@@ -6,10 +6,11 @@
 //    transform (dy ⊙ [y > 0] is never written).
 // Two drivers. Up to 128×128 channels (transformed weights ≤ 2.5 MB) each thread takes its own blocks of 32 tiles
 // and runs all three phases on them (V and M stay in its L2, no join per block), like Forward. Beyond, both threads
-// work on one chunk of tiles at a time: the input transform split by tiles, then 36 × ⌈Co/32⌉ GEMM items (one Ci × 32 panel of transformed weights
-// against the chunk's V[ξ], on the 8×32 register tile), then the output transform split by tiles. Each weight panel is
-// read once per chunk, not once per 32 tiles: VGG's 512-channel layers hold 36·512·512 floats = 38 MB of transformed
-// weights, more than the caches, and their whole 64×48 image (192 tiles) fits in one chunk.
+// work on one chunk of tiles at a time: the input transform split by tiles, then 36 × ⌈Co/32⌉ GEMM items (one Ci × 32
+// panel of transformed weights against the chunk's V[ξ], on the 8×32 register tile), then the output transform split
+// by tiles. Each weight panel is read once per chunk, not once per 32 tiles: VGG's 512-channel layers hold
+// 36·512·512 floats = 38 MB of transformed weights, more than the caches, and their whole 64×48 image (192 tiles) fits
+// in one chunk.
 // The reference is direct convolution (Conv3x3.ForwardReference / BackwardInputReference, KernelComparisons).
 using System.Buffers;
 using System.Runtime.CompilerServices;
@@ -38,7 +39,8 @@ public static unsafe partial class Winograd4x4
     /// channels the 36 GEMMs are too short, with fewer than 32 output channels most of the 32-wide register tile is
     /// padding (VGG's first layer, 3 → 64, and its backward, 64 → 3); below 8 tiles of 4×4 (e.g. conv5_1 of a 128 px
     /// image, 8×6) reading the transformed weights, 4× the direct packing, costs more than the multiplies it saves.
-    /// Both need AVX-512 (without it the register tile is 4× slower and direct convolution stays).
+    /// AVX-512 only: the rule was measured with the Vector512 register tile and transforms; without them (Vector256 or
+    /// scalar fallbacks, which stay correct and tested) direct convolution keeps every layer.
     /// </summary>
     public static bool Wins(int ci, int co, int h, int w)
         => Vector512.IsHardwareAccelerated && ci >= 32 && co >= 32 && (long)((h + 3) / 4) * ((w + 3) / 4) >= 8;
