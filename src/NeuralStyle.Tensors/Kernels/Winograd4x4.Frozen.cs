@@ -219,7 +219,8 @@ public static unsafe partial class Winograd4x4
                 }
             }
 
-            InputTile(src, mask, g.Ci, vp + ((long)j * g.Ci), (nint)padded * g.Ci);
+            if (mask == null) InputTile<Unmasked>(src, null, g.Ci, vp + ((long)j * g.Ci), (nint)padded * g.Ci);
+            else InputTile<Masked>(src, mask, g.Ci, vp + ((long)j * g.Ci), (nint)padded * g.Ci);
         }
     }
 
@@ -254,14 +255,32 @@ public static unsafe partial class Winograd4x4
     public static void BackwardInputPacked(float[] dy, float[]? outputMask, int n, int h, int w, int ci, int co, float[] packedBackward, float[] dx)
         => ForwardPacked(dy, outputMask, n, h, w, co, ci, packedBackward, null, dx, relu: false);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Load(nint* src, nint* mask, int k, int i)
+    /// <summary>Whether the input transform reads its values through a ReLU mask (a type argument: no test in the unmasked loads).</summary>
+    private interface IMaskMode
     {
-        Vector512<float> value = Vector512.Load((float*)src[k] + i);
-        return mask == null ? value : Vector512.ConditionalSelect(Vector512.GreaterThan(Vector512.Load((float*)mask[k] + i), Vector512<float>.Zero), value, Vector512<float>.Zero);
+        static abstract bool On { get; }
+    }
+
+    private readonly struct Masked : IMaskMode
+    {
+        public static bool On => true;
+    }
+
+    private readonly struct Unmasked : IMaskMode
+    {
+        public static bool On => false;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Load1(nint* src, nint* mask, int k, int i)
-        => mask == null || ((float*)mask[k])[i] > 0f ? ((float*)src[k])[i] : 0f;
+    private static Vector512<float> Load<TMask>(nint* src, nint* mask, int k, int i)
+        where TMask : struct, IMaskMode
+    {
+        Vector512<float> value = Vector512.Load((float*)src[k] + i);
+        return !TMask.On ? value : Vector512.ConditionalSelect(Vector512.GreaterThan(Vector512.Load((float*)mask[k] + i), Vector512<float>.Zero), value, Vector512<float>.Zero);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Load1<TMask>(nint* src, nint* mask, int k, int i)
+        where TMask : struct, IMaskMode
+        => !TMask.On || ((float*)mask[k])[i] > 0f ? ((float*)src[k])[i] : 0f;
 }

@@ -104,7 +104,7 @@ public static unsafe partial class Winograd4x4
                                 }
                             }
 
-                            InputTile(src, null, ci, vp + (j * ci), (nint)count * ci);
+                            InputTile<Unmasked>(src, null, ci, vp + (j * ci), (nint)count * ci);
                         }
 
                         for (int xi = 0; xi < 36; xi++)
@@ -130,10 +130,12 @@ public static unsafe partial class Winograd4x4
 
     /// <summary>
     /// V[ξ] row of one tile = Bᵀ d B; src[6r + c] points at channel 0 of d[r][c]; v at the tile's row of V[0]. With
-    /// <paramref name="mask"/> (pointers like src), d counts as 0 where the mask is not positive.
+    /// <see cref="Masked"/> (mask: pointers like src), d counts as 0 where the mask is not positive; the mode is a type
+    /// argument so that the unmasked instantiation (the Johnson path) has no test in its loads.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void InputTile(nint* src, nint* mask, int ci, float* v, nint stride)
+    private static void InputTile<TMask>(nint* src, nint* mask, int ci, float* v, nint stride)
+        where TMask : struct, IMaskMode
     {
         int i = 0;
         if (Vector512.IsHardwareAccelerated)
@@ -144,8 +146,8 @@ public static unsafe partial class Winograd4x4
                 for (int c = 0; c < 6; c++)
                 {
                     InputColumn(
-                        Load(src, mask, c, i), Load(src, mask, 6 + c, i), Load(src, mask, 12 + c, i),
-                        Load(src, mask, 18 + c, i), Load(src, mask, 24 + c, i), Load(src, mask, 30 + c, i),
+                        Load<TMask>(src, mask, c, i), Load<TMask>(src, mask, 6 + c, i), Load<TMask>(src, mask, 12 + c, i),
+                        Load<TMask>(src, mask, 18 + c, i), Load<TMask>(src, mask, 24 + c, i), Load<TMask>(src, mask, 30 + c, i),
                         out t[c], out t[6 + c], out t[12 + c], out t[18 + c], out t[24 + c], out t[30 + c]);
                 }
 
@@ -169,7 +171,7 @@ public static unsafe partial class Winograd4x4
         {
             for (int c = 0; c < 6; c++)
             {
-                InputColumn(Load1(src, mask, c, i), Load1(src, mask, 6 + c, i), Load1(src, mask, 12 + c, i), Load1(src, mask, 18 + c, i), Load1(src, mask, 24 + c, i), Load1(src, mask, 30 + c, i),
+                InputColumn(Load1<TMask>(src, mask, c, i), Load1<TMask>(src, mask, 6 + c, i), Load1<TMask>(src, mask, 12 + c, i), Load1<TMask>(src, mask, 18 + c, i), Load1<TMask>(src, mask, 24 + c, i), Load1<TMask>(src, mask, 30 + c, i),
                             out s[c], out s[6 + c], out s[12 + c], out s[18 + c], out s[24 + c], out s[30 + c]);
             }
 
