@@ -107,9 +107,13 @@ internal static class VggConvLayers
 
 internal enum ConvDirection { Forward, BackwardInput, BackwardWeights }
 
-internal sealed class ConvCase(string layer, int ci, int co, int res, ConvDirection dir) : BenchCase
+/// <summary>
+/// One VGG 3×3 layer in one direction; with <paramref name="winograd"/>, the route a frozen zero-padded layer takes in the
+/// Gatys graph (Winograd4x4.ForwardPacked / BackwardInputPacked; GFLOP/s counted as direct convolution's).
+/// </summary>
+internal sealed class ConvCase(string layer, int ci, int co, int res, ConvDirection dir, bool winograd = false) : BenchCase
 {
-    private float[] _x = [], _y = [], _dy = [], _dx = [], _dw = [], _db = [], _bias = [];
+    private float[] _x = [], _y = [], _dy = [], _dx = [], _dw = [], _db = [], _bias = [], _u = [];
     private Conv3x3Weights? _weights;
 
     private string DirName => dir switch
@@ -119,7 +123,7 @@ internal sealed class ConvCase(string layer, int ci, int co, int res, ConvDirect
         _ => "bwd-weights",
     };
 
-    public override string Name => $"conv-{DirName}/{layer}";
+    public override string Name => $"{(winograd ? "wino" : "conv")}-{DirName}/{layer}";
 
     public override string Size => $"{res}² {ci}→{co}";
 
@@ -143,7 +147,9 @@ internal sealed class ConvCase(string layer, int ci, int co, int res, ConvDirect
         _dy = Synthetic.Random(hw * co, 2);
         _bias = Synthetic.Random(co, 3, 0.1f);
         _weights = new Conv3x3Weights(co, ci);
-        _weights.Pack(Synthetic.Random(co * ci * 9, 4, (float)Math.Sqrt(2.0 / (9 * ci))));
+        float[] w = Synthetic.Random(co * ci * 9, 4, (float)Math.Sqrt(2.0 / (9 * ci)));
+        _weights.Pack(w);
+        if (winograd) _u = dir == ConvDirection.Forward ? Winograd4x4.TransformWeightsPacked(w, co, ci) : Winograd4x4.TransformWeightsBackwardPacked(w, co, ci);
         switch (dir)
         {
             case ConvDirection.Forward: _y = new float[hw * co]; break;
@@ -157,8 +163,14 @@ internal sealed class ConvCase(string layer, int ci, int co, int res, ConvDirect
         long t0 = Stopwatch.GetTimestamp();
         switch (dir)
         {
+            case ConvDirection.Forward when winograd:
+                Winograd4x4.ForwardPacked(_x, null, 1, res, res, ci, co, _u, _bias, _y, relu: false);
+                break;
             case ConvDirection.Forward:
                 Conv3x3.Forward(_x, 1, res, res, _weights!, _bias, _y, ConvPadding.Zero, relu: false);
+                break;
+            case ConvDirection.BackwardInput when winograd:
+                Winograd4x4.BackwardInputPacked(_dy, null, 1, res, res, ci, co, _u, _dx);
                 break;
             case ConvDirection.BackwardInput:
                 Conv3x3.BackwardInput(_dy, 1, res, res, _weights!, _dx, ConvPadding.Zero);
@@ -174,7 +186,7 @@ internal sealed class ConvCase(string layer, int ci, int co, int res, ConvDirect
 
     public override void Teardown()
     {
-        _x = _y = _dy = _dx = _dw = _db = _bias = [];
+        _x = _y = _dy = _dx = _dw = _db = _bias = _u = [];
         _weights = null;
     }
 }

@@ -1,3 +1,5 @@
+using NeuralStyle.Tensors.Kernels;
+
 namespace NeuralStyle.Bench;
 
 /// <summary>The cases of issue 4, full or quick.</summary>
@@ -13,6 +15,13 @@ internal static class Catalog
             foreach (ConvDirection d in Enum.GetValues<ConvDirection>())
             {
                 cases.Add(new ConvCase(name, ci, co, r, d));
+            }
+
+            // The layers the Gatys graph routes through Winograd F(4×4) (Winograd4x4.Wins), forward and backward to the input.
+            if (Winograd4x4.Wins(ci, co, r, r))
+            {
+                cases.Add(new ConvCase(name, ci, co, r, ConvDirection.Forward, winograd: true));
+                cases.Add(new ConvCase(name, ci, co, r, ConvDirection.BackwardInput, winograd: true));
             }
         }
 

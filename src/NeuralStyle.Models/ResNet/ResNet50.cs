@@ -58,7 +58,7 @@ public sealed class ResNet50 : IFeatureNetwork
         foreach (ConvUnit u in Units().Where(u => u.ConvIndex <= deepest))
         {
             bytes += 4L * (u.Weight.Length + u.Bias.Length);
-            if (u.Kernel == 3 && u.Stride == 1) bytes += Conv3x3Weights.PackedBytes(u.Out, u.In);
+            if (u.Kernel == 3 && u.Stride == 1) bytes += Conv3x3Weights.FrozenBytes(u.Out, u.In);
         }
         return bytes;
     }

@@ -49,7 +49,7 @@ public sealed class VggNet : IFeatureNetwork
         for (int i = 0; i <= deepest && i < Layers.Modules.Count; i++)
         {
             if (Layers.Modules[i].Kind != LayerKind.Conv) continue;
-            bytes += Conv3x3Weights.PackedBytes(_outChannels[i], inC);
+            bytes += Conv3x3Weights.FrozenBytes(_outChannels[i], inC); // packed, or Winograd-transformed where that route wins
             inC = _outChannels[i];
         }
         return bytes;

@@ -26,7 +26,28 @@ internal sealed class Conv3x3Op : Op
             _winograd4x4 = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated;
             _winograd = x.Graph.Mode == GraphMode.Inference ? WinogradWeightCache.Get(w.Data, w.Shape[0], w.Shape[1], _winograd4x4) : null;
         }
+
+        // Frozen zero-padded weights — VGG in the Gatys problem, where only the image has a gradient, and in its target
+        // passes: Winograd F(4×4, 3×3) forward and backward to the input where it beats direct convolution
+        // (Winograd4x4.Wins); its transformed weights are made on first use and shared by every graph, so that the
+        // direct packing is never made for these layers (Conv3x3Weights.FrozenBytes counts what is held).
+        if (w.IsFrozen && padding == ConvPadding.Zero)
+        {
+            int ci = w.Shape[1], co = w.Shape[0], h = x.Shape[1], wd = x.Shape[2];
+            _frozenForward = Winograd4x4.Wins(ci, co, h, wd);
+            _frozenBackward = Winograd4x4.Wins(co, ci, h, wd);
+        }
     }
+
+    private readonly bool _frozenForward, _frozenBackward;
+
+    /// <summary>Whether the forward / the backward to the input take the Winograd F(4×4) route (for tests).</summary>
+    internal (bool Forward, bool BackwardInput) WinogradRoute => (_frozenForward, _frozenBackward);
+    private float[]? _frozenU, _frozenUBackward;
+
+    private float[] FrozenU => _frozenU ??= FrozenWinogradCache.Get(_w.Data, _w.Shape[0], _w.Shape[1], backward: false);
+
+    private float[] FrozenUBackward => _frozenUBackward ??= FrozenWinogradCache.Get(_w.Data, _w.Shape[0], _w.Shape[1], backward: true);
 
     private readonly float[]? _winograd;
     private readonly bool _winograd4x4;
@@ -55,6 +76,12 @@ internal sealed class Conv3x3Op : Op
             return;
         }
 
+        if (_frozenForward)
+        {
+            Winograd4x4.ForwardPacked(_x.Data, null, n, h, w, _x.Shape[3], _w.Shape[0], FrozenU, _b?.Data, y.Data, _relu);
+            return;
+        }
+
         if (!_w.IsFrozen) Packed.Pack(_w.Data);
 
         if (!Reflect)
@@ -77,12 +104,18 @@ internal sealed class Conv3x3Op : Op
     public override void Backward(Value y)
     {
         float[] dy = y.Grad!;
-        if (_relu) ReluOp.MaskInPlace(dy, y.Data);
+        // The Winograd backward reads dy through the ReLU mask when nothing else reads the masked dy.
+        bool fusedMask = _relu && _frozenBackward && _x.RequiresGrad && _b?.RequiresGrad != true;
+        if (_relu && !fusedMask) ReluOp.MaskInPlace(dy, y.Data);
         int n = _x.Shape[0], h = _x.Shape[1], w = _x.Shape[2], ci = _x.Shape[3];
         if (_x.RequiresGrad)
         {
             float[] dx = _x.Graph.BeginGrad(_x, out bool acc);
-            if (!Reflect)
+            if (_frozenBackward)
+            {
+                Winograd4x4.BackwardInputPacked(dy, fusedMask ? y.Data : null, n, h, w, ci, _w.Shape[0], FrozenUBackward, dx);
+            }
+            else if (!Reflect)
             {
                 Conv3x3.BackwardInput(dy, n, h, w, Packed, dx, _padding);
             }
@@ -283,6 +316,41 @@ internal static class WinogradWeightCache
             float[] u = fourByFour ? Winograd4x4.TransformWeights(data, outChannels, inChannels) : Winograd2x2.TransformWeights(data, outChannels, inChannels);
             cache.AddOrUpdate(data, new Entry((float[])data.Clone(), u));
             return u;
+        }
+    }
+}
+
+/// <summary>
+/// Winograd F(4×4) transforms of frozen zero-padded conv weights for training graphs (forward and backward to the
+/// input, Winograd4x4.TransformWeightsPacked / TransformWeightsBackwardPacked), shared like <see cref="PackedWeightCache"/>.
+/// </summary>
+internal static class FrozenWinogradCache
+{
+    private sealed class Entry(float[] source, int outChannels, int inChannels)
+    {
+        public float[] Source { get; } = source;
+        public int OutChannels { get; } = outChannels;
+        public int InChannels { get; } = inChannels;
+        public float[]? Forward { get; set; }
+        public float[]? Backward { get; set; }
+    }
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<float[], Entry> Cache = new();
+    private static readonly Lock Gate = new();
+
+    public static float[] Get(float[] data, int outChannels, int inChannels, bool backward)
+    {
+        lock (Gate)
+        {
+            if (!Cache.TryGetValue(data, out Entry? e) || e.OutChannels != outChannels || e.InChannels != inChannels || !e.Source.AsSpan().SequenceEqual(data))
+            {
+                e = new Entry((float[])data.Clone(), outChannels, inChannels);
+                Cache.AddOrUpdate(data, e);
+            }
+
+            return backward
+                ? e.Backward ??= Winograd4x4.TransformWeightsBackwardPacked(data, outChannels, inChannels)
+                : e.Forward ??= Winograd4x4.TransformWeightsPacked(data, outChannels, inChannels);
         }
     }
 }

@@ -27,6 +27,18 @@ public sealed class Conv3x3Weights
     public static long PackedBytes(int outChannels, int inChannels)
         => 4L * (outChannels * inChannels * 9 + RoundUp(outChannels) * 9 * inChannels + RoundUp(inChannels) * 9 * outChannels + outChannels * (long)RoundUp(9 * inChannels));
 
+    /// <summary>
+    /// Bytes the convolution kernels hold for one frozen zero-padded (Co, Ci, 3, 3) weight, the form a graph routes it
+    /// through: a copy of the weights plus the Winograd F(4×4) transforms for the forward and the backward to the input
+    /// where <see cref="Winograd4x4.Wins"/> (a copy and 8× the weights' own size; the direct packing holds about 4×), else
+    /// <see cref="PackedBytes"/>. Assumes the layer is large enough for Winograd (≥ 8 tiles of 4×4); a layer that also
+    /// runs smaller (a coarse scale) packs the direct form beside it.
+    /// </summary>
+    public static long FrozenBytes(int outChannels, int inChannels)
+        => Winograd4x4.Wins(inChannels, outChannels, 16, 16)
+            ? 4L * ((9L * outChannels * inChannels) + Winograd4x4.PackedLength(outChannels, inChannels) + Winograd4x4.PackedLength(inChannels, outChannels))
+            : PackedBytes(outChannels, inChannels);
+
     public int OutChannels { get; }
 
     public int InChannels { get; }

@@ -11,7 +11,7 @@ using System.Runtime.Intrinsics;
 
 namespace NeuralStyle.Tensors.Kernels;
 
-public static unsafe class Winograd4x4
+public static unsafe partial class Winograd4x4
 {
     private const int TilesPerBlock = 32;
 
@@ -19,37 +19,44 @@ public static unsafe class Winograd4x4
     public static float[] TransformWeights(float[] weightOihw, int co, int ci)
     {
         if (weightOihw.Length < co * ci * 9) throw new ArgumentException($"The weight holds {weightOihw.Length} values; (Co,Ci,3,3) needs {co * ci * 9}.");
-        double[] g = [1 / 4.0, 0, 0, -1 / 6.0, -1 / 6.0, -1 / 6.0, -1 / 6.0, 1 / 6.0, -1 / 6.0, 1 / 24.0, 1 / 12.0, 1 / 6.0, 1 / 24.0, -1 / 12.0, 1 / 6.0, 0, 0, 1];
         var u = new float[36 * ci * co];
-        Span<double> t = stackalloc double[18]; // G g, 6×3
+        Span<double> out36 = stackalloc double[36];
         for (int o = 0; o < co; o++)
         {
             for (int i = 0; i < ci; i++)
             {
-                int at = ((o * ci) + i) * 9;
-                for (int r = 0; r < 6; r++)
-                {
-                    for (int c = 0; c < 3; c++)
-                    {
-                        double s = 0;
-                        for (int k = 0; k < 3; k++) s += g[(r * 3) + k] * weightOihw[at + (k * 3) + c];
-                        t[(r * 3) + c] = s;
-                    }
-                }
-
-                for (int r = 0; r < 6; r++)
-                {
-                    for (int c = 0; c < 6; c++)
-                    {
-                        double s = 0;
-                        for (int k = 0; k < 3; k++) s += t[(r * 3) + k] * g[(c * 3) + k];
-                        u[(((((r * 6) + c) * ci) + i) * co) + o] = (float)s;
-                    }
-                }
+                TransformKernel(weightOihw.AsSpan(((o * ci) + i) * 9, 9), flip: false, out36);
+                for (int xi = 0; xi < 36; xi++) u[(((xi * ci) + i) * co) + o] = (float)out36[xi];
             }
         }
 
         return u;
+    }
+
+    /// <summary>G g Gᵀ (6×6, row-major) of one 3×3 kernel g, or of g flipped in both directions; in double.</summary>
+    private static void TransformKernel(ReadOnlySpan<float> g9, bool flip, Span<double> out36)
+    {
+        ReadOnlySpan<double> g = [1 / 4.0, 0, 0, -1 / 6.0, -1 / 6.0, -1 / 6.0, -1 / 6.0, 1 / 6.0, -1 / 6.0, 1 / 24.0, 1 / 12.0, 1 / 6.0, 1 / 24.0, -1 / 12.0, 1 / 6.0, 0, 0, 1];
+        Span<double> t = stackalloc double[18]; // G g, 6×3
+        for (int r = 0; r < 6; r++)
+        {
+            for (int c = 0; c < 3; c++)
+            {
+                double s = 0;
+                for (int k = 0; k < 3; k++) s += g[(r * 3) + k] * g9[flip ? 8 - ((k * 3) + c) : (k * 3) + c];
+                t[(r * 3) + c] = s;
+            }
+        }
+
+        for (int r = 0; r < 6; r++)
+        {
+            for (int c = 0; c < 6; c++)
+            {
+                double s = 0;
+                for (int k = 0; k < 3; k++) s += t[(r * 3) + k] * g[(c * 3) + k];
+                out36[(r * 6) + c] = s;
+            }
+        }
     }
 
     /// <summary>y (N,H,W,Co) = 3×3 convolution of x (N,H,W,Ci), padding 1 (Zero or Reflect), U from <see cref="TransformWeights"/>.</summary>
@@ -97,7 +104,7 @@ public static unsafe class Winograd4x4
                                 }
                             }
 
-                            InputTile(src, ci, vp + (j * ci), (nint)count * ci);
+                            InputTile<Unmasked>(src, null, ci, vp + (j * ci), (nint)count * ci);
                         }
 
                         for (int xi = 0; xi < 36; xi++)
@@ -121,9 +128,14 @@ public static unsafe class Winograd4x4
         });
     }
 
-    /// <summary>V[ξ] row of one tile = Bᵀ d B; src[6r + c] points at channel 0 of d[r][c]; v at the tile's row of V[0].</summary>
+    /// <summary>
+    /// V[ξ] row of one tile = Bᵀ d B; src[6r + c] points at channel 0 of d[r][c]; v at the tile's row of V[0]. With
+    /// <see cref="Masked"/> (mask: pointers like src), d counts as 0 where the mask is not positive; the mode is a type
+    /// argument so that the unmasked instantiation (the Johnson path) has no test in its loads.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void InputTile(nint* src, int ci, float* v, nint stride)
+    private static void InputTile<TMask>(nint* src, nint* mask, int ci, float* v, nint stride)
+        where TMask : struct, IMaskMode
     {
         int i = 0;
         if (Vector512.IsHardwareAccelerated)
@@ -134,8 +146,8 @@ public static unsafe class Winograd4x4
                 for (int c = 0; c < 6; c++)
                 {
                     InputColumn(
-                        Vector512.Load((float*)src[c] + i), Vector512.Load((float*)src[6 + c] + i), Vector512.Load((float*)src[12 + c] + i),
-                        Vector512.Load((float*)src[18 + c] + i), Vector512.Load((float*)src[24 + c] + i), Vector512.Load((float*)src[30 + c] + i),
+                        Load<TMask>(src, mask, c, i), Load<TMask>(src, mask, 6 + c, i), Load<TMask>(src, mask, 12 + c, i),
+                        Load<TMask>(src, mask, 18 + c, i), Load<TMask>(src, mask, 24 + c, i), Load<TMask>(src, mask, 30 + c, i),
                         out t[c], out t[6 + c], out t[12 + c], out t[18 + c], out t[24 + c], out t[30 + c]);
                 }
 
@@ -159,7 +171,7 @@ public static unsafe class Winograd4x4
         {
             for (int c = 0; c < 6; c++)
             {
-                InputColumn(((float*)src[c])[i], ((float*)src[6 + c])[i], ((float*)src[12 + c])[i], ((float*)src[18 + c])[i], ((float*)src[24 + c])[i], ((float*)src[30 + c])[i],
+                InputColumn(Load1<TMask>(src, mask, c, i), Load1<TMask>(src, mask, 6 + c, i), Load1<TMask>(src, mask, 12 + c, i), Load1<TMask>(src, mask, 18 + c, i), Load1<TMask>(src, mask, 24 + c, i), Load1<TMask>(src, mask, 30 + c, i),
                             out s[c], out s[6 + c], out s[12 + c], out s[18 + c], out s[24 + c], out s[30 + c]);
             }
 

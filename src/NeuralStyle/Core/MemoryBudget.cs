@@ -8,7 +8,7 @@ public static class MemoryBudget
     /// <summary>Fixed overhead of the runtime, code and small buffers.</summary>
     public const long BaseBytes = 120L << 20;
 
-    /// <summary>The network's weights to <paramref name="deepest"/> and their packings for the convolution kernels.</summary>
+    /// <summary>The network's weights to <paramref name="deepest"/> and their forms for the convolution kernels (packed or Winograd-transformed).</summary>
     public static long WeightBytes(IFeatureNetwork net, int deepest) => net.WeightBytes(deepest);
 
     /// <summary>Memory the machine can give now (MemAvailable on Linux), or null when unknown.</summary>

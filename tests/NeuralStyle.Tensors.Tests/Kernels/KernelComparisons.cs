@@ -398,6 +398,44 @@ public static class KernelComparisons
     public static string? CompareWinograd4x4(int n, int h, int w, int ci, int co, ConvPadding padding, bool relu, bool withBias, int seed)
         => CompareWinograd("Winograd4x4", Winograd4x4.TransformWeights, Winograd4x4.Forward, 32, n, h, w, ci, co, padding, relu, withBias, seed);
 
+    /// <summary>
+    /// Winograd4x4.ForwardPacked (zero padding, bias + ReLU fused, optionally reading x through a ReLU mask) and
+    /// BackwardInputPacked (dy through the output's ReLU mask when masked) against the direct references.
+    /// </summary>
+    public static string? CompareWinogradFrozen(int n, int h, int w, int ci, int co, bool relu, bool withBias, bool masked, int seed)
+    {
+        var x = Random(n * h * w * ci, seed);
+        var weight = Random(co * ci * 9, seed + 1);
+        var bias = withBias ? Random(co, seed + 2) : null;
+        var inputMask = masked ? Random(n * h * w * ci, seed + 3) : null;
+        var dy = Random(n * h * w * co, seed + 4);
+        var outputMask = masked ? Random(n * h * w * co, seed + 5) : null;
+        string what = $"Winograd4x4 frozen n={n} {h}×{w} ci={ci} co={co} relu={relu} bias={withBias} masked={masked}";
+
+        var xMasked = (float[])x.Clone();
+        if (inputMask is not null) Activation.ReluMaskReference(x, inputMask, xMasked);
+        int length = n * h * w * co;
+        var expected = Garbage(length);
+        var actual = Garbage(length + 3);
+        Conv3x3.ForwardReference(xMasked, n, h, w, ci, co, weight, bias, expected, ConvPadding.Zero, relu);
+        Winograd4x4.ForwardPacked(x, inputMask, n, h, w, ci, co, Winograd4x4.TransformWeightsPacked(weight, co, ci), bias, actual, relu);
+        for (int i = length; i < actual.Length; i++)
+            if (!float.IsNaN(actual[i])) return $"{what} forward: wrote past the output at {i}";
+        string? forward = Compare(what + " forward", actual, expected, length, (9 * ci * 32) + 1);
+        if (forward is not null) return forward;
+
+        var dyMasked = (float[])dy.Clone();
+        if (outputMask is not null) Activation.ReluMaskReference(dy, outputMask, dyMasked);
+        int inLength = n * h * w * ci;
+        var dxExpected = Garbage(inLength);
+        var dxActual = Garbage(inLength + 3);
+        Conv3x3.BackwardInputReference(dyMasked, n, h, w, ci, co, weight, dxExpected, ConvPadding.Zero);
+        Winograd4x4.BackwardInputPacked(dy, outputMask, n, h, w, ci, co, Winograd4x4.TransformWeightsBackwardPacked(weight, co, ci), dxActual);
+        for (int i = inLength; i < dxActual.Length; i++)
+            if (!float.IsNaN(dxActual[i])) return $"{what} backward: wrote past the output at {i}";
+        return Compare(what + " backward-input", dxActual, dxExpected, inLength, (9 * co * 32) + 1);
+    }
+
     private delegate void WinogradForward(float[] x, int n, int h, int w, int ci, int co, float[] u, float[]? bias, float[] y, ConvPadding padding, bool relu);
 
     /// <summary>A Winograd kernel against the direct reference; <paramref name="errorGrowth"/> scales the per-term tolerance.</summary>
@@ -512,6 +550,15 @@ public static class KernelComparisons
                 int s = seed++;
                 yield return () => CompareWinograd4x4(wn, wh, ww, wci, wco, padding, relu: s % 2 == 0, withBias: s % 3 != 0, s);
             }
+        }
+
+        // The frozen-weight path: every residue of H and W mod 4, channel bodies of 16 and tails, output channels that
+        // are not a multiple of 32 (padded register tile), blocks of several 8-row groups with a partial last one, and
+        // (133 → 130) the shared-chunk driver for transformed weights too large for the per-thread one.
+        foreach (var (wn, wh, ww, wci, wco) in new[] { (1, 1, 1, 1, 1), (2, 5, 7, 3, 16), (1, 9, 8, 17, 33), (1, 16, 15, 64, 64), (1, 11, 13, 64 + 5, 31), (1, 18, 22, 31, 47), (2, 6, 3, 7, 15), (1, 29, 30, 32, 8), (1, 3, 41, 1, 64), (1, 9, 11, 133, 130) })
+        {
+            int s = seed++;
+            yield return () => CompareWinogradFrozen(wn, wh, ww, wci, wco, relu: s % 2 == 0, withBias: s % 3 != 0, masked: s % 2 == 1, s);
         }
 
         foreach (var (un, uh, uw, uci, uco) in new[] { (1, 1, 1, 3, 2), (2, 3, 5, 7, 16), (1, 6, 4, 17, 33), (1, 5, 7, 32, 15), (1, 4, 9, 64 + 5, 32), (1, 2, 37, 2048, 2) })
