@@ -43,8 +43,12 @@ public static class BankApplyOptions
     /// <summary>Whether any bank option was given (a plain fast-style network takes none).</summary>
     public static bool AnyGiven(ParsedArgs a) => Group.Any(s => a.Has(s.Name));
 
-    /// <summary>The selection, or a usage error: exactly one of --style, --blend, --regions, --reconstruct.</summary>
-    public static Selection Bind(ParsedArgs a, string model, IReadOnlyList<string> bankStyles)
+    /// <summary>
+    /// The selection, or a usage error: exactly one of --style, --blend, --regions, --reconstruct. With
+    /// <paramref name="maskIsUpload"/> (the studio) --regions names a colour-coded mask file that was uploaded with the
+    /// job and need not be stored yet: it is neither looked for on disk nor taken for a folder.
+    /// </summary>
+    public static Selection Bind(ParsedArgs a, string model, IReadOnlyList<string> bankStyles, bool maskIsUpload = false)
     {
         string[] given = new[] { Style, Blend, Regions, Reconstruct }.Where(s => a.Has(s.Name)).Select(s => s.Name).ToArray();
         if (given.Length == 0)
@@ -69,15 +73,16 @@ public static class BankApplyOptions
         else
         {
             string mask = a.String(Regions.Name)!;
-            if (!File.Exists(mask) && !Directory.Exists(mask)) throw new UsageException($"The mask '{mask}' does not exist.");
+            if (!maskIsUpload && !File.Exists(mask) && !Directory.Exists(mask)) throw new UsageException($"The mask '{mask}' does not exist.");
+            bool folder = !maskIsUpload && Directory.Exists(mask);
             IReadOnlyList<ColorAssignment>? assignment = null;
             if (a.String(RegionStyles.Name) is { } text)
             {
-                if (Directory.Exists(mask)) throw new UsageException("--region-styles goes with a colour-coded mask file; a folder of grey masks names its styles by its files.");
+                if (folder) throw new UsageException("--region-styles goes with a colour-coded mask file; a folder of grey masks names its styles by its files.");
                 try { assignment = RegionMaskSource.ParseAssignment(text); }
                 catch (OptionException e) { throw new UsageException(e.Render(CommandSupport.FlagFor)); }
             }
-            else if (File.Exists(mask))
+            else if (!folder)
                 throw new UsageException("A colour-coded mask needs --region-styles RRGGBB:NAME,… (which colour paints which style); or give a folder of grey masks.");
             selection = new Selection(null, mask, assignment, feather, mode);
         }

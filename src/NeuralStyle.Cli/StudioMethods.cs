@@ -7,6 +7,8 @@ using NeuralStyle.Gatys;
 using NeuralStyle.Imaging;
 using NeuralStyle.Models;
 using NeuralStyle.Models.Johnson;
+using NeuralStyle.Models.StyleBank;
+using NeuralStyle.StyleBank;
 using NeuralStyle.Studio;
 using NeuralStyle.Texture;
 using NeuralStyle.Weights;
@@ -22,7 +24,7 @@ namespace NeuralStyle.Cli;
 /// </summary>
 public static partial class StudioMethods
 {
-    /// <summary>The methods <c>serve</c> offers. StyleBank joins here once its command exists.</summary>
+    /// <summary>The methods <c>serve</c> offers (StyleBanks run through apply).</summary>
     public static IReadOnlyList<IStudioMethod> All(Func<ModelEntry, string> download) =>
         [new StylizeMethod(download), new TextureMethod(download), new ApplyMethod(download)];
 
@@ -154,7 +156,7 @@ public static partial class StudioMethods
             return (a, o, presetExplicit);
         }
 
-        public void Validate(JsonElement options, int styleCount) => Guard(() => Bind(options, styleCount));
+        public void Validate(JobRequest request) => Guard(() => Bind(request.Options, request.StyleCount));
 
         public StudioJobOutcome Run(StudioJobWork work, CancellationToken cancel) => Guard(() =>
         {
@@ -196,7 +198,7 @@ public static partial class StudioMethods
             return (a, o);
         }
 
-        public void Validate(JsonElement options, int styleCount) => Guard(() => Bind(options));
+        public void Validate(JobRequest request) => Guard(() => Bind(request.Options));
 
         public StudioJobOutcome Run(StudioJobWork work, CancellationToken cancel) => Guard(() =>
         {
@@ -221,55 +223,95 @@ public static partial class StudioMethods
     // ---- apply -----------------------------------------------------------------------------------------------------
 
     /// <summary>
-    /// A fast-style network over the content image (<c>apply</c>). <c>model</c> is a registry name (candy, mosaic,
-    /// …), the name of a file in DATA/models, or <c>random</c> / <c>random-half</c>: the seeded untrained network, a
-    /// demonstration that needs no download.
+    /// A fast-style network or a StyleBank over the content image (<c>apply</c>). <c>model</c> is a registry name
+    /// (candy, mosaic, …), the name of a file in DATA/models, or <c>random</c> / <c>random-half</c>: the seeded
+    /// untrained network, a demonstration that needs no download. A bank in DATA/models takes the command's bank
+    /// options — <c>style</c>, <c>blend</c>, <c>reconstruct</c>, or regions: the uploaded mask (file field
+    /// <c>mask</c>, standing for <c>--regions</c>) with <c>region-styles</c>, <c>feather</c>, <c>region-mode</c>.
     /// </summary>
     public sealed class ApplyMethod(Func<ModelEntry, string> download) : IStudioMethod
     {
-        public static readonly OptionSpec[] Allowed = Offered(ApplyCommand.Options, [.. ServerDecides, "--temporal", "--shard", "--skip-existing"]);
+        // --style is the bank's style name here (not an image path, as for stylize); --regions names a file of the
+        // server, so the page sends the mask as an upload instead.
+        public static readonly OptionSpec[] Allowed = Offered(ApplyCommand.Options,
+            [.. ServerDecides.Where(n => n != BankApplyOptions.Style.Name), BankApplyOptions.Regions.Name, "--temporal", "--shard", "--skip-existing"]);
 
         public string Name => "apply";
-        public MethodInputs Inputs => new(Content: true, MinStyles: 0, MaxStyles: 0);
+        public MethodInputs Inputs => new(Content: true, MinStyles: 0, MaxStyles: 0, Mask: true);
         public IReadOnlyList<string> OptionKeys => Allowed.Select(Key).ToList();
 
-        private (string Model, ApplyOptions Options) Bind(JsonElement options)
+        /// <summary>The bound job: the model, the applier's options and, for a bank, its file and what to apply.</summary>
+        private sealed record Bound(string Model, ApplyOptions Options, string? BankPath, BankApplyOptions.Selection? Bank);
+
+        private Bound Bind(JsonElement options, string dataDirectory, string? maskPath, bool hasMask)
         {
-            ParsedArgs a = ParsedArgs.Parse(Name, ToArguments(options, Allowed, Name), Allowed);
+            string[] args = ToArguments(options, Allowed, Name);
+            ParsedArgs a = ParsedArgs.Parse(Name, args, Allowed);
             string model = a.String(ApplyCommand.ModelOption.Name) ?? throw new UsageException("Missing --model (random, a registry name such as mosaic, or a file in the studio's models folder).");
-            bool known = model is "random" or "random-half" || ModelRegistry.Find(model) is not null || IsModelFileName(model);
+            bool inRegistry = ModelRegistry.Find(model) is not null;
+            bool known = model is "random" or "random-half" || inRegistry || ModelFolder.IsModelFileName(model);
             if (!known) throw new UsageException($"--model must be random, random-half, a registry name such as mosaic, or the name of a file in the studio's models folder, not '{Shorten(model)}'.");
-            return (model, ApplyCommand.Bind(a) with { Save = Save(a) });
+            ApplyOptions o = ApplyCommand.Bind(a) with { Save = Save(a) };
+            if (!inRegistry && ModelFolder.IsModelFileName(model) && ModelFolder.Find(dataDirectory, model) is null)
+                throw new JobRejectedException($"The studio's models folder has no '{model}'{Holding(dataDirectory)}.");
+
+            string? bankPath = inRegistry ? null : ModelFolder.Find(dataDirectory, model);
+            if (bankPath is null || !StyleBankFile.IsStyleBank(bankPath))
+            {
+                if (hasMask) throw new JobRejectedException($"A mask is for StyleBank models, and '{model}' is not one.");
+                if (BankApplyOptions.Group.FirstOrDefault(s => a.Has(s.Name)) is { } flag)
+                    throw new UsageException($"Option {flag.Name} is for StyleBank models, and '{model}' is not one.");
+                return new Bound(model, o, null, null);
+            }
+
+            IReadOnlyList<string> styles = StyleBankFile.ReadInfo(bankPath).Styles.Select(x => x.Name).ToList();
+            string? chosen = new[] { BankApplyOptions.Style, BankApplyOptions.Blend, BankApplyOptions.Reconstruct }.FirstOrDefault(x => a.Has(x.Name))?.Name;
+            if (!hasMask && chosen is null)
+                throw new UsageException($"'{model}' is a StyleBank: choose --style NAME|INDEX, --blend or --reconstruct, or send a mask with --region-styles (it holds {BankImageNetwork.Describe(styles)}).");
+            if (hasMask && chosen is not null) throw new UsageException($"A mask paints styles by region; send it without {chosen}.");
+            if (!hasMask && new[] { BankApplyOptions.RegionStyles, BankApplyOptions.Feather, BankApplyOptions.RegionMode }.FirstOrDefault(x => a.Has(x.Name)) is { } stray)
+                throw new UsageException($"Option {stray.Name} goes with a mask (the file field mask).");
+            if (hasMask && !a.Has(BankApplyOptions.RegionStyles.Name))
+                throw new UsageException($"A mask needs --region-styles RRGGBB:NAME,… to say which colour paints which style (the bank holds {BankImageNetwork.Describe(styles)}).");
+            // The upload stands for --regions (attached with '=', as every value): the bank options are bound by
+            // the command's own code, with its checks and sentences.
+            ParsedArgs full = hasMask ? ParsedArgs.Parse(Name, [.. args, $"{BankApplyOptions.Regions.Name}={maskPath ?? "mask.png"}"], ApplyCommand.Options) : a;
+            BankApplyOptions.Selection selection = BankApplyOptions.Bind(full, bankPath, styles, maskIsUpload: true);
+            return new Bound(model, o, bankPath, selection);
         }
 
-        // A bare file name (letters, digits, '.', '_', '-'; no folder, not hidden): never a path from the request.
-        private static bool IsModelFileName(string s)
-            => s.Length is > 0 and <= 100 && s[0] != '.' && s.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-')
-               && Path.GetExtension(s).ToLowerInvariant() is ".onnx" or ".pth" or ".safetensors";
+        private static string Holding(string dataDirectory)
+        {
+            var names = ModelFolder.List(dataDirectory).Select(m => m.Name).ToList();
+            return names.Count == 0 ? " (it is empty)" : $"; it holds {string.Join(", ", names.Take(20))}";
+        }
 
-        public void Validate(JsonElement options, int styleCount) => Guard(() => Bind(options));
+        public void Validate(JobRequest request) => Guard(() => Bind(request.Options, request.DataDirectory, null, request.HasMask));
 
         public StudioJobOutcome Run(StudioJobWork work, CancellationToken cancel) => Guard(() =>
         {
-            (string model, ApplyOptions o) = Bind(work.Options);
-            TransformerNet net = model switch
+            Bound b = Bind(work.Options, work.DataDirectory, work.MaskPath, work.MaskPath is not null);
+            FastStyleApplier applier;
+            if (b.Bank is { } selection)
             {
-                "random" => TransformerNet.Random(TransformerArchitecture.Johnson, 1),
-                "random-half" => TransformerNet.Random(TransformerArchitecture.JohnsonHalf, 1),
-                _ when IsModelFileName(model) && ModelRegistry.Find(model) is null => LoadModelFile(work.DataDirectory, model),
-                _ => FastStyleApplier.LoadModel(model, new WeightCache(), download),
-            };
-            var applier = new FastStyleApplier(net, o) { Progress = work.Report };
+                IImageNetwork bank = BankApplyOptions.Create(b.BankPath!, selection, w => work.Info($"Job {work.Id}: {ForWeb(w)}"));
+                applier = new FastStyleApplier(bank, b.Options) { Progress = work.Report };
+            }
+            else
+            {
+                TransformerNet net = b.Model switch
+                {
+                    "random" => TransformerNet.Random(TransformerArchitecture.Johnson, 1),
+                    "random-half" => TransformerNet.Random(TransformerArchitecture.JohnsonHalf, 1),
+                    _ when ModelRegistry.Find(b.Model) is null => FastStyleApplier.LoadFile(ModelFolder.Find(work.DataDirectory, b.Model)
+                        ?? throw new JobRejectedException($"The studio's models folder has no '{b.Model}'.")),
+                    _ => FastStyleApplier.LoadModel(b.Model, new WeightCache(), download),
+                };
+                applier = new FastStyleApplier(net, b.Options) { Progress = work.Report };
+            }
             ApplyResult r = applier.Run([new ApplyJob(work.ContentPath!, work.ResultPath)], cancel);
             if (!r.Cancelled) work.Preview(ImageIO.Load(work.ResultPath));
             return new StudioJobOutcome(r.Cancelled, null, r.Done);
         });
-
-        private static TransformerNet LoadModelFile(string dataDirectory, string name)
-        {
-            string path = Path.Combine(dataDirectory, "models", name);
-            if (!File.Exists(path)) throw new JobRejectedException($"The studio's models folder has no '{name}'.");
-            return FastStyleApplier.LoadFile(path);
-        }
     }
 }

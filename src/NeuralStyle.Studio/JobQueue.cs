@@ -67,7 +67,7 @@ public sealed class JobQueue : BackgroundService
     }
 
     /// <summary>Queues a job whose files are already in <see cref="JobDirectory"/>.</summary>
-    public StudioJob Submit(string id, string method, string optionsJson, string? contentFile, IReadOnlyList<string> styleFiles)
+    public StudioJob Submit(string id, string method, string optionsJson, string? contentFile, IReadOnlyList<string> styleFiles, string? maskFile = null)
     {
         StudioJob job;
         lock (_lock)
@@ -75,7 +75,7 @@ public sealed class JobQueue : BackgroundService
             job = new StudioJob
             {
                 Id = id, Seq = _nextSeq++, Method = method, OptionsJson = optionsJson, ContentFile = contentFile,
-                StyleFiles = styleFiles, Created = DateTimeOffset.UtcNow, Status = JobStatus.Queued,
+                StyleFiles = styleFiles, MaskFile = maskFile, Created = DateTimeOffset.UtcNow, Status = JobStatus.Queued,
             };
             _store.Save(job);
             _jobs[id] = job;
@@ -229,6 +229,7 @@ public sealed class JobQueue : BackgroundService
                 Options = options.RootElement,
                 ContentPath = job.ContentFile is null ? null : Path.Combine(dir, job.ContentFile),
                 StylePaths = job.StyleFiles.Select(f => Path.Combine(dir, f)).ToList(),
+                MaskPath = job.MaskFile is null ? null : Path.Combine(dir, job.MaskFile),
                 ResultPath = resultPath,
                 DataDirectory = _options.DataDirectory,
                 Report = r => OnProgress(job, r),

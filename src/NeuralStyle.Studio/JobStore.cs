@@ -42,6 +42,18 @@ public sealed class JobStore : IDisposable
               created TEXT NOT NULL,
               finished TEXT);
             """);
+        // Databases written before region masks existed gain the column (NULL: no mask).
+        if (!Columns("jobs").Contains("mask_file")) Execute("ALTER TABLE jobs ADD COLUMN mask_file TEXT;");
+    }
+
+    private HashSet<string> Columns(string table)
+    {
+        using SqliteCommand c = _db.CreateCommand();
+        c.CommandText = $"PRAGMA table_info({table});";
+        using SqliteDataReader r = c.ExecuteReader();
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        while (r.Read()) names.Add(r.GetString(1));
+        return names;
     }
 
     private void Execute(string sql)
@@ -57,7 +69,7 @@ public sealed class JobStore : IDisposable
         lock (_lock)
         {
             using SqliteCommand c = _db.CreateCommand();
-            c.CommandText = "SELECT id, seq, method, options, content_file, style_files, status, iteration, iterations, loss, error, result_file, created, finished FROM jobs ORDER BY seq";
+            c.CommandText = "SELECT id, seq, method, options, content_file, style_files, status, iteration, iterations, loss, error, result_file, created, finished, mask_file FROM jobs ORDER BY seq";
             using SqliteDataReader r = c.ExecuteReader();
             var jobs = new List<StudioJob>();
             while (r.Read())
@@ -78,6 +90,7 @@ public sealed class JobStore : IDisposable
                     ResultFile = r.IsDBNull(11) ? null : r.GetString(11),
                     Created = DateTimeOffset.Parse(r.GetString(12), CultureInfo.InvariantCulture),
                     Finished = r.IsDBNull(13) ? null : DateTimeOffset.Parse(r.GetString(13), CultureInfo.InvariantCulture),
+                    MaskFile = r.IsDBNull(14) ? null : r.GetString(14),
                 });
             }
             return jobs;
@@ -91,8 +104,8 @@ public sealed class JobStore : IDisposable
         {
             using SqliteCommand c = _db.CreateCommand();
             c.CommandText = """
-                INSERT INTO jobs(id, seq, method, options, content_file, style_files, status, iteration, iterations, loss, error, result_file, created, finished)
-                VALUES($id, $seq, $method, $options, $content, $styles, $status, $iteration, $iterations, $loss, $error, $result, $created, $finished)
+                INSERT INTO jobs(id, seq, method, options, content_file, style_files, status, iteration, iterations, loss, error, result_file, created, finished, mask_file)
+                VALUES($id, $seq, $method, $options, $content, $styles, $status, $iteration, $iterations, $loss, $error, $result, $created, $finished, $mask)
                 ON CONFLICT(id) DO UPDATE SET status = $status, iteration = $iteration, iterations = $iterations, loss = $loss,
                   error = $error, result_file = $result, finished = $finished;
                 """;
@@ -102,6 +115,7 @@ public sealed class JobStore : IDisposable
             c.Parameters.AddWithValue("$options", j.OptionsJson);
             c.Parameters.AddWithValue("$content", (object?)j.ContentFile ?? DBNull.Value);
             c.Parameters.AddWithValue("$styles", JsonSerializer.Serialize(j.StyleFiles));
+            c.Parameters.AddWithValue("$mask", (object?)j.MaskFile ?? DBNull.Value);
             c.Parameters.AddWithValue("$status", StudioJob.StatusName(j.Status));
             c.Parameters.AddWithValue("$iteration", j.Iteration);
             c.Parameters.AddWithValue("$iterations", j.Iterations);

@@ -42,8 +42,9 @@ public static class StudioApi
         RouteGroupBuilder api = app.MapGroup("/api");
         api.MapGet("/methods", (JobQueue q) => Results.Json(q.Methods.Values.Select(m => new
         {
-            m.Name, content = m.Inputs.Content, minStyles = m.Inputs.MinStyles, maxStyles = Math.Min(m.Inputs.MaxStyles, options.MaxStyles), options = m.OptionKeys,
+            m.Name, content = m.Inputs.Content, minStyles = m.Inputs.MinStyles, maxStyles = Math.Min(m.Inputs.MaxStyles, options.MaxStyles), mask = m.Inputs.Mask, options = m.OptionKeys,
         }), Json));
+        api.MapGet("/models", () => Results.Json(ModelFolder.List(options.DataDirectory), Json));
         api.MapPost("/jobs", (HttpContext ctx, JobQueue q) => Submit(ctx, q, options));
         api.MapGet("/jobs", (JobQueue q, int? limit) => Results.Json(q.List(Math.Clamp(limit ?? 200, 1, 100_000)), Json));
         api.MapGet("/jobs/{id}", (string id, JobQueue q) => q.Find(id) is { } job ? Results.Json(q.View(job), Json) : NoJob(id));
@@ -135,13 +136,17 @@ public static class StudioApi
             // Files are told apart by their field only: the names the client gives them are never used.
             var content = new List<IFormFile>();
             var styles = new List<IFormFile>();
+            var masks = new List<IFormFile>();
             foreach (IFormFile f in form.Files)
             {
                 if (f.Name == "content") content.Add(f);
                 else if (f.Name == "style") styles.Add(f);
-                else return Error(400, $"Unexpected file field '{Shorten(f.Name)}'; images go in the fields content and style.");
+                else if (f.Name == "mask") masks.Add(f);
+                else return Error(400, $"Unexpected file field '{Shorten(f.Name)}'; images go in the fields content, style and mask.");
             }
             MethodInputs inputs = method.Inputs;
+            if (masks.Count > 1) return Error(400, "Send one mask.");
+            if (masks.Count == 1 && !inputs.Mask) return Error(400, $"The method {method.Name} takes no mask.");
             int maxStyles = Math.Min(inputs.MaxStyles, o.MaxStyles);
             if (content.Count > 1) return Error(400, "Send one content image.");
             if (inputs.Content && content.Count == 0) return Error(400, $"The method {method.Name} needs a content image (file field content).");
@@ -153,7 +158,7 @@ public static class StudioApi
 
             try
             {
-                method.Validate(optionsDoc.RootElement, styles.Count);
+                method.Validate(new JobRequest(optionsDoc.RootElement, styles.Count, masks.Count == 1, o.DataDirectory));
             }
             catch (JobRejectedException e)
             {
@@ -174,6 +179,15 @@ public static class StudioApi
                 if (error is not null) return Error(400, error);
                 files.Add(($"style-{k}{ext}", data!));
             }
+            string? maskFile = null;
+            if (masks.Count == 1)
+            {
+                // A mask's colours are its meaning: PNG only (JPEG would blur them).
+                (byte[]? data, string? ext, string? error) = await Sniff(masks[0], "The mask", o, ctx.RequestAborted, pngOnly: true);
+                if (error is not null) return Error(400, error);
+                maskFile = "mask" + ext;
+                files.Add((maskFile, data!));
+            }
             if (q.WaitingCount >= o.MaxQueuedJobs)
                 return Error(429, $"{o.MaxQueuedJobs} jobs are already waiting; try again when some have finished.");
 
@@ -192,7 +206,7 @@ public static class StudioApi
             }
             string compactOptions = optionsDoc.RootElement.GetRawText();
             StudioJob job = q.Submit(id, method.Name, compactOptions, content.Count == 1 ? files[0].Name : null,
-                files.Skip(content.Count).Select(f => f.Name).ToList());
+                files.Skip(content.Count).Take(styles.Count).Select(f => f.Name).ToList(), maskFile);
             JobView view = q.View(job);
             return Results.Json(new { id, status = view.Status, position = view.Position }, Json, statusCode: 201);
         }
@@ -203,13 +217,15 @@ public static class StudioApi
     /// limit (read from the header before anything large is allocated). Returns the bytes and the extension to
     /// store them under, or one sentence.
     /// </summary>
-    private static async Task<(byte[]? Data, string? Extension, string? Error)> Sniff(IFormFile file, string what, StudioOptions o, CancellationToken ct)
+    private static async Task<(byte[]? Data, string? Extension, string? Error)> Sniff(IFormFile file, string what, StudioOptions o, CancellationToken ct, bool pngOnly = false)
     {
         if (file.Length == 0) return (null, null, $"{what} is empty.");
         if (file.Length > o.MaxFileBytes) return (null, null, $"{what} is larger than the {o.MaxFileBytes >> 20} MB the studio accepts.");
         byte[] data = new byte[file.Length];
         await using (Stream s = file.OpenReadStream()) await s.ReadExactlyAsync(data, ct);
         ImageFileFormat format = ImageIO.DetectFormat(data);
+        if (pngOnly && format != ImageFileFormat.Png)
+            return (null, null, format == ImageFileFormat.Unknown ? $"{what} is not a PNG image." : $"{what} is a {format.ToString().ToUpperInvariant()} file; upload a PNG image.");
         if (format is not (ImageFileFormat.Png or ImageFileFormat.Jpeg))
             return (null, null, format == ImageFileFormat.Unknown
                 ? $"{what} is not a PNG or JPEG image."

@@ -34,6 +34,9 @@ public sealed class StudioJob
     private System.Text.Json.JsonElement? _options;
     public required string? ContentFile { get; init; }
     public required IReadOnlyList<string> StyleFiles { get; init; }
+
+    /// <summary>The uploaded region mask's file in the job's folder, or null.</summary>
+    public string? MaskFile { get; init; }
     public required DateTimeOffset Created { get; init; }
 
     public JobStatus Status { get; set; }

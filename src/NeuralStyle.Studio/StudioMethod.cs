@@ -23,10 +23,10 @@ public interface IStudioMethod
     IReadOnlyList<string> OptionKeys { get; }
 
     /// <summary>
-    /// Checks the options before the job is queued (cheap: no image, no network is loaded) and throws
-    /// <see cref="JobRejectedException"/> with one sentence for a mistake.
+    /// Checks the options before the job is queued (cheap: no image, no network is loaded; a model file's header may
+    /// be read) and throws <see cref="JobRejectedException"/> with one sentence for a mistake.
     /// </summary>
-    void Validate(JsonElement options, int styleCount);
+    void Validate(JobRequest request);
 
     /// <summary>
     /// Runs the job to its end or to cancellation, writing the result to <see cref="StudioJobWork.ResultPath"/>
@@ -35,8 +35,15 @@ public interface IStudioMethod
     StudioJobOutcome Run(StudioJobWork work, CancellationToken cancel);
 }
 
-/// <summary>The images a method takes: a content image (required or not) and how many style images.</summary>
-public sealed record MethodInputs(bool Content, int MinStyles, int MaxStyles);
+/// <summary>
+/// The images a method takes: a content image (required or not), how many style images, and whether it accepts a
+/// region mask (a PNG in the file field <c>mask</c>; which options it goes with is the method's to check).
+/// </summary>
+public sealed record MethodInputs(bool Content, int MinStyles, int MaxStyles, bool Mask = false);
+
+/// <summary>What a submission carries, for <see cref="IStudioMethod.Validate"/>: its options, how many style images,
+/// whether a mask, and the server's data folder (DATA/models holds the models a job may name).</summary>
+public sealed record JobRequest(JsonElement Options, int StyleCount, bool HasMask, string DataDirectory);
 
 /// <summary>What a running job is given: its inputs on disk, where its result goes, and where to report.</summary>
 public sealed class StudioJobWork
@@ -45,6 +52,9 @@ public sealed class StudioJobWork
     public required JsonElement Options { get; init; }
     public string? ContentPath { get; init; }
     public required IReadOnlyList<string> StylePaths { get; init; }
+
+    /// <summary>The uploaded region mask (PNG), or null.</summary>
+    public string? MaskPath { get; init; }
 
     /// <summary>The result image (.png); write it only through AtomicFile/ImageIO so no half-written file remains.</summary>
     public required string ResultPath { get; init; }

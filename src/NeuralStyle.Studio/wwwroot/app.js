@@ -13,9 +13,14 @@ const state = {
   events: null,           // EventSource
   curve: [],              // [[iteration, loss]]
   previewVersion: 0,
+  banks: [],              // [{ name, styles }] from api/models
+  blend: {},              // style name -> slider value (0-100)
+  palette: [],            // [{ color: 'ff0000', style }] one brush colour per bank style
+  brush: 0,               // index into palette
 };
 
-const API_METHOD = { gatys: 'stylize', coarse: 'stylize', texture: 'texture', fast: 'apply' };
+const API_METHOD = { gatys: 'stylize', coarse: 'stylize', texture: 'texture', fast: 'apply', bank: 'apply' };
+const NO_STYLE_METHODS = ['fast', 'bank'];
 
 // ---- method and fields --------------------------------------------------------------------------------------------
 
@@ -28,8 +33,9 @@ function chooseMethod(m) {
     f.disabled = !on;
   }
   $('#content-drop').hidden = m === 'texture';
-  $('#style-drop').hidden = m === 'fast';
-  $('#styles').hidden = m === 'fast';
+  $('#style-drop').hidden = NO_STYLE_METHODS.includes(m);
+  $('#styles').hidden = NO_STYLE_METHODS.includes(m);
+  if (m === 'bank') loadBanks();
   $('#style-label').textContent = m === 'texture' ? 'Texture sources' : 'Style images';
   renderStyles();
 }
@@ -56,6 +62,182 @@ function collectOptions() {
     // Sources much larger than the output would only cost time: bring them near the output's size.
     o['source-width'] = Math.max(64, Math.min(1024, o.width || 256));
   }
+  if (state.method === 'bank') Object.assign(o, bankOptions());
+  return o;
+}
+
+// ---- StyleBank: model, mode, blend sliders, painted regions ----------------------------------------------------------
+
+// Brush colours, far apart (the server matches mask colours within 24 levels); black is left for "unpainted".
+const COLORS = ['ff0000', '0000ff', '00c000', 'ffd700', 'ff00ff', '00ffff', 'ff8000', '8000ff'];
+
+function currentBank() { return state.banks.find(b => b.name === $('#bank-model').value); }
+function bankMode() { return $('#bank-mode').value; }
+
+async function loadBanks() {
+  let models;
+  try {
+    const r = await fetch('api/models');
+    if (!r.ok) return;
+    models = await r.json();
+  } catch { return; }
+  state.banks = models.filter(m => m.kind === 'stylebank' && m.styles && m.styles.length > 0);
+  const sel = $('#bank-model'), keep = sel.value;
+  sel.textContent = '';
+  for (const b of state.banks) sel.append(new Option(`${b.name} (${b.styles.length} styles)`, b.name));
+  if (state.banks.length === 0) {
+    const none = new Option('no StyleBank in the models folder', '');
+    sel.append(none);
+  } else if (state.banks.some(b => b.name === keep)) sel.value = keep;
+  bankChanged();
+}
+
+function bankChanged() {
+  const bank = currentBank(), styles = bank ? bank.styles : [];
+  const one = $('#bank-style'), keep = one.value;
+  one.textContent = '';
+  styles.forEach(n => one.append(new Option(n, n)));
+  if (styles.includes(keep)) one.value = keep;
+  const blend = {};
+  styles.forEach((n, i) => { blend[n] = n in state.blend ? state.blend[n] : (i < 2 ? 50 : 0); });
+  state.blend = blend;
+  const old = state.palette;
+  state.palette = styles.slice(0, COLORS.length).map((n, i) => ({ color: COLORS[i], style: old[i] && styles.includes(old[i].style) ? old[i].style : n }));
+  state.brush = Math.min(state.brush, Math.max(0, state.palette.length - 1));
+  renderBlend();
+  renderPalette();
+  modeChanged();
+}
+
+function modeChanged() {
+  const m = bankMode();
+  for (const el of $$('#bank [data-mode]')) el.hidden = el.dataset.mode !== m;
+}
+
+function renderBlend() {
+  const box = $('#bank-blend');
+  box.textContent = '';
+  const names = Object.keys(state.blend);
+  const outputs = [];
+  const update = () => {
+    const sum = names.reduce((a, n) => a + state.blend[n], 0);
+    names.forEach((n, i) => { outputs[i].textContent = sum > 0 ? `${Math.round(100 * state.blend[n] / sum)}%` : '–'; });
+  };
+  for (const n of names) {
+    const row = document.createElement('div');
+    row.className = 'blend-row';
+    const name = document.createElement('span');
+    name.textContent = n;
+    const r = document.createElement('input');
+    r.type = 'range'; r.min = 0; r.max = 100; r.value = state.blend[n]; r.dataset.style = n;
+    r.addEventListener('input', () => { state.blend[n] = Number(r.value); update(); });
+    const out = document.createElement('output');
+    outputs.push(out);
+    row.append(name, r, out);
+    box.append(row);
+  }
+  update();
+}
+
+function renderPalette() {
+  const box = $('#palette');
+  box.textContent = '';
+  const styles = currentBank() ? currentBank().styles : [];
+  state.palette.forEach((p, i) => {
+    const sw = document.createElement('div');
+    sw.className = 'swatch' + (i === state.brush ? ' active' : '');
+    const b = document.createElement('button');
+    b.type = 'button'; b.title = `paint with #${p.color}`; b.style.background = `#${p.color}`; b.dataset.color = p.color;
+    b.addEventListener('click', () => { state.brush = i; renderPalette(); });
+    const sel = document.createElement('select');
+    sel.title = 'the style this colour paints';
+    styles.forEach(n => sel.append(new Option(n, n)));
+    sel.value = p.style;
+    sel.addEventListener('change', () => { p.style = sel.value; });
+    sw.append(b, sel);
+    box.append(sw);
+  });
+}
+
+// The painting canvas has the photo's own size, so the mask needs no resizing on the server.
+function preparePainter() {
+  const img = $('#painter-photo');
+  if (!state.content) { $('#painter').hidden = true; return; }
+  if (img.src) URL.revokeObjectURL(img.src);
+  img.onload = () => {
+    const c = $('#mask');
+    c.width = img.naturalWidth;
+    c.height = img.naturalHeight;
+    $('#painter').hidden = false;
+    $('#painter-hint').textContent = 'Pick a colour, paint its region; unpainted parts stay the bank\'s reconstruction.';
+  };
+  img.src = URL.createObjectURL(state.content);
+}
+
+function wirePainter() {
+  const c = $('#mask');
+  let last = null;
+  const at = e => {
+    const r = c.getBoundingClientRect();
+    return [(e.clientX - r.left) * c.width / r.width, (e.clientY - r.top) * c.height / r.height];
+  };
+  const paint = to => {
+    const g = c.getContext('2d'), p = state.palette[state.brush];
+    if (!p) return;
+    const scale = c.width / c.getBoundingClientRect().width;
+    g.strokeStyle = g.fillStyle = `#${p.color}`;
+    g.lineWidth = Number($('#brush').value) * scale;
+    g.lineCap = g.lineJoin = 'round';
+    g.beginPath();
+    if (last) { g.moveTo(last[0], last[1]); g.lineTo(to[0], to[1]); g.stroke(); }
+    else { g.arc(to[0], to[1], g.lineWidth / 2, 0, 2 * Math.PI); g.fill(); }
+    last = to;
+  };
+  c.addEventListener('pointerdown', e => { e.preventDefault(); c.setPointerCapture(e.pointerId); last = null; paint(at(e)); });
+  c.addEventListener('pointermove', e => { if (last) paint(at(e)); });
+  const stop = () => { last = null; };
+  c.addEventListener('pointerup', stop);
+  c.addEventListener('pointercancel', stop);
+  $('#clear-mask').addEventListener('click', () => c.getContext('2d').clearRect(0, 0, c.width, c.height));
+}
+
+/**
+ * The painted mask as an opaque PNG: every painted pixel snapped to its nearest brush colour (canvas strokes are
+ * anti-aliased), every unpainted one black (no style: the reconstruction). Resolves to { blob, used } with the
+ * palette entries that occur.
+ */
+function maskBlob() {
+  const c = $('#mask');
+  const data = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+  const px = data.data, rgb = state.palette.map(p => [0, 2, 4].map(k => parseInt(p.color.slice(k, k + 2), 16)));
+  const used = new Set();
+  for (let i = 0; i < px.length; i += 4) {
+    if (px[i + 3] < 128) { px[i] = px[i + 1] = px[i + 2] = 0; px[i + 3] = 255; continue; }
+    let best = 0, bestD = Infinity;
+    rgb.forEach((q, k) => { const d = (q[0] - px[i]) ** 2 + (q[1] - px[i + 1]) ** 2 + (q[2] - px[i + 2]) ** 2; if (d < bestD) { bestD = d; best = k; } });
+    [px[i], px[i + 1], px[i + 2]] = rgb[best];
+    px[i + 3] = 255;
+    used.add(best);
+  }
+  const out = document.createElement('canvas');
+  out.width = c.width; out.height = c.height;
+  out.getContext('2d').putImageData(data, 0, 0);
+  return new Promise(resolve => out.toBlob(blob => resolve({ blob, used: [...used].sort((a, b) => a - b).map(k => state.palette[k]) }), 'image/png'));
+}
+
+/** The bank's options for the chosen mode (regions add region-styles; the mask itself is sent as a file). */
+function bankOptions() {
+  const m = bankMode(), o = {};
+  if (m === 'style') o.style = $('#bank-style').value;
+  else if (m === 'blend') {
+    const names = Object.keys(state.blend), sum = names.reduce((a, n) => a + state.blend[n], 0);
+    if (sum > 0) o.blend = names.filter(n => state.blend[n] > 0).map(n => `${n}:${+(state.blend[n] / sum).toFixed(4)}`).join(',');
+  } else if (m === 'reconstruct') o.reconstruct = true;
+  else {
+    const f = Number($('#feather').value);
+    if (f > 0) o.feather = f;
+    o['region-mode'] = $('#region-mode').value;
+  }
   return o;
 }
 
@@ -72,6 +254,7 @@ function setContent(file) {
   img.hidden = false;
   $('#content-drop').classList.add('filled');
   say('');
+  preparePainter();
 }
 
 function addStyles(files) {
@@ -129,12 +312,22 @@ function say(text) { $('#message').textContent = text; }
 async function start() {
   const m = state.method;
   if (m !== 'texture' && !state.content) { say('Drop a content photo first.'); return; }
-  if (m !== 'fast' && state.styles.length === 0) { say(m === 'texture' ? 'Drop a texture source first.' : 'Drop a style image first.'); return; }
+  if (!NO_STYLE_METHODS.includes(m) && state.styles.length === 0) { say(m === 'texture' ? 'Drop a texture source first.' : 'Drop a style image first.'); return; }
+  if (m === 'bank' && !currentBank()) { say('Put a StyleBank (made with neuralstyle bank train) in the studio\'s models folder first.'); return; }
+  if (m === 'bank' && bankMode() === 'blend' && !Object.values(state.blend).some(w => w > 0)) { say('Give at least one style of the blend some weight.'); return; }
   const form = new FormData();
   form.append('method', API_METHOD[m]);
-  form.append('options', JSON.stringify(collectOptions()));
+  const options = collectOptions();
+  if (m === 'bank' && bankMode() === 'regions') {
+    if ($('#painter').hidden) { say('Wait for the photo to load, then paint the regions.'); return; }
+    const { blob, used } = await maskBlob();
+    if (used.length === 0) { say('Paint at least one region on the photo first.'); return; }
+    options['region-styles'] = used.map(p => `${p.color}:${p.style}`).join(',');
+    form.append('mask', blob, 'mask.png');
+  }
+  form.append('options', JSON.stringify(options));
   if (m !== 'texture') form.append('content', state.content);
-  if (m !== 'fast') for (const s of state.styles) form.append('style', s.file);
+  if (!NO_STYLE_METHODS.includes(m)) for (const s of state.styles) form.append('style', s.file);
   $('#start').disabled = true;
   say('');
   try {
@@ -187,7 +380,7 @@ function show(job) {
   let text;
   if (queued) text = job.position > 0 ? `Queued: position ${job.position}` : 'Queued';
   else if (running) text = [`Running ${job.iteration}/${job.iterations}`, job.stage, fmtLoss(job.loss), fmtTime(job.secondsLeft)].filter(Boolean).join(' · ');
-  else if (job.status === 'done') text = `Done: ${job.iteration} iterations${job.loss != null ? ' · ' + fmtLoss(job.loss) : ''}`;
+  else if (job.status === 'done') text = `Done: ${job.iteration} ${job.method === 'apply' ? 'image' : 'iteration'}${job.iteration === 1 ? '' : 's'}${job.loss != null ? ' · ' + fmtLoss(job.loss) : ''}`;
   else if (job.status === 'failed') text = `Failed: ${job.error || 'unknown error'}`;
   else text = 'Cancelled';
   const st = $('#status');
@@ -281,6 +474,11 @@ window.addEventListener('DOMContentLoaded', () => {
   wireDrop($('#style-drop'), addStyles);
   $('#start').addEventListener('click', start);
   $('#cancel').addEventListener('click', cancel);
+  $('#bank-model').addEventListener('change', bankChanged);
+  $('#bank-mode').addEventListener('change', modeChanged);
+  $('#feather').addEventListener('input', () => { $('#feather-value').textContent = `${$('#feather').value} px`; });
+  wirePainter();
+  modeChanged();
   chooseMethod('gatys');
   drawCurve();
   refreshGallery();
