@@ -1,3 +1,4 @@
+using NeuralStyle.Core;
 using NeuralStyle.Models;
 using NeuralStyle.Models.Vgg;
 
@@ -18,7 +19,7 @@ public enum ModelFormat
 /// Every setting of fast style-transfer training (spec §5), each default held once here: pytorch/examples'
 /// <c>fast_neural_style</c> defaults, plus what an offline run on the embedded random VGG needs (spec §7).
 /// </summary>
-public sealed record TrainOptions
+public sealed record TrainOptions : ITrainingSettings
 {
     /// <summary>Training crops: each image resized so its short side is this, then centre-cropped to a square.</summary>
     public int ImageSize { get; init; } = 256;
@@ -71,7 +72,7 @@ public sealed record TrainOptions
     public PoolingKind EffectivePooling => Pooling ?? (NormalizeTerms ? PoolingKind.Avg : PoolingKind.Max);
 
     /// <summary>The registry name used when <see cref="Weights"/> is not given.</summary>
-    public const string DefaultWeights = "vgg16-torchvision";
+    public const string DefaultWeights = TrainingSettings.DefaultWeights;
 
     /// <summary>Images the run needs no fewer than on a side (smaller ones are skipped).</summary>
     public const int MinImageSide = ImageFolderDataset.MinImageSide;
@@ -80,18 +81,11 @@ public sealed record TrainOptions
     public void Validate()
     {
         if (ImageSize < 16) throw new OptionException(nameof(ImageSize), $"{{{nameof(ImageSize)}}} must be at least 16 (got {ImageSize}).");
-        if (BatchSize < 1) throw new OptionException(nameof(BatchSize), $"{{{nameof(BatchSize)}}} must be at least 1.");
-        if (Epochs < 1) throw new OptionException(nameof(Epochs), $"{{{nameof(Epochs)}}} must be at least 1.");
-        if (Steps is < 1) throw new OptionException(nameof(Steps), $"{{{nameof(Steps)}}} must be at least 1.");
-        if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw new OptionException(nameof(LearningRate), $"{{{nameof(LearningRate)}}} must be positive.");
-        if (ContentWeight is { } cw && !(cw >= 0)) throw new OptionException(nameof(ContentWeight), $"{{{nameof(ContentWeight)}}} must not be negative.");
-        if (StyleWeight is { } sw && !(sw >= 0)) throw new OptionException(nameof(StyleWeight), $"{{{nameof(StyleWeight)}}} must not be negative.");
-        if (!(TvWeight >= 0)) throw new OptionException(nameof(TvWeight), $"{{{nameof(TvWeight)}}} must not be negative.");
-        if (!(PixelWeight >= 0)) throw new OptionException(nameof(PixelWeight), $"{{{nameof(PixelWeight)}}} must not be negative.");
-        if (StyleSize is < 16) throw new OptionException(nameof(StyleSize), $"{{{nameof(StyleSize)}}} must be at least 16.");
+        TrainingSettings.Validate(this);
+        if (ContentWeight is { } cw) TrainingSettings.NotNegative(cw, nameof(ContentWeight));
+        if (StyleWeight is { } sw) TrainingSettings.NotNegative(sw, nameof(StyleWeight));
+        TrainingSettings.NotNegative(PixelWeight, nameof(PixelWeight));
         if (Models.Johnson.TransformerArchitecture.Find(Architecture) is null)
             throw new OptionException(nameof(Architecture), $"Unknown {{{nameof(Architecture)}}} '{Architecture}'; use johnson or johnson-half.");
-        if (CheckpointEvery < 0) throw new OptionException(nameof(CheckpointEvery), $"{{{nameof(CheckpointEvery)}}} must not be negative.");
-        if (PreviewEvery < 0) throw new OptionException(nameof(PreviewEvery), $"{{{nameof(PreviewEvery)}}} must not be negative.");
     }
 }

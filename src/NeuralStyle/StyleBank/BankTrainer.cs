@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using NeuralStyle.Imaging;
@@ -18,7 +17,7 @@ public sealed record BankStyleImage(string Name, Image Image, string? Source = n
 /// <summary>One training step: which branch, the loss of its forward pass (before the update) and every named term.</summary>
 /// <param name="Styles">The style of each sample (stylising steps); empty for an auto-encoder step.</param>
 /// <param name="BalanceScale">The factor the auto-encoder gradient was scaled by (gradient balancing), else null.</param>
-public sealed record BankTrainStep(bool AutoEncoder, double Loss, IReadOnlyDictionary<string, double> Terms, int[] Styles, double? BalanceScale);
+public sealed record BankTrainStep(bool AutoEncoder, double Loss, IReadOnlyDictionary<string, double> Terms, int[] Styles, double? BalanceScale) : ITrainingStep;
 
 /// <summary>Where a bank training run writes and what it calls back (all optional).</summary>
 public sealed record BankTrainRun
@@ -49,9 +48,7 @@ public sealed class BankTrainer
 {
     private readonly BankTrainingOptions _o;
     private readonly Backbone _backbone;
-    private readonly FlavorTransform _tf;
-    private readonly LayerRef _contentRef;
-    private readonly LayerRef[] _styleRefs;
+    private readonly LossNetwork _loss;
     private readonly int[] _trained;
     private readonly string?[] _sources;
     // Per trained style (position in _trained), per style layer: the target Gram G/(C·h·w).
@@ -78,7 +75,6 @@ public sealed class BankTrainer
         if (twice is not null) throw new OptionException("Styles", $"The style name '{twice}' is given twice in {{Styles}}.");
         _o = options;
         _backbone = backbone;
-        _tf = backbone.Transform;
         Incremental = bank is not null;
         try
         {
@@ -97,15 +93,14 @@ public sealed class BankTrainer
         _trained = [.. names.Select(Network.IndexOf)];
         _sources = [.. styles.Select(s => s.Source)];
         if (Incremental) Network.FreezeAllBut(_trained);
-        _contentRef = Layers.Resolve(backbone.Net, [options.ContentLayer], nameof(BankTrainingOptions.ContentLayer))[0];
-        _styleRefs = Layers.Resolve(backbone.Net, options.StyleLayers, nameof(BankTrainingOptions.StyleLayers));
+        _loss = new LossNetwork(backbone, options.ContentLayer, options.StyleLayers, options.Pooling);
         LearningRateSchedule schedule = options.DecayEvery > 0 ? new StepDecay(options.DecayEvery, options.DecayFactor) : new ConstantRate();
         Optimizer = new AdamOptimizer(Network.Parameters, options.LearningRate, schedule: schedule);
         if (!Incremental && options.Balancing == BranchBalancing.SeparateOptimizers)
             AutoEncoderOptimizer = new AdamOptimizer(Network.Parameters, options.LearningRate, schedule: schedule);
         _styleOfSample = new int[options.BatchSize];
         _targetOfSample = new int[options.BatchSize];
-        foreach (BankStyleImage s in styles) _styleGrams.Add(ComputeStyleGrams(s.Image));
+        foreach (BankStyleImage s in styles) _styleGrams.Add(_loss.StyleGrams(s.Image, options.StyleSize));
     }
 
     public BankTrainingOptions Options => _o;
@@ -145,27 +140,6 @@ public sealed class BankTrainer
         var styles = new int[_o.BatchSize];
         for (int s = 0; s < styles.Length; s++) styles[s] = _trained[(int)((stylised * _o.BatchSize + s) % _trained.Length)];
         return styles;
-    }
-
-    private float[] InputScale => [.. _tf.Scale.Select(s => s / 255f)];
-
-    private Dictionary<string, float[]> ComputeStyleGrams(Image style)
-    {
-        Image s = ImageIO.ToRgb(style);
-        if (_o.StyleSize is { } size) s = Resampler.Resize(s, size, size, ResampleFilter.Lanczos3);
-        var g = new Graph(GraphMode.Inference);
-        Value x = g.Input([1, s.Height, s.Width, 3], name: "style");
-        Value input = g.ChannelAffine(x, _tf.Permutation, InputScale, _tf.Shift, "style_input");
-        Dictionary<string, Value> f = Layers.Build(_backbone.Net, g, input, _styleRefs, _o.Pooling, nameof(BankTrainingOptions.StyleSize));
-        var grams = new Dictionary<string, Value>();
-        foreach (LayerRef r in _styleRefs)
-        {
-            Value v = f[r.Name];
-            grams[r.Name] = g.Keep(g.Gram(v, StyleLoss.GramAlpha(StyleScheme.NeuralStyle, v.Shape[3], v.Shape[1], v.Shape[2]), $"style_gram:{r.Name}"));
-        }
-        for (int i = 0; i < s.Data.Length; i++) x.Data[i] = s.Data[i] * 255f;
-        g.Forward();
-        return grams.ToDictionary(e => e.Key, e => (float[])e.Value.Data.Clone());
     }
 
     /// <summary>The target Gram G/(C·h·w) of trained style <paramref name="trainedIndex"/> (position in <see cref="TrainedStyles"/>) at a style layer.</summary>
@@ -277,20 +251,12 @@ public sealed class BankTrainer
         ParameterBinding binding = Network.Parameters.Bind(g);
         Func<string, Value> p = Lookup(binding);
         Value y = StyleBankNet.Decode(g, p, Network.Stylize(g, p, StyleBankNet.Encode(g, p, x), _styleOfSample));
-        float[] scale = InputScale;
-        Value yIn = g.ChannelAffine(y, _tf.Permutation, scale, _tf.Shift, "output_input");
-        Value xIn = g.ChannelAffine(x, _tf.Permutation, scale, _tf.Shift, "batch_input");
-        LayerRef[] all = [.. _styleRefs.Append(_contentRef).DistinctBy(r => r.Index)];
-        Dictionary<string, Value> fy = Layers.Build(_backbone.Net, g, yIn, all, _o.Pooling, nameof(BankTrainingOptions.ImageSize));
+        Dictionary<string, Value> fy = _loss.OutputFeatures(g, y);
         var terms = new List<Value>();
-        if (_o.ContentWeight > 0)
-        {
-            Dictionary<string, Value> fx = Layers.Build(_backbone.Net, g, xIn, [_contentRef], _o.Pooling, nameof(BankTrainingOptions.ImageSize));
-            terms.Add(new ContentLoss(_contentRef.Name, _o.ContentWeight, ContentScheme.Mean, []).Build(g, fy[_contentRef.Name], fx[_contentRef.Name]));
-        }
+        if (_o.ContentWeight > 0) terms.Add(_loss.ContentTerm(g, fy, _loss.InputContentFeatures(g, x), _o.ContentWeight));
         if (_o.StyleWeight > 0)
         {
-            foreach (LayerRef r in _styleRefs)
+            foreach (LayerRef r in _loss.Style)
             {
                 int c = fy[r.Name].Shape[3];
                 var candidates = _styleGrams.Select((grams, i) => g.Constant(grams[r.Name], [1, c, c], $"style_target:{r.Name}:{i}")).ToList();
@@ -301,8 +267,7 @@ public sealed class BankTrainer
             }
         }
         if (_o.TvWeight > 0) terms.Add(new TvLoss(_o.TvWeight, TvScheme.L1).Build(g, g.Scale(y, 1f / 255f)));
-        Value total = terms[0];
-        for (int i = 1; i < terms.Count; i++) total = g.Add(total, terms[i]);
+        Value total = LossProblem.SumTerms(g, terms);
         (_sg, _sx, _stotal, _sterms, _sbind) = (g, x, total, terms, binding);
     }
 
@@ -320,9 +285,9 @@ public sealed class BankTrainer
     }
 
     /// <summary>Steps the run makes over <paramref name="imageCount"/> images: Steps, or Epochs × ⌈images / batch⌉.</summary>
-    public int TotalSteps(int imageCount) => _o.Steps ?? checked(_o.Epochs * StepsPerEpoch(imageCount));
+    public int TotalSteps(int imageCount) => TrainingSettings.TotalSteps(_o, imageCount);
 
-    public int StepsPerEpoch(int imageCount) => (imageCount + _o.BatchSize - 1) / _o.BatchSize;
+    public int StepsPerEpoch(int imageCount) => TrainingSettings.StepsPerEpoch(_o, imageCount);
 
     /// <summary>
     /// Trains on <paramref name="data"/> until the steps (or epochs) are done or <paramref name="token"/> is cancelled;
@@ -333,57 +298,23 @@ public sealed class BankTrainer
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(run);
-        var rng = new Rng(_o.Seed);
-        var order = new ShuffledOrder(data.Count, rng);
-        if (run.ResumeFrom is { } resume) LoadCheckpoint(resume, rng, order);
-        int total = TotalSteps(data.Count), perEpoch = StepsPerEpoch(data.Count);
-        int step = checked((int)StepsDone);
-        data.Warn = m => Info?.Invoke(m);
-        var clock = Stopwatch.StartNew();
-        var recent = new Queue<double>();
-        BankTrainStep? last = null;
-        Batch? lastBatch = null;
-        string? failure = null;
-        using (var feeder = new BatchFeeder(data, order, _o.BatchSize, _o.ImageSize))
+        var loop = new TrainingLoop<BankTrainStep>
         {
-            while (step < total && !token.IsCancellationRequested)
-            {
-                double t0 = clock.Elapsed.TotalSeconds;
-                Batch batch = feeder.Take();
-                BankTrainStep r = Step(batch.Pixels);
-                step++;
-                lastBatch = batch;
-                if (!double.IsFinite(r.Loss))
-                {
-                    failure = string.Create(CultureInfo.InvariantCulture,
-                        $"The loss became {r.Loss} at step {step}; lower {{LearningRate}} or the loss weights.");
-                    break;
-                }
-                last = r;
-                double dt = clock.Elapsed.TotalSeconds - t0;
-                recent.Enqueue(dt);
-                if (recent.Count > 10) recent.Dequeue();
-                Progress?.Invoke(new ProgressRecord(step, total, clock.Elapsed.TotalSeconds, r.Loss, r.Terms)
-                {
-                    Stage = r.AutoEncoder ? "auto-encoder" : "stylise",
-                    Epoch = (step - 1) / perEpoch + 1,
-                    TotalEpochs = (total + perEpoch - 1) / perEpoch,
-                    Batch = (step - 1) % perEpoch + 1,
-                    TotalBatches = perEpoch,
-                    LearningRate = (r.AutoEncoder && AutoEncoderOptimizer is { } ae ? ae : Optimizer).CurrentLearningRate,
-                    ImagesPerSecond = _o.BatchSize * recent.Count / recent.Sum(),
-                });
-                if (_o.CheckpointEvery > 0 && step % _o.CheckpointEvery == 0 && step < total) SaveCheckpoint(run, data, batch);
-                if (_o.PreviewEvery > 0 && step % _o.PreviewEvery == 0) run.Preview?.Invoke(step, Network);
-            }
-        }
-        if (failure is null)
-        {
-            RecordStyleInfo();
-            if (lastBatch is not null) SaveCheckpoint(run, data, lastBatch);
-            run.SaveModel?.Invoke(Network);
-        }
-        return new BankTrainResult(step, clock.Elapsed.TotalSeconds, token.IsCancellationRequested && step < total, failure, last, data.Skipped);
+            Settings = _o,
+            Step = batch => Step(batch),
+            StepsDone = () => StepsDone,
+            LoadCheckpoint = LoadCheckpoint,
+            SaveCheckpoint = SaveCheckpoint,
+            LearningRate = r => (r.AutoEncoder && AutoEncoderOptimizer is { } ae ? ae : Optimizer).CurrentLearningRate,
+            Stage = r => r.AutoEncoder ? "auto-encoder" : "stylise",
+            Finishing = RecordStyleInfo,
+            SaveModel = run.SaveModel is { } save ? () => save(Network) : null,
+            Preview = run.Preview is { } preview ? step => preview(step, Network) : null,
+            Progress = p => Progress?.Invoke(p),
+            Info = m => Info?.Invoke(m),
+        };
+        TrainingOutcome<BankTrainStep> r = loop.Run(data, run.CheckpointPath, run.ResumeFrom, token);
+        return new BankTrainResult(r.Steps, r.Seconds, r.Cancelled, r.Failure, r.Last, r.SkippedImages);
     }
 
     /// <summary>Writes what the bank keeps per style: the source image and the steps of this run (and the shared steps of a new bank).</summary>
@@ -413,53 +344,41 @@ public sealed class BankTrainer
 
     private const string StepKey = "bank_step", NormKey = "stylize_grad_norm", StylesKey = "bank_styles";
 
-    private Dictionary<string, string> RunMetadata() => new()
+    private Dictionary<string, string> RunMetadata()
     {
-        ["image_size"] = _o.ImageSize.ToString(CultureInfo.InvariantCulture),
-        ["batch_size"] = _o.BatchSize.ToString(CultureInfo.InvariantCulture),
-        ["t"] = _o.T.ToString(CultureInfo.InvariantCulture),
-        ["balancing"] = _o.Balancing.ToString(),
-        ["loss_network"] = _backbone.Description,
-        [StylesKey] = new JsonArray([.. Network.Styles.Select(s => JsonValue.Create(s))]).ToJsonString(),
-        [StepKey] = StepsDone.ToString(CultureInfo.InvariantCulture),
+        Dictionary<string, string> meta = TrainingSettings.RunMetadata(_o, _backbone);
+        meta["t"] = _o.T.ToString(CultureInfo.InvariantCulture);
+        meta["balancing"] = _o.Balancing.ToString();
+        meta[StylesKey] = StylesJson();
+        meta[StepKey] = StepsDone.ToString(CultureInfo.InvariantCulture);
         // The exact bits: an auto-encoder step right after a resume scales by it.
-        [NormKey] = BitConverter.DoubleToUInt64Bits(_lastStylizeNorm).ToString("x16", CultureInfo.InvariantCulture),
+        meta[NormKey] = BitConverter.DoubleToUInt64Bits(_lastStylizeNorm).ToString("x16", CultureInfo.InvariantCulture);
+        return meta;
+    }
+
+    private string StylesJson() => new JsonArray([.. Network.Styles.Select(s => JsonValue.Create(s))]).ToJsonString();
+
+    private TrainingState State(Rng rng, ShuffledOrder order) => new()
+    {
+        Architecture = CheckpointArchitecture, Parameters = Network.Parameters, Optimizer = Optimizer, Rng = rng, Data = order,
     };
 
-    private void SaveCheckpoint(BankTrainRun run, ImageFolderDataset data, Batch after)
+    private void SaveCheckpoint(string path, Rng rng, ShuffledOrder order)
     {
-        if (run.CheckpointPath is not { } path) return;
-        // The producer has read ahead: save the order as it stood right after the last consumed batch.
-        var rng = new Rng(after.RngAfter);
-        var order = new ShuffledOrder(data.Count, rng);
-        order.ImportPosition(after.PositionAfter);
         if (AutoEncoderOptimizer is { } ae)
             Checkpoint.Save(AutoEncoderCheckpointPath(path), new TrainingState { Architecture = CheckpointArchitecture + ":ae", Parameters = Network.Parameters, Optimizer = ae });
-        Checkpoint.Save(path, new TrainingState
-        {
-            Architecture = CheckpointArchitecture, Parameters = Network.Parameters, Optimizer = Optimizer, Rng = rng, Data = order,
-        }, RunMetadata());
+        Checkpoint.Save(path, State(rng, order), RunMetadata());
     }
 
     private void LoadCheckpoint(string path, Rng rng, ShuffledOrder order)
     {
-        string file = Path.GetFileName(path);
-        IReadOnlyDictionary<string, string> meta = Checkpoint.Load(path, new TrainingState
-        {
-            Architecture = CheckpointArchitecture, Parameters = Network.Parameters, Optimizer = Optimizer, Rng = rng, Data = order,
-        });
-        foreach ((string key, string option, string value) in new[]
-        {
-            ("image_size", nameof(BankTrainingOptions.ImageSize), _o.ImageSize.ToString(CultureInfo.InvariantCulture)),
-            ("batch_size", nameof(BankTrainingOptions.BatchSize), _o.BatchSize.ToString(CultureInfo.InvariantCulture)),
+        IReadOnlyDictionary<string, string> meta = Checkpoint.Load(path, State(rng, order));
+        TrainingSettings.CheckResumeMetadata(path, meta, _o,
             ("t", nameof(BankTrainingOptions.T), _o.T.ToString(CultureInfo.InvariantCulture)),
-            ("balancing", nameof(BankTrainingOptions.Balancing), _o.Balancing.ToString()),
-        })
-            if (meta.TryGetValue(key, out string? v) && v != value)
-                throw new OptionException(option, $"The checkpoint '{file}' was trained with {{{option}}} {v}, not {value}.");
-        string styles = new JsonArray([.. Network.Styles.Select(s => JsonValue.Create(s))]).ToJsonString();
+            ("balancing", nameof(BankTrainingOptions.Balancing), _o.Balancing.ToString()));
+        string styles = StylesJson();
         if (meta.TryGetValue(StylesKey, out string? saved) && saved != styles)
-            throw new CheckpointException($"The checkpoint '{file}' is of a bank with the styles {saved}, not {styles}.");
+            throw new CheckpointException($"The checkpoint '{Path.GetFileName(path)}' is of a bank with the styles {saved}, not {styles}.");
         if (AutoEncoderOptimizer is { } ae)
             Checkpoint.Load(AutoEncoderCheckpointPath(path), new TrainingState { Architecture = CheckpointArchitecture + ":ae", Parameters = Network.Parameters, Optimizer = ae });
         StepsDone = long.Parse(meta[StepKey], NumberStyles.None, CultureInfo.InvariantCulture);

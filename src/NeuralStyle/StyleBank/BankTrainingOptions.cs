@@ -1,3 +1,4 @@
+using NeuralStyle.Core;
 using NeuralStyle.Models;
 using NeuralStyle.Models.Vgg;
 
@@ -16,7 +17,7 @@ public enum BranchBalancing
 }
 
 /// <summary>Every setting of StyleBank training (spec §6), each default held once here.</summary>
-public sealed record BankTrainingOptions
+public sealed record BankTrainingOptions : ITrainingSettings
 {
     /// <summary>Training crops: each image resized so its short side is this, then centre-cropped; a multiple of 4.</summary>
     public int ImageSize { get; init; } = 256;
@@ -61,27 +62,20 @@ public sealed record BankTrainingOptions
     public int PrintEvery { get; init; } = 10;
 
     /// <summary>The registry name used when <see cref="Weights"/> is not given.</summary>
-    public const string DefaultWeights = "vgg16-torchvision";
+    public const string DefaultWeights = TrainingSettings.DefaultWeights;
 
     /// <summary>Checks the values a user can get wrong; throws <see cref="OptionException"/> naming the property.</summary>
     public void Validate()
     {
         if (ImageSize < 16 || ImageSize % 4 != 0) throw new OptionException(nameof(ImageSize), $"{{{nameof(ImageSize)}}} must be a multiple of 4 and at least 16 (got {ImageSize}).");
-        if (BatchSize < 1) throw new OptionException(nameof(BatchSize), $"{{{nameof(BatchSize)}}} must be at least 1.");
-        if (Epochs < 1) throw new OptionException(nameof(Epochs), $"{{{nameof(Epochs)}}} must be at least 1.");
-        if (Steps is < 1) throw new OptionException(nameof(Steps), $"{{{nameof(Steps)}}} must be at least 1.");
+        TrainingSettings.Validate(this);
         if (T < 1) throw new OptionException(nameof(T), $"{{{nameof(T)}}} must be at least 1 (stylising steps per auto-encoder step).");
         if (!(Lambda > 0) || !double.IsFinite(Lambda)) throw new OptionException(nameof(Lambda), $"{{{nameof(Lambda)}}} must be positive.");
-        if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw new OptionException(nameof(LearningRate), $"{{{nameof(LearningRate)}}} must be positive.");
         if (DecayEvery < 0) throw new OptionException(nameof(DecayEvery), $"{{{nameof(DecayEvery)}}} must not be negative.");
         if (!(DecayFactor > 0) || !double.IsFinite(DecayFactor)) throw new OptionException(nameof(DecayFactor), $"{{{nameof(DecayFactor)}}} must be positive.");
-        if (!(ContentWeight >= 0)) throw new OptionException(nameof(ContentWeight), $"{{{nameof(ContentWeight)}}} must not be negative.");
-        if (!(StyleWeight >= 0)) throw new OptionException(nameof(StyleWeight), $"{{{nameof(StyleWeight)}}} must not be negative.");
-        if (!(TvWeight >= 0)) throw new OptionException(nameof(TvWeight), $"{{{nameof(TvWeight)}}} must not be negative.");
+        TrainingSettings.NotNegative(ContentWeight, nameof(ContentWeight));
+        TrainingSettings.NotNegative(StyleWeight, nameof(StyleWeight));
         if (ContentWeight == 0 && StyleWeight == 0 && TvWeight == 0)
             throw new OptionException(nameof(StyleWeight), "Every loss weight is 0 ({ContentWeight}, {StyleWeight}, {TvWeight}): nothing to train for.");
-        if (StyleSize is < 16) throw new OptionException(nameof(StyleSize), $"{{{nameof(StyleSize)}}} must be at least 16.");
-        if (CheckpointEvery < 0) throw new OptionException(nameof(CheckpointEvery), $"{{{nameof(CheckpointEvery)}}} must not be negative.");
-        if (PreviewEvery < 0) throw new OptionException(nameof(PreviewEvery), $"{{{nameof(PreviewEvery)}}} must not be negative.");
     }
 }
