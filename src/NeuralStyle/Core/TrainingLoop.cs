@@ -12,6 +12,19 @@ public interface ITrainingStep
     IReadOnlyDictionary<string, double> Terms { get; }
 }
 
+/// <summary>Where a training run writes and what it calls back (all optional); each trainer names its own kind.</summary>
+public abstract record TrainingRun<TNet>
+{
+    /// <summary>The checkpoint written every CheckpointEvery steps, at the end and on interruption.</summary>
+    public string? CheckpointPath { get; init; }
+    /// <summary>A checkpoint to continue from (loaded, and checked, before any step).</summary>
+    public string? ResumeFrom { get; init; }
+    /// <summary>Writes the model; called at the end and on interruption.</summary>
+    public Action<TNet>? SaveModel { get; init; }
+    /// <summary>Called every PreviewEvery steps with the step and the current network.</summary>
+    public Action<int, TNet>? Preview { get; init; }
+}
+
 /// <summary>How a run of <see cref="TrainingLoop{TStep}"/> ended.</summary>
 public sealed record TrainingOutcome<TStep>(int Steps, double Seconds, bool Cancelled, string? Failure, TStep? Last, int SkippedImages)
     where TStep : class, ITrainingStep;
@@ -40,14 +53,15 @@ internal sealed class TrainingLoop<TStep> where TStep : class, ITrainingStep
     public Func<TStep, string>? Stage { get; init; }
     /// <summary>Called once a run ends without failure, before the checkpoint and the model are written.</summary>
     public Action? Finishing { get; init; }
-    public Action? SaveModel { get; init; }
-    public Action<int>? Preview { get; init; }
     public Action<ProgressRecord>? Progress { get; init; }
     public Action<string>? Info { get; init; }
 
-    public TrainingOutcome<TStep> Run(ImageFolderDataset data, string? checkpointPath, string? resumeFrom, CancellationToken token)
+    /// <summary>Trains <paramref name="network"/> (the trainer's, which <see cref="Step"/> updates) as <paramref name="run"/> says.</summary>
+    public TrainingOutcome<TStep> Run<TNet>(ImageFolderDataset data, TrainingRun<TNet> run, TNet network, CancellationToken token)
     {
         ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(run);
+        (string? checkpointPath, string? resumeFrom) = (run.CheckpointPath, run.ResumeFrom);
         ITrainingSettings o = Settings;
         var rng = new Rng(o.Seed);
         var order = new ShuffledOrder(data.Count, rng);
@@ -90,14 +104,14 @@ internal sealed class TrainingLoop<TStep> where TStep : class, ITrainingStep
                     ImagesPerSecond = o.BatchSize * recent.Count / recent.Sum(),
                 });
                 if (o.CheckpointEvery > 0 && step % o.CheckpointEvery == 0 && step < total) Save(checkpointPath, data, batch);
-                if (o.PreviewEvery > 0 && step % o.PreviewEvery == 0) Preview?.Invoke(step);
+                if (o.PreviewEvery > 0 && step % o.PreviewEvery == 0) run.Preview?.Invoke(step, network);
             }
         }
         if (failure is null)
         {
             Finishing?.Invoke();
             if (lastBatch is not null) Save(checkpointPath, data, lastBatch);
-            SaveModel?.Invoke();
+            run.SaveModel?.Invoke(network);
         }
         return new TrainingOutcome<TStep>(step, clock.Elapsed.TotalSeconds, token.IsCancellationRequested && step < total, failure, last, data.Skipped);
     }

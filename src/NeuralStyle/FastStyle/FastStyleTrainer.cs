@@ -13,17 +13,7 @@ namespace NeuralStyle.FastStyle;
 public sealed record TrainStep(double Loss, IReadOnlyDictionary<string, double> Terms) : ITrainingStep;
 
 /// <summary>Where a training run writes and what it calls back (all optional).</summary>
-public sealed record TrainRun
-{
-    /// <summary>The checkpoint written every <see cref="TrainOptions.CheckpointEvery"/> steps, at the end and on interruption.</summary>
-    public string? CheckpointPath { get; init; }
-    /// <summary>A checkpoint to continue from (loaded, and checked, before any step).</summary>
-    public string? ResumeFrom { get; init; }
-    /// <summary>Writes the model; called at the end and on interruption.</summary>
-    public Action<TransformerNet>? SaveModel { get; init; }
-    /// <summary>Called every <see cref="TrainOptions.PreviewEvery"/> steps with the step and the current network.</summary>
-    public Action<int, TransformerNet>? Preview { get; init; }
-}
+public sealed record TrainRun : TrainingRun<TransformerNet>;
 
 /// <summary>How a training run ended.</summary>
 public sealed record TrainResult(int Steps, double Seconds, bool Cancelled, string? Failure, TrainStep? Last, int SkippedImages);
@@ -148,8 +138,6 @@ public sealed class FastStyleTrainer
     /// </summary>
     public TrainResult Train(ImageFolderDataset data, TrainRun run, CancellationToken token = default)
     {
-        ArgumentNullException.ThrowIfNull(data);
-        ArgumentNullException.ThrowIfNull(run);
         var loop = new TrainingLoop<TrainStep>
         {
             Settings = _o,
@@ -159,12 +147,10 @@ public sealed class FastStyleTrainer
                 TrainingSettings.CheckResumeMetadata(path, Checkpoint.Load(path, State(rng, order)), _o),
             SaveCheckpoint = (path, rng, order) => Checkpoint.Save(path, State(rng, order), TrainingSettings.RunMetadata(_o, _backbone)),
             LearningRate = _ => Optimizer.CurrentLearningRate,
-            SaveModel = run.SaveModel is { } save ? () => save(Network) : null,
-            Preview = run.Preview is { } preview ? step => preview(step, Network) : null,
             Progress = p => Progress?.Invoke(p),
             Info = m => Info?.Invoke(m),
         };
-        TrainingOutcome<TrainStep> r = loop.Run(data, run.CheckpointPath, run.ResumeFrom, token);
+        TrainingOutcome<TrainStep> r = loop.Run(data, run, Network, token);
         return new TrainResult(r.Steps, r.Seconds, r.Cancelled, r.Failure, r.Last, r.SkippedImages);
     }
 

@@ -19,18 +19,8 @@ public sealed record BankStyleImage(string Name, Image Image, string? Source = n
 /// <param name="BalanceScale">The factor the auto-encoder gradient was scaled by (gradient balancing), else null.</param>
 public sealed record BankTrainStep(bool AutoEncoder, double Loss, IReadOnlyDictionary<string, double> Terms, int[] Styles, double? BalanceScale) : ITrainingStep;
 
-/// <summary>Where a bank training run writes and what it calls back (all optional).</summary>
-public sealed record BankTrainRun
-{
-    /// <summary>The checkpoint written every <see cref="BankTrainingOptions.CheckpointEvery"/> steps, at the end and on interruption.</summary>
-    public string? CheckpointPath { get; init; }
-    /// <summary>A checkpoint to continue from (loaded, and checked, before any step).</summary>
-    public string? ResumeFrom { get; init; }
-    /// <summary>Writes the bank; called at the end and on interruption (e.g. <c>StyleBankFile.Save(path, net, trainer.FileMetadata())</c>).</summary>
-    public Action<StyleBankNet>? SaveModel { get; init; }
-    /// <summary>Called every <see cref="BankTrainingOptions.PreviewEvery"/> steps with the step and the current network.</summary>
-    public Action<int, StyleBankNet>? Preview { get; init; }
-}
+/// <summary>Where a bank training run writes and what it calls back (all optional; save e.g. with <c>StyleBankFile.Save(path, net, trainer.FileMetadata())</c>).</summary>
+public sealed record BankTrainRun : TrainingRun<StyleBankNet>;
 
 /// <summary>How a bank training run ended.</summary>
 public sealed record BankTrainResult(int Steps, double Seconds, bool Cancelled, string? Failure, BankTrainStep? Last, int SkippedImages);
@@ -296,8 +286,6 @@ public sealed class BankTrainer
     /// </summary>
     public BankTrainResult Train(ImageFolderDataset data, BankTrainRun run, CancellationToken token = default)
     {
-        ArgumentNullException.ThrowIfNull(data);
-        ArgumentNullException.ThrowIfNull(run);
         var loop = new TrainingLoop<BankTrainStep>
         {
             Settings = _o,
@@ -308,12 +296,10 @@ public sealed class BankTrainer
             LearningRate = r => (r.AutoEncoder && AutoEncoderOptimizer is { } ae ? ae : Optimizer).CurrentLearningRate,
             Stage = r => r.AutoEncoder ? "auto-encoder" : "stylise",
             Finishing = RecordStyleInfo,
-            SaveModel = run.SaveModel is { } save ? () => save(Network) : null,
-            Preview = run.Preview is { } preview ? step => preview(step, Network) : null,
             Progress = p => Progress?.Invoke(p),
             Info = m => Info?.Invoke(m),
         };
-        TrainingOutcome<BankTrainStep> r = loop.Run(data, run.CheckpointPath, run.ResumeFrom, token);
+        TrainingOutcome<BankTrainStep> r = loop.Run(data, run, Network, token);
         return new BankTrainResult(r.Steps, r.Seconds, r.Cancelled, r.Failure, r.Last, r.SkippedImages);
     }
 
