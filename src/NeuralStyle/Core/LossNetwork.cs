@@ -19,7 +19,7 @@ public sealed class LossNetwork
 
     /// <param name="contentOption">The option property that names <paramref name="contentLayer"/> (blamed for an unknown layer); likewise <paramref name="styleOption"/>.</param>
     public LossNetwork(Backbone backbone, string contentLayer, IReadOnlyList<string> styleLayers, PoolingKind pooling,
-        string contentOption = nameof(ITrainingSettings.ContentLayer), string styleOption = nameof(ITrainingSettings.StyleLayers))
+        string contentOption = nameof(TrainingSettings.ContentLayer), string styleOption = nameof(TrainingSettings.StyleLayers))
     {
         ArgumentNullException.ThrowIfNull(backbone);
         _backbone = backbone;
@@ -38,7 +38,7 @@ public sealed class LossNetwork
     /// The target Grams Â = G/(C·h·w) of a style image (RGB in [0,1], resized to <paramref name="styleSize"/>² when
     /// given) at every style layer; a style too small for the deepest layer is the fault of <paramref name="sizeOption"/>.
     /// </summary>
-    public Dictionary<string, float[]> StyleGrams(Image style, int? styleSize, string sizeOption = nameof(ITrainingSettings.StyleSize))
+    public Dictionary<string, float[]> StyleGrams(Image style, int? styleSize, string sizeOption = nameof(TrainingSettings.StyleSize))
     {
         Image s = ImageIO.ToRgb(style);
         if (styleSize is { } size) s = Resampler.Resize(s, size, size, ResampleFilter.Lanczos3);
@@ -60,14 +60,14 @@ public sealed class LossNetwork
     public Value Input(Graph g, Value rgb255, string name) => g.ChannelAffine(rgb255, _tf.Permutation, _inputScale, _tf.Shift, name);
 
     /// <summary>The features of the network's output <paramref name="y"/> at every style layer and the content layer.</summary>
-    public Dictionary<string, Value> OutputFeatures(Graph g, Value y, string sizeOption = nameof(ITrainingSettings.ImageSize))
+    public Dictionary<string, Value> OutputFeatures(Graph g, Value y, string sizeOption = nameof(TrainingSettings.ImageSize))
     {
         LayerRef[] all = [.. Style.Append(Content).DistinctBy(r => r.Index)];
         return Layers.Build(_backbone.Net, g, Input(g, y, "output_input"), all, Pooling, sizeOption);
     }
 
     /// <summary>The features of the input batch <paramref name="x"/> at the content layer (the content target).</summary>
-    public Value InputContentFeatures(Graph g, Value x, string sizeOption = nameof(ITrainingSettings.ImageSize))
+    public Value InputContentFeatures(Graph g, Value x, string sizeOption = nameof(TrainingSettings.ImageSize))
         => Layers.Build(_backbone.Net, g, Input(g, x, "batch_input"), [Content], Pooling, sizeOption)[Content.Name];
 
     /// <summary>The content term: weight · mean((F(y) − F(x))²) at the content layer (divided by mean(F(x)²) when <paramref name="normalized"/>).</summary>

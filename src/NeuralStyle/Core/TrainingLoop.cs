@@ -25,20 +25,20 @@ public abstract record TrainingRun<TNet>
     public Action<int, TNet>? Preview { get; init; }
 }
 
-/// <summary>How a run of <see cref="TrainingLoop{TStep}"/> ended.</summary>
-public sealed record TrainingOutcome<TStep>(int Steps, double Seconds, bool Cancelled, string? Failure, TStep? Last, int SkippedImages)
+/// <summary>How a training run ended: the steps done (including those before a resume), the failure that stopped it if any, the last step's losses.</summary>
+public record TrainingOutcome<TStep>(int Steps, double Seconds, bool Cancelled, string? Failure, TStep? Last, int SkippedImages)
     where TStep : class, ITrainingStep;
 
 /// <summary>
 /// The loop every feed-forward style trainer runs over a dataset: the seeded data order (restored on resume),
 /// batches decoded ahead, one progress row per step (epoch, batch, rate), a checkpoint every
-/// <see cref="ITrainingSettings.CheckpointEvery"/> steps, previews, a non-finite loss stopping the run, and — finished
+/// <see cref="TrainingSettings.CheckpointEvery"/> steps, previews, a non-finite loss stopping the run, and — finished
 /// or cancelled — the last checkpoint and the model written before it returns. The trainer supplies the step and what
 /// its checkpoints hold.
 /// </summary>
 internal sealed class TrainingLoop<TStep> where TStep : class, ITrainingStep
 {
-    public required ITrainingSettings Settings { get; init; }
+    public required TrainingSettings Settings { get; init; }
     /// <summary>One optimiser step on a batch (BatchSize×ImageSize×ImageSize×3 RGB 0–255).</summary>
     public required Func<float[], TStep> Step { get; init; }
     /// <summary>Steps done so far (read after a resume).</summary>
@@ -62,11 +62,11 @@ internal sealed class TrainingLoop<TStep> where TStep : class, ITrainingStep
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(run);
         (string? checkpointPath, string? resumeFrom) = (run.CheckpointPath, run.ResumeFrom);
-        ITrainingSettings o = Settings;
+        TrainingSettings o = Settings;
         var rng = new Rng(o.Seed);
         var order = new ShuffledOrder(data.Count, rng);
         if (resumeFrom is not null) LoadCheckpoint(resumeFrom, rng, order);
-        int total = TrainingSettings.TotalSteps(o, data.Count), perEpoch = TrainingSettings.StepsPerEpoch(o, data.Count);
+        int total = o.TotalSteps(data.Count), perEpoch = o.StepsPerEpoch(data.Count);
         int step = checked((int)StepsDone());
         data.Warn = m => Info?.Invoke(m);
         var clock = Stopwatch.StartNew();

@@ -16,7 +16,10 @@ public sealed record TrainStep(double Loss, IReadOnlyDictionary<string, double> 
 public sealed record TrainRun : TrainingRun<TransformerNet>;
 
 /// <summary>How a training run ended.</summary>
-public sealed record TrainResult(int Steps, double Seconds, bool Cancelled, string? Failure, TrainStep? Last, int SkippedImages);
+public sealed record TrainResult : TrainingOutcome<TrainStep>
+{
+    internal TrainResult(TrainingOutcome<TrainStep> outcome) : base(outcome) { }
+}
 
 /// <summary>
 /// Trains a Johnson TransformerNet for one style (spec §5, pytorch/examples' recipe): the network's parameters are bound
@@ -126,9 +129,9 @@ public sealed class FastStyleTrainer
     }
 
     /// <summary>Steps the run makes over <paramref name="imageCount"/> images: Steps, or Epochs × ⌈images / batch⌉.</summary>
-    public int TotalSteps(int imageCount) => TrainingSettings.TotalSteps(_o, imageCount);
+    public int TotalSteps(int imageCount) => _o.TotalSteps(imageCount);
 
-    public int StepsPerEpoch(int imageCount) => TrainingSettings.StepsPerEpoch(_o, imageCount);
+    public int StepsPerEpoch(int imageCount) => _o.StepsPerEpoch(imageCount);
 
     /// <summary>
     /// Trains on <paramref name="data"/> until <see cref="TrainOptions.Steps"/> (or the epochs) are done or
@@ -144,14 +147,13 @@ public sealed class FastStyleTrainer
             Step = batch => Step(batch),
             StepsDone = () => Optimizer.Steps,
             LoadCheckpoint = (path, rng, order) =>
-                TrainingSettings.CheckResumeMetadata(path, Checkpoint.Load(path, State(rng, order)), _o),
-            SaveCheckpoint = (path, rng, order) => Checkpoint.Save(path, State(rng, order), TrainingSettings.RunMetadata(_o, _backbone)),
+                _o.CheckResumeMetadata(path, Checkpoint.Load(path, State(rng, order))),
+            SaveCheckpoint = (path, rng, order) => Checkpoint.Save(path, State(rng, order), _o.RunMetadata(_backbone)),
             LearningRate = _ => Optimizer.CurrentLearningRate,
             Progress = p => Progress?.Invoke(p),
             Info = m => Info?.Invoke(m),
         };
-        TrainingOutcome<TrainStep> r = loop.Run(data, run, Network, token);
-        return new TrainResult(r.Steps, r.Seconds, r.Cancelled, r.Failure, r.Last, r.SkippedImages);
+        return new TrainResult(loop.Run(data, run, Network, token));
     }
 
     private TrainingState State(Rng rng, ShuffledOrder order) => new()

@@ -23,7 +23,10 @@ public sealed record BankTrainStep(bool AutoEncoder, double Loss, IReadOnlyDicti
 public sealed record BankTrainRun : TrainingRun<StyleBankNet>;
 
 /// <summary>How a bank training run ended.</summary>
-public sealed record BankTrainResult(int Steps, double Seconds, bool Cancelled, string? Failure, BankTrainStep? Last, int SkippedImages);
+public sealed record BankTrainResult : TrainingOutcome<BankTrainStep>
+{
+    internal BankTrainResult(TrainingOutcome<BankTrainStep> outcome) : base(outcome) { }
+}
 
 /// <summary>
 /// Trains a StyleBank (spec §6). A new bank: the "T+1" schedule — <see cref="BankTrainingOptions.T"/> stylising steps
@@ -275,9 +278,9 @@ public sealed class BankTrainer
     }
 
     /// <summary>Steps the run makes over <paramref name="imageCount"/> images: Steps, or Epochs × ⌈images / batch⌉.</summary>
-    public int TotalSteps(int imageCount) => TrainingSettings.TotalSteps(_o, imageCount);
+    public int TotalSteps(int imageCount) => _o.TotalSteps(imageCount);
 
-    public int StepsPerEpoch(int imageCount) => TrainingSettings.StepsPerEpoch(_o, imageCount);
+    public int StepsPerEpoch(int imageCount) => _o.StepsPerEpoch(imageCount);
 
     /// <summary>
     /// Trains on <paramref name="data"/> until the steps (or epochs) are done or <paramref name="token"/> is cancelled;
@@ -299,8 +302,7 @@ public sealed class BankTrainer
             Progress = p => Progress?.Invoke(p),
             Info = m => Info?.Invoke(m),
         };
-        TrainingOutcome<BankTrainStep> r = loop.Run(data, run, Network, token);
-        return new BankTrainResult(r.Steps, r.Seconds, r.Cancelled, r.Failure, r.Last, r.SkippedImages);
+        return new BankTrainResult(loop.Run(data, run, Network, token));
     }
 
     /// <summary>Writes what the bank keeps per style: the source image and the steps of this run (and the shared steps of a new bank).</summary>
@@ -332,7 +334,7 @@ public sealed class BankTrainer
 
     private Dictionary<string, string> RunMetadata()
     {
-        Dictionary<string, string> meta = TrainingSettings.RunMetadata(_o, _backbone);
+        Dictionary<string, string> meta = _o.RunMetadata(_backbone);
         meta["t"] = _o.T.ToString(CultureInfo.InvariantCulture);
         meta["balancing"] = _o.Balancing.ToString();
         meta[StylesKey] = StylesJson();
@@ -359,7 +361,7 @@ public sealed class BankTrainer
     private void LoadCheckpoint(string path, Rng rng, ShuffledOrder order)
     {
         IReadOnlyDictionary<string, string> meta = Checkpoint.Load(path, State(rng, order));
-        TrainingSettings.CheckResumeMetadata(path, meta, _o,
+        _o.CheckResumeMetadata(path, meta,
             ("t", nameof(BankTrainingOptions.T), _o.T.ToString(CultureInfo.InvariantCulture)),
             ("balancing", nameof(BankTrainingOptions.Balancing), _o.Balancing.ToString()));
         string styles = StylesJson();
