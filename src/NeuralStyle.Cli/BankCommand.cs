@@ -29,15 +29,7 @@ public static class BankCommand
         new("--decay-every", Arity.One, "multiply the learning rate by 0.8 every N steps (default 30000; 0: never)", "N"),
     ];
 
-    public static readonly (string Heading, OptionSpec[] Options)[] TrainSections =
-    [
-        ("Bank train", TrainOwn),
-        ("Training", CommonOptions.TrainingGroup),
-        ("Losses", CommonOptions.TrainingLossGroup),
-        ("Loss network", CommonOptions.ModelGroup),
-        ("Progress", [CommonOptions.PrintEvery, CommonOptions.Log, CommonOptions.Plot]),
-        ("Run", CommonOptions.RunGroup),
-    ];
+    public static readonly (string Heading, OptionSpec[] Options)[] TrainSections = TrainingRunner.Sections("Bank train", TrainOwn);
 
     public static readonly OptionSpec[] TrainOptions = [.. TrainSections.SelectMany(s => s.Options)];
 
@@ -50,15 +42,7 @@ public static class BankCommand
         new("--output", Arity.One, "write the grown bank here (default: rewrite BANK in place)", "NEWBANK", "-o"),
     ];
 
-    public static readonly (string Heading, OptionSpec[] Options)[] AddSections =
-    [
-        ("Bank add-style", AddOwn),
-        ("Training", CommonOptions.TrainingGroup),
-        ("Losses", CommonOptions.TrainingLossGroup),
-        ("Loss network", CommonOptions.ModelGroup),
-        ("Progress", [CommonOptions.PrintEvery, CommonOptions.Log, CommonOptions.Plot]),
-        ("Run", CommonOptions.RunGroup),
-    ];
+    public static readonly (string Heading, OptionSpec[] Options)[] AddSections = TrainingRunner.Sections("Bank add-style", AddOwn);
 
     public static readonly OptionSpec[] AddOptions = [.. AddSections.SelectMany(s => s.Options)];
 
@@ -129,10 +113,7 @@ public static class BankCommand
         }
         if (a.Int("--decay-every", 0) is { } de) o = o with { DecayEvery = de };
         o.Validate();
-        string checkpoint = CommonOptions.CheckpointPathFor(output);
-        CommonOptions.CheckWritable(a, output);
-        IO.AtomicFile.EnsureWritable(checkpoint);
-        CommonOptions.ApplyThreads(a);
+        string checkpoint = TrainingRunner.PrepareOutputs(a, output);
 
         // Everything that can be wrong with the inputs is found before any file is written.
         var styles = new List<BankStyleImage>();
@@ -168,10 +149,7 @@ public static class BankCommand
         CommonOptions.TrainingArgs t = CommonOptions.BindTraining(a);
         BankTrainingOptions o = BindTraining(a, t, new BankTrainingOptions());
         o.Validate();
-        string checkpoint = CommonOptions.CheckpointPathFor(output);
-        CommonOptions.CheckWritable(a, output);
-        IO.AtomicFile.EnsureWritable(checkpoint);
-        CommonOptions.ApplyThreads(a);
+        string checkpoint = TrainingRunner.PrepareOutputs(a, output);
 
         if (Directory.Exists(stylePath)) throw new UsageException($"--style '{stylePath}' is a folder; give one image.");
         var style = new BankStyleImage(name, ImageOps.LoadRgb(stylePath), Path.GetFileName(stylePath));
@@ -184,12 +162,7 @@ public static class BankCommand
     private static int RunTraining(ParsedArgs a, CliContext ctx, CommonOptions.TrainingArgs t, BankTrainingOptions o, List<BankStyleImage> styles,
         StyleBankNet? bank, string datasetDir, string output, string checkpoint, string command, Dictionary<string, string>? keep = null)
     {
-        Image? preview = t.PreviewImage is null ? null : ImageOps.LoadRgb(t.PreviewImage);
-        ImageFolderDataset dataset = ImageFolderDataset.Scan(datasetDir);
-        var loader = new BackboneLoader(new WeightCache(), entry => WeightsCommand.Download(entry, ctx)) { Info = m => ctx.Info(CommandSupport.Render(m)) };
-        Backbone backbone = loader.Load(o.Model, o.Model == "random" ? o.Weights : o.Weights ?? (o.Model == "vgg16" ? BankTrainingOptions.DefaultWeights : null),
-            o.Flavor, weightsExplicit: a.Has(CommonOptions.Weights.Name));
-        bool random = loader.FellBack || o.Model == "random";
+        (Image? preview, ImageFolderDataset dataset, Backbone backbone, bool random) = TrainingRunner.Load(a, ctx, t, datasetDir, o);
         // The embedded random network works with average pooling (spec §7) unless asked otherwise.
         if (random && !a.Has(CommonOptions.Pooling.Name)) o = o with { Pooling = Models.Vgg.PoolingKind.Avg };
         var trainer = new BankTrainer(o, backbone, styles, bank) { Info = m => ctx.Info(m) };
@@ -215,42 +188,16 @@ public static class BankCommand
                 },
                 Preview = preview is null ? null : (step, net) => WritePreview(net, preview, CommonOptions.PreviewPath(output, step)),
             }, token));
-        if (result.SkippedImages > 0) ctx.Info($"{result.SkippedImages} of {dataset.Count} images were skipped (unreadable or too small).");
-        if (result.Failure is not null)
-        {
-            ctx.Error($"{CommandSupport.Render(result.Failure)} Nothing was written after step {result.Steps - 1}.");
-            return CliApp.ExitFailure;
-        }
-        if (result.Cancelled)
-        {
-            ctx.Info($"Interrupted after {result.Steps} of {total} steps; the bank was written to {output} and the checkpoint to {checkpoint} (continue with --resume).");
-            return CliApp.ExitInterrupted;
-        }
-        ctx.Info(string.Create(CultureInfo.InvariantCulture,
-            $"Wrote {output} ({trainer.Network.Styles.Count} styles: {string.Join(", ", trainer.Network.Styles)}; {result.Steps} steps in {result.Seconds:F1} s; checkpoint {checkpoint})."));
-        return CliApp.ExitOk;
+        return TrainingRunner.Report(ctx, result, dataset.Count, total, "bank", output, checkpoint,
+            $"{trainer.Network.Styles.Count} styles: {string.Join(", ", trainer.Network.Styles)}; ");
     }
 
     private static BankTrainingOptions BindTraining(ParsedArgs a, CommonOptions.TrainingArgs t, BankTrainingOptions o)
     {
-        if (t.ImageSize is { } size) o = o with { ImageSize = size };
-        if (t.BatchSize is { } bs) o = o with { BatchSize = bs };
-        if (t.Epochs is { } ep) o = o with { Epochs = ep };
-        if (t.Steps is { } st) o = o with { Steps = st };
-        if (t.LearningRate is { } lr) o = o with { LearningRate = lr };
+        o = TrainingRunner.Bind(a, t, o);
         if (t.ContentWeight is { } cw) o = o with { ContentWeight = cw };
         if (t.StyleWeight is { } sw) o = o with { StyleWeight = sw };
-        if (t.TvWeight is { } tv) o = o with { TvWeight = tv };
-        if (t.StyleSize is { } ss) o = o with { StyleSize = ss };
-        if (t.CheckpointEvery is { } ce) o = o with { CheckpointEvery = ce };
-        o = o with { PreviewEvery = t.PreviewEvery };
-        if (a.Int(CommonOptions.PrintEvery.Name, 0) is { } pe) o = o with { PrintEvery = pe };
-        if (CommonOptions.BindSeed(a) is { } seed) o = o with { Seed = seed };
-        (string? model, string? weights, Models.InputFlavor? flavor, Models.Vgg.PoolingKind? pool) = CommonOptions.BindModel(a);
-        if (model is not null) o = o with { Model = model };
-        if (weights is not null) o = o with { Weights = weights };
-        if (flavor is not null) o = o with { Flavor = flavor };
-        if (pool is { } p) o = o with { Pooling = p };
+        if (CommonOptions.BindModel(a).Pooling is { } p) o = o with { Pooling = p };
         return o;
     }
 

@@ -23,15 +23,7 @@ public static class TrainCommand
         new("--pixel-weight", Arity.One, "pixel-space content term mean((y-x)^2)/mean(x^2) (default 0)", "F"),
     ];
 
-    public static readonly (string Heading, OptionSpec[] Options)[] Sections =
-    [
-        ("Train", OwnOptions),
-        ("Training", CommonOptions.TrainingGroup),
-        ("Losses", CommonOptions.TrainingLossGroup),
-        ("Loss network", CommonOptions.ModelGroup),
-        ("Progress", [CommonOptions.PrintEvery, CommonOptions.Log, CommonOptions.Plot]),
-        ("Run", CommonOptions.RunGroup),
-    ];
+    public static readonly (string Heading, OptionSpec[] Options)[] Sections = TrainingRunner.Sections("Train", OwnOptions);
 
     public static readonly OptionSpec[] Options = [.. Sections.SelectMany(s => s.Options)];
 
@@ -53,21 +45,13 @@ public static class TrainCommand
         }) ?? ModelExport.FormatFor(output);
         CommonOptions.TrainingArgs t = CommonOptions.BindTraining(a);
         TrainOptions o = Bind(a, t, new TrainOptions());
-        string? previewImage = t.PreviewImage;
         o.Validate();
-        string checkpoint = CommonOptions.CheckpointPathFor(output);
-        AtomicWritable(a, output, checkpoint);
-        CommonOptions.ApplyThreads(a);
+        string checkpoint = TrainingRunner.PrepareOutputs(a, output);
 
         // Everything that can be wrong with the inputs is found before any file is written.
         if (Directory.Exists(stylePath)) throw new UsageException($"--style '{stylePath}' is a folder; give one image.");
         Image style = ImageOps.LoadRgb(stylePath);
-        Image? preview = previewImage is null ? null : ImageOps.LoadRgb(previewImage);
-        ImageFolderDataset dataset = ImageFolderDataset.Scan(datasetDir);
-        var loader = new BackboneLoader(new WeightCache(), entry => WeightsCommand.Download(entry, ctx)) { Info = m => ctx.Info(CommandSupport.Render(m)) };
-        Backbone backbone = loader.Load(o.Model, o.Model == "random" ? o.Weights : o.Weights ?? DefaultWeightsFor(o.Model), o.Flavor,
-            weightsExplicit: a.Has(CommonOptions.Weights.Name));
-        bool random = loader.FellBack || o.Model == "random";
+        (Image? preview, ImageFolderDataset dataset, Backbone backbone, bool random) = TrainingRunner.Load(a, ctx, t, datasetDir, o);
         if (random) o = o with { NormalizeTerms = true };
         var trainer = new FastStyleTrainer(o, backbone, style) { Info = m => ctx.Info(m) };
         int total = trainer.TotalSteps(dataset.Count);
@@ -85,28 +69,7 @@ public static class TrainCommand
                 SaveModel = net => ModelExport.Write(output, net, format, meta),
                 Preview = preview is null ? null : (step, net) => WritePreview(net, preview, CommonOptions.PreviewPath(output, step)),
             }, token));
-        if (result.SkippedImages > 0) ctx.Info($"{result.SkippedImages} of {dataset.Count} images were skipped (unreadable or too small).");
-        if (result.Failure is not null)
-        {
-            ctx.Error($"{CommandSupport.Render(result.Failure)} Nothing was written after step {result.Steps - 1}.");
-            return CliApp.ExitFailure;
-        }
-        if (result.Cancelled)
-        {
-            ctx.Info($"Interrupted after {result.Steps} of {total} steps; the model was written to {output} and the checkpoint to {checkpoint} (continue with --resume).");
-            return CliApp.ExitInterrupted;
-        }
-        ctx.Info(string.Create(CultureInfo.InvariantCulture, $"Wrote {output} ({result.Steps} steps in {result.Seconds:F1} s; checkpoint {checkpoint})."));
-        return CliApp.ExitOk;
-    }
-
-    /// <summary>The registry weights of a loss network when none are named: torchvision's, as pytorch/examples uses.</summary>
-    private static string? DefaultWeightsFor(string model) => model == "vgg16" ? TrainOptions.DefaultWeights : null;
-
-    private static void AtomicWritable(ParsedArgs a, string output, string checkpoint)
-    {
-        CommonOptions.CheckWritable(a, output);
-        NeuralStyle.IO.AtomicFile.EnsureWritable(checkpoint);
+        return TrainingRunner.Report(ctx, result, dataset.Count, total, "model", output, checkpoint, "");
     }
 
     private static void WritePreview(TransformerNet net, Image photo, string path)
@@ -125,25 +88,11 @@ public static class TrainCommand
             if (TransformerArchitecture.Find(arch.ToLowerInvariant()) is null) throw new UsageException($"Unknown --arch '{arch}'; use johnson or johnson-half.");
             o = o with { Architecture = arch.ToLowerInvariant() };
         }
-        if (t.ImageSize is { } size) o = o with { ImageSize = size };
-        if (t.BatchSize is { } bs) o = o with { BatchSize = bs };
-        if (t.Epochs is { } ep) o = o with { Epochs = ep };
-        if (t.Steps is { } st) o = o with { Steps = st };
-        if (t.LearningRate is { } lr) o = o with { LearningRate = lr };
+        o = TrainingRunner.Bind(a, t, o);
         if (t.ContentWeight is { } cw) o = o with { ContentWeight = cw };
         if (t.StyleWeight is { } sw) o = o with { StyleWeight = sw };
-        if (t.TvWeight is { } tv) o = o with { TvWeight = tv };
         if (a.Double("--pixel-weight", 0) is { } pw) o = o with { PixelWeight = pw };
-        if (t.StyleSize is { } ss) o = o with { StyleSize = ss };
-        if (t.CheckpointEvery is { } ce) o = o with { CheckpointEvery = ce };
-        o = o with { PreviewEvery = t.PreviewEvery };
-        if (a.Int("--print-every", 0) is { } pe) o = o with { PrintEvery = pe };
-        if (CommonOptions.BindSeed(a) is { } seed) o = o with { Seed = seed };
-        (string? model, string? weights, Models.InputFlavor? flavor, Models.Vgg.PoolingKind? pool) = CommonOptions.BindModel(a);
-        if (model is not null) o = o with { Model = model };
-        if (weights is not null) o = o with { Weights = weights };
-        if (flavor is not null) o = o with { Flavor = flavor };
-        if (pool is { } p) o = o with { Pooling = p };
+        if (CommonOptions.BindModel(a).Pooling is { } p) o = o with { Pooling = p };
         return o;
     }
 
