@@ -16,16 +16,7 @@ public static class SafeTensors
     public static IReadOnlyDictionary<string, WeightTensor> Read(string path, Func<string, bool> keyFilter)
     {
         ArgumentNullException.ThrowIfNull(keyFilter);
-        FileStream file;
-        try
-        {
-            file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new WeightFormatException($"The weights file '{path}' cannot be read ({e.Message}).", e);
-        }
-        using (file) return ReadCore(file, keyFilter);
+        using (FileStream file = WeightFileStream.OpenRead(path)) return ReadCore(file, keyFilter);
     }
 
     /// <summary>
@@ -34,16 +25,7 @@ public static class SafeTensors
     /// </summary>
     public static IReadOnlyDictionary<string, string> ReadMetadata(string path)
     {
-        FileStream file;
-        try
-        {
-            file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new WeightFormatException($"The weights file '{path}' cannot be read ({e.Message}).", e);
-        }
-        using (file)
+        using (FileStream file = WeightFileStream.OpenRead(path))
         {
             byte[] header = ReadHeader(file);
             var result = new Dictionary<string, string>();

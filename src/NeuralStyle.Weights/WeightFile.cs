@@ -20,20 +20,7 @@ public static class WeightFile
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(keyFilter);
-        FileStream file;
-        try
-        {
-            file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw new WeightFormatException($"The weights file '{path}' does not exist.", e);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new WeightFormatException($"The weights file '{path}' cannot be read ({e.Message}).", e);
-        }
-        using (file)
+        using (FileStream file = WeightFileStream.OpenRead(path))
         {
             try
             {

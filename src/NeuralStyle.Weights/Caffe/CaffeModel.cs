@@ -52,16 +52,7 @@ public static class CaffeModel
     public static IReadOnlyList<CaffeLayer> ReadLayers(string path, long maxBlobBytes = 64L << 20)
     {
         ArgumentNullException.ThrowIfNull(path);
-        FileStream file;
-        try
-        {
-            file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new WeightFormatException($"The Caffe model '{path}' cannot be read ({e.Message}).", e);
-        }
-        using (file) return ReadLayers(file, maxBlobBytes);
+        using (FileStream file = WeightFileStream.OpenRead(path, "Caffe model")) return ReadLayers(file, maxBlobBytes);
     }
 
     /// <summary>Reads from a seekable stream positioned at the start of the file.</summary>

@@ -62,20 +62,7 @@ public static class KerasWeights
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(include);
-        FileStream file;
-        try
-        {
-            file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw new WeightFormatException($"The weights file '{path}' does not exist.", e);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new WeightFormatException($"The weights file '{path}' cannot be read ({e.Message}).", e);
-        }
-        using (file) return Read(file, include);
+        using (FileStream file = WeightFileStream.OpenRead(path)) return Read(file, include);
     }
 
     /// <summary>Reads from a readable, seekable stream (left open).</summary>

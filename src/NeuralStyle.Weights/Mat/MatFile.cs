@@ -24,16 +24,7 @@ public static class MatFile
     public static IReadOnlyDictionary<string, MatValue> Read(string path, Func<string, bool>? variableFilter = null, MatReadOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(path);
-        FileStream file;
-        try
-        {
-            file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new WeightFormatException($"The MAT-file '{path}' cannot be read ({e.Message}).", e);
-        }
-        using (file) return Read(file, variableFilter, options);
+        using (FileStream file = WeightFileStream.OpenRead(path, "MAT-file")) return Read(file, variableFilter, options);
     }
 
     /// <summary>Reads from a seekable stream positioned at the start of the file.</summary>
