@@ -13,19 +13,8 @@ public sealed class BankBrowserTests
     public async Task Regions_painted_with_the_mouse_become_the_mask_of_a_bank_job()
     {
         await using StudioHost s = await StudioHost.OnSocket(StudioBankTests.DataWithBank());
-        await using IBrowser browser = await Puppeteer.LaunchAsync(new LaunchOptions
-        {
-            Headless = true,
-            ExecutablePath = Chromium.Executable,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--no-default-browser-check"],
-            Timeout = 60_000,
-        });
-        await using IPage page = await browser.NewPageAsync();
-        var consoleErrors = new List<string>();
-        page.Console += (_, e) => { if (e.Message.Type == ConsoleType.Error) consoleErrors.Add(e.Message.Text); };
-        page.PageError += (_, e) => consoleErrors.Add(e.Message);
-        await page.SetViewportAsync(new ViewPortOptions { Width = 1280, Height = 1100 });
-        await page.GoToAsync(s.BaseAddress!, WaitUntilNavigation.Load);
+        await using ChromiumPage chromium = await ChromiumPage.Open(s, 1100);
+        IPage page = chromium.Page;
 
         // The bank is offered from GET /api/models, with its styles.
         await page.ClickAsync(".method[data-method=bank]");
@@ -93,6 +82,6 @@ public sealed class BankBrowserTests
         string shot = Path.Combine(dir, "studio-bank.png");
         await page.ScreenshotAsync(shot, new ScreenshotOptions { FullPage = true });
         Assert.True(new FileInfo(shot).Length > 10_000);
-        Assert.Empty(consoleErrors);
+        Assert.Empty(chromium.ConsoleErrors);
     }
 }

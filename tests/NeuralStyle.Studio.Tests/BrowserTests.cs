@@ -26,14 +26,19 @@ public sealed class ChromiumFactAttribute : FactAttribute
     }
 }
 
-/// <summary>The page in a real headless Chromium against the studio on a 127.0.0.1 socket.</summary>
-public sealed class BrowserTests
+/// <summary>The studio's page in a headless Chromium, collecting the page's console and script errors.</summary>
+public sealed class ChromiumPage : IAsyncDisposable
 {
-    [ChromiumFact]
-    public async Task The_page_runs_a_job_from_dropped_images_to_a_downloadable_result()
+    private ChromiumPage(IBrowser browser, IPage page) => (Browser, Page) = (browser, page);
+
+    public IBrowser Browser { get; }
+    public IPage Page { get; }
+    public List<string> ConsoleErrors { get; } = [];
+
+    /// <summary>Launches Chromium and opens <paramref name="studio"/>'s page in a 1280 × <paramref name="height"/> viewport.</summary>
+    public static async Task<ChromiumPage> Open(StudioHost studio, int height)
     {
-        await using StudioHost s = await StudioHost.OnSocket();
-        await using IBrowser browser = await Puppeteer.LaunchAsync(new LaunchOptions
+        IBrowser browser = await Puppeteer.LaunchAsync(new LaunchOptions
         {
             Headless = true,
             ExecutablePath = Chromium.Executable,
@@ -41,12 +46,30 @@ public sealed class BrowserTests
             Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--no-default-browser-check"],
             Timeout = 60_000,
         });
-        await using IPage page = await browser.NewPageAsync();
-        var consoleErrors = new List<string>();
-        page.Console += (_, e) => { if (e.Message.Type == ConsoleType.Error) consoleErrors.Add(e.Message.Text); };
-        page.PageError += (_, e) => consoleErrors.Add(e.Message);
-        await page.SetViewportAsync(new ViewPortOptions { Width = 1280, Height = 980 });
-        await page.GoToAsync(s.BaseAddress!, WaitUntilNavigation.Load);
+        var c = new ChromiumPage(browser, await browser.NewPageAsync());
+        c.Page.Console += (_, e) => { if (e.Message.Type == ConsoleType.Error) c.ConsoleErrors.Add(e.Message.Text); };
+        c.Page.PageError += (_, e) => c.ConsoleErrors.Add(e.Message);
+        await c.Page.SetViewportAsync(new ViewPortOptions { Width = 1280, Height = height });
+        await c.Page.GoToAsync(studio.BaseAddress!, WaitUntilNavigation.Load);
+        return c;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Page.DisposeAsync();
+        await Browser.DisposeAsync();
+    }
+}
+
+/// <summary>The page in a real headless Chromium against the studio on a 127.0.0.1 socket.</summary>
+public sealed class BrowserTests
+{
+    [ChromiumFact]
+    public async Task The_page_runs_a_job_from_dropped_images_to_a_downloadable_result()
+    {
+        await using StudioHost s = await StudioHost.OnSocket();
+        await using ChromiumPage chromium = await ChromiumPage.Open(s, 980);
+        IPage page = chromium.Page;
 
         // The network: the embedded random one (no download); a short run.
         await page.SelectAsync("fieldset[data-for='gatys coarse'] select[name=model]", "random");
@@ -89,7 +112,7 @@ public sealed class BrowserTests
         string shot = Path.Combine(dir, "studio.png");
         await page.ScreenshotAsync(shot, new ScreenshotOptions { FullPage = true });
         Assert.True(new FileInfo(shot).Length > 10_000);
-        Assert.Empty(consoleErrors);
+        Assert.Empty(chromium.ConsoleErrors);
     }
 
     private static Task SetValue(IPage page, string selector, string value)
