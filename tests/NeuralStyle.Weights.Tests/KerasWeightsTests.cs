@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
-using System.Diagnostics;
 using NeuralStyle.Weights.Keras;
+
+using NeuralStyle.TestSupport;
 
 namespace NeuralStyle.Weights.Tests;
 
@@ -171,39 +172,30 @@ public class KerasWeightsTests
     [Fact]
     public void Read_ThousandsOfMutatedFiles_LayersOrWeightFormatExceptionQuicklyAndSmall()
     {
-        var rng = new Random(20261128);
         byte[][] seeds = FuzzSeeds.Select(f => System.IO.File.ReadAllBytes(File(f))).ToArray();
-        int read = 0, rejected = 0;
-        long worstMs = 0, worstBytes = 0;
-        var total = Stopwatch.StartNew();
         const int Count = 3000;
-        for (int n = 0; n < Count; n++)
-        {
-            byte[] mutant = Mutate(seeds[rng.Next(seeds.Length)], rng);
-            var one = Stopwatch.StartNew();
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            try
+        FuzzOutcomes outcomes = Fuzz.Run(Count, new Random(20261128),
+            rng =>
             {
-                KerasWeights.Read(new MemoryStream(mutant), (_, _) => true);
-                read++;
-            }
-            catch (WeightFormatException ex)
+                int seed = rng.Next(seeds.Length);
+                return new Mutant(Mutate(seeds[seed], rng), FuzzSeeds[seed]);
+            },
+            m =>
             {
-                Assert.False(string.IsNullOrWhiteSpace(ex.Message));
-                rejected++;
-            }
-            catch (Exception ex)
-            {
-                Assert.Fail($"mutant {n} threw {ex.GetType().Name}: {ex.Message}");
-            }
-            worstMs = Math.Max(worstMs, one.ElapsedMilliseconds);
-            worstBytes = Math.Max(worstBytes, GC.GetAllocatedBytesForCurrentThread() - before);
-        }
-        Assert.True(total.Elapsed < TimeSpan.FromSeconds(60), $"{Count} mutants took {total.Elapsed}");
-        Assert.True(worstMs < 2000, $"slowest mutant took {worstMs} ms");
-        Assert.True(worstBytes < 16 << 20, $"a mutant made the reader allocate {worstBytes} bytes");
-        Assert.True(read > Count / 20, $"only {read} mutants were read");
-        Assert.True(rejected > Count / 5, $"only {rejected} mutants were rejected");
+                try
+                {
+                    KerasWeights.Read(new MemoryStream(m.Bytes), (_, _) => true);
+                    return "read";
+                }
+                catch (WeightFormatException ex)
+                {
+                    Assert.False(string.IsNullOrWhiteSpace(ex.Message));
+                    return "rejected";
+                }
+            },
+            maxAllocation: 16 << 20);
+        Assert.True(outcomes["read"] > Count / 20, $"only {outcomes["read"]} mutants were read");
+        Assert.True(outcomes["rejected"] > Count / 5, $"only {outcomes["rejected"]} mutants were rejected");
     }
 
     private static byte[] Mutate(byte[] seed, Random rng)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using NeuralStyle.Models.Johnson;
 using NeuralStyle.TestSupport;
 using NeuralStyle.Weights;
@@ -16,46 +15,38 @@ public class OnnxFuzzTests
     [Fact]
     public void Read_ThousandsOfMutatedFiles_NetworkOrOneSentenceWithinTimeBound()
     {
-        var rng = new Random(20261201);
-        byte[][] seeds = new[] { "tiny_opset9.onnx", "tiny_opset11.onnx", "tiny_zoo9.onnx" }.Select(f => File.ReadAllBytes(Fixtures.Engine("onnx", f))).ToArray();
-        int nets = 0, corrupt = 0, other = 0;
-        var total = Stopwatch.StartNew();
-        long worstMs = 0;
+        string[] names = ["tiny_opset9.onnx", "tiny_opset11.onnx", "tiny_zoo9.onnx"];
+        byte[][] seeds = names.Select(f => File.ReadAllBytes(Fixtures.Engine("onnx", f))).ToArray();
         const int Count = 3000;
-        for (int n = 0; n < Count; n++)
-        {
-            byte[] mutant = Mutate(seeds[rng.Next(seeds.Length)], rng);
-            var one = Stopwatch.StartNew();
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            try
+        FuzzOutcomes outcomes = Fuzz.Run(Count, new Random(20261201),
+            rng =>
             {
-                TransformerNetOnnx.FromModel(OnnxFile.Parse(mutant));
-                nets++;
-            }
-            catch (WeightFormatException e)
+                int seed = rng.Next(seeds.Length);
+                return new Mutant(Mutate(seeds[seed], rng), names[seed]);
+            },
+            m =>
             {
-                Assert.False(string.IsNullOrWhiteSpace(e.Message));
-                Assert.DoesNotContain('\n', e.Message);
-                corrupt++;
-            }
-            catch (ModelWeightsException e)
-            {
-                Assert.DoesNotContain('\n', e.Message);
-                other++;
-            }
-            catch (Exception e)
-            {
-                Assert.Fail($"mutant {n} threw {e.GetType().Name}: {e.Message}\n{e.StackTrace}");
-            }
-            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-            Assert.True(allocated < 64L * mutant.Length + (16 << 20), $"mutant {n} allocated {allocated} bytes");
-            worstMs = Math.Max(worstMs, one.ElapsedMilliseconds);
-        }
-        Assert.True(total.Elapsed < TimeSpan.FromSeconds(60), $"{Count} mutants took {total.Elapsed}");
-        Assert.True(worstMs < 2000, $"slowest mutant took {worstMs} ms");
-        Assert.True(nets > Count / 50, $"only {nets} mutants read as networks");
-        Assert.True(corrupt > Count / 10, $"only {corrupt} mutants rejected as corrupt");
-        Assert.True(other > Count / 50, $"only {other} mutants rejected as another network");
+                try
+                {
+                    TransformerNetOnnx.FromModel(OnnxFile.Parse(m.Bytes));
+                    return "net";
+                }
+                catch (WeightFormatException e)
+                {
+                    Assert.False(string.IsNullOrWhiteSpace(e.Message));
+                    Assert.DoesNotContain('\n', e.Message);
+                    return "corrupt";
+                }
+                catch (ModelWeightsException e)
+                {
+                    Assert.DoesNotContain('\n', e.Message);
+                    return "other";
+                }
+            },
+            maxAllocation: 16 << 20, allocationPerByte: 64);
+        Assert.True(outcomes["net"] > Count / 50, $"only {outcomes["net"]} mutants read as networks");
+        Assert.True(outcomes["corrupt"] > Count / 10, $"only {outcomes["corrupt"]} mutants rejected as corrupt");
+        Assert.True(outcomes["other"] > Count / 50, $"only {outcomes["other"]} mutants rejected as another network");
     }
 
     private static byte[] Mutate(byte[] seed, Random rng)

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using NeuralStyle.Weights.Caffe;
 using NeuralStyle.Weights.Mat;
+using NeuralStyle.TestSupport;
 using static NeuralStyle.Weights.Tests.MatCaffe.MatBuilder;
 
 namespace NeuralStyle.Weights.Tests.MatCaffe;
@@ -164,7 +165,6 @@ public class MatCaffeHostileTests
     [Fact]
     public void Fuzz_ThousandsOfMutatedFiles_ResultOrOneSentence_WithinTimeAndMemoryBounds()
     {
-        var rng = new Random(20261211);
         (string Name, byte[] Bytes, bool Mat)[] seeds =
         [
             ("vgg19_beta16.mat", MatCaffeFixtures.Bytes("vgg19_beta16.mat"), true),
@@ -173,41 +173,32 @@ public class MatCaffeHostileTests
             ("vgg19_v1.caffemodel", MatCaffeFixtures.Bytes("vgg19_v1.caffemodel"), false),
             ("vgg16_v2.caffemodel", MatCaffeFixtures.Bytes("vgg16_v2.caffemodel"), false),
         ];
-        int loaded = 0, refused = 0;
-        long worstMs = 0, worstAlloc = 0;
-        var total = Stopwatch.StartNew();
         const int Count = 4000;
-        for (int n = 0; n < Count; n++)
-        {
-            var seed = seeds[rng.Next(seeds.Length)];
-            byte[] mutant = seed.Mat && rng.Next(2) == 0 ? MutateInsideCompression(seed.Bytes, rng) : Mutate(seed.Bytes, rng);
-            var one = Stopwatch.StartNew();
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            try
+        FuzzOutcomes outcomes = Fuzz.Run(Count, new Random(20261211),
+            rng =>
             {
-                ImportedVgg vgg = seed.Mat ? ReadMat(mutant) : ReadCaffe(mutant);
-                Assert.NotEmpty(vgg.Features);
-                loaded++;
-            }
-            catch (WeightFormatException e)
+                var seed = seeds[rng.Next(seeds.Length)];
+                return new Mutant(seed.Mat && rng.Next(2) == 0 ? MutateInsideCompression(seed.Bytes, rng) : Mutate(seed.Bytes, rng), seed.Name);
+            },
+            m =>
             {
-                Assert.False(string.IsNullOrWhiteSpace(e.Message));
-                Assert.DoesNotContain('\n', e.Message);
-                refused++;
-            }
-            catch (Exception e)
-            {
-                Assert.Fail($"mutant {n} of {seed.Name} threw {e.GetType().Name}: {e.Message}\n{Convert.ToBase64String(mutant)}");
-            }
-            worstMs = Math.Max(worstMs, one.ElapsedMilliseconds);
-            worstAlloc = Math.Max(worstAlloc, GC.GetAllocatedBytesForCurrentThread() - before);
-        }
-        Assert.True(total.Elapsed < TimeSpan.FromSeconds(60), $"{Count} mutants took {total.Elapsed}");
-        Assert.True(worstMs < 2000, $"slowest mutant took {worstMs} ms");
-        Assert.True(worstAlloc < 32 << 20, $"a mutant allocated {worstAlloc >> 20} MB");
+                try
+                {
+                    ImportedVgg vgg = m.Seed.EndsWith(".mat", StringComparison.Ordinal) ? ReadMat(m.Bytes) : ReadCaffe(m.Bytes);
+                    Assert.NotEmpty(vgg.Features);
+                    return "loaded";
+                }
+                catch (WeightFormatException e)
+                {
+                    Assert.False(string.IsNullOrWhiteSpace(e.Message));
+                    Assert.DoesNotContain('\n', e.Message);
+                    return "refused";
+                }
+            },
+            maxAllocation: 32 << 20);
         // Both outcomes must occur, or the mutations test nothing.
-        Assert.True(loaded > Count / 20, $"only {loaded} mutants loaded");
-        Assert.True(refused > Count / 4, $"only {refused} mutants refused");
+        Assert.True(outcomes["loaded"] > Count / 20, $"only {outcomes["loaded"]} mutants loaded");
+        Assert.True(outcomes["refused"] > Count / 4, $"only {outcomes["refused"]} mutants refused");
     }
 
     private static readonly uint[] Extremes = [0, 1, 7, 8, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0xFFFF0000, 0x00040001];
