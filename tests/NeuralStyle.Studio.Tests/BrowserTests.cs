@@ -54,6 +54,17 @@ public sealed class ChromiumPage : IAsyncDisposable
         return c;
     }
 
+    /// <summary>Saves a full-page screenshot to artifacts/test/<paramref name="name"/> and checks the page logged no error.</summary>
+    public async Task FinishWithScreenshot(string name)
+    {
+        string dir = Path.Combine(Fixtures.RepoRoot, "artifacts", "test");
+        Directory.CreateDirectory(dir);
+        string shot = Path.Combine(dir, name);
+        await Page.ScreenshotAsync(shot, new ScreenshotOptions { FullPage = true });
+        Assert.True(new FileInfo(shot).Length > 10_000);
+        Assert.Empty(ConsoleErrors);
+    }
+
     public async ValueTask DisposeAsync()
     {
         await Page.DisposeAsync();
@@ -107,12 +118,7 @@ public sealed class BrowserTests
         // The earlier-jobs strip shows the finished job's thumbnail.
         await page.WaitForFunctionAsync("() => [...document.querySelectorAll('#gallery img')].some(i => i.complete && i.naturalWidth > 0)", wait);
 
-        string dir = Path.Combine(Fixtures.RepoRoot, "artifacts", "test");
-        Directory.CreateDirectory(dir);
-        string shot = Path.Combine(dir, "studio.png");
-        await page.ScreenshotAsync(shot, new ScreenshotOptions { FullPage = true });
-        Assert.True(new FileInfo(shot).Length > 10_000);
-        Assert.Empty(chromium.ConsoleErrors);
+        await chromium.FinishWithScreenshot("studio.png");
     }
 
     private static Task SetValue(IPage page, string selector, string value)

@@ -252,14 +252,7 @@ public sealed class BankCliTests : IDisposable
 
     // ---- train / add-style ----------------------------------------------------------------------------------------
 
-    private string Dataset()
-    {
-        string dir = Path.Combine(_dir, "photos");
-        Directory.CreateDirectory(dir);
-        File.Copy(Fixtures.Gatys("content.png"), Path.Combine(dir, "a.png"), overwrite: true);
-        File.Copy(Fixtures.Gatys("style_b.png"), Path.Combine(dir, "b.png"), overwrite: true);
-        return dir;
-    }
+    private string Dataset() => CliRunner.TwoPhotoDataset(_dir);
 
     private static readonly string Narrow = Fixtures.Gatys("vgg16_narrow.safetensors");
 

@@ -17,14 +17,7 @@ public sealed class TrainCliTests : IDisposable
 
     private (int Code, string Out, string Err) Run(params string[] args) => NeuralStyle.Tests.Cli.CliRunner.Run(args);
 
-    private string Dataset()
-    {
-        string dir = Path.Combine(_dir, "photos");
-        Directory.CreateDirectory(dir);
-        File.Copy(Fixtures.Gatys("content.png"), Path.Combine(dir, "a.png"), overwrite: true);
-        File.Copy(Fixtures.Gatys("style_b.png"), Path.Combine(dir, "b.png"), overwrite: true);
-        return dir;
-    }
+    private string Dataset() => CliRunner.TwoPhotoDataset(_dir);
 
     private string[] Small(string output, params string[] args) =>
         ["train", "--style", Style, "--dataset", Dataset(), "-o", output, "--weights", Narrow, "--arch", "johnson-half",
