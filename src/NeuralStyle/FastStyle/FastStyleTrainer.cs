@@ -1,6 +1,5 @@
 using NeuralStyle.Imaging;
 using NeuralStyle.Losses;
-using NeuralStyle.Models;
 using NeuralStyle.Models.Johnson;
 using NeuralStyle.Models.Training;
 using NeuralStyle.Models.Vgg;

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using NeuralStyle.Imaging;
 using NeuralStyle.Losses;
-using NeuralStyle.Models;
 using NeuralStyle.Models.StyleBank;
 using NeuralStyle.Models.Training;
 using NeuralStyle.Models.Vgg;

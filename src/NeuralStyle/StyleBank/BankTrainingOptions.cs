@@ -1,5 +1,3 @@
-using NeuralStyle.Core;
-using NeuralStyle.Models;
 using NeuralStyle.Models.Vgg;
 
 namespace NeuralStyle.StyleBank;
