@@ -10,9 +10,12 @@ out=${1:-docs/images/schedule}
 size=${2:-384}
 single=${3:-300}
 mkdir -p "$(dirname "$out")"
+# the fast preset, then its ablations: cold restarts (neither carried history nor scaled TV), each alone, and issue 5's
 variants="fast:preset=fast"
-variants+=";lean:preset=fast,iters=200/60/40"
-variants+=";lean-cold:preset=fast,iters=200/60/40,carry=0,tv=0,stop=0"
+variants+=";cold:preset=fast,carry=0,tv=0"
+variants+=";carry-only:preset=fast,tv=0"
+variants+=";tv-only:preset=fast,carry=0"
+variants+=";stop-1e-3:preset=fast,stop=1e-3"
 dotnet build -c Release bench/NeuralStyle.Bench >/dev/null
 dotnet run -c Release --no-build --project bench/NeuralStyle.Bench -- --schedule-compare "$out.svg" \
   --schedule-size "$size" --schedule-single "$single" --schedule-variants "$variants" | tee "$out.md"

@@ -29,19 +29,20 @@ public class FastScheduleTests
     }
 
     [Fact]
-    public void FastPreset_Schedule_At512_Is128_256_512_With200_100_50()
+    public void FastPreset_Schedule_At512_Is128_256_512_With200_60_40()
     {
         var s = new Stylizer(Presets.Get("fast"), Backbone.Random());
         var sizes = s.Schedule(1024, 768);
         Assert.Equal([(128, 96), (256, 192), (512, 384)], sizes);
-        Assert.Equal([200, 100, 50], s.IterationsPerScale(sizes.Count));
+        Assert.Equal([200, 60, 40], s.IterationsPerScale(sizes.Count));
+        Assert.True(s.IterationsPerScale(sizes.Count) is var n && n.Sum() == 300);
         // At 384 px the schedule ends at 384 (the last ×2 step is cut short); the budgets stay aligned to the end.
         var s384 = new Stylizer(Presets.Get("fast") with { Size = new SizeRule(SizeRuleKind.LongEdge, 384) }, Backbone.Random());
         var sizes384 = s384.Schedule(1024, 768);
         Assert.Equal([(128, 96), (256, 192), (384, 288)], sizes384);
         // Two scales: the last two entries.
         var two = new Stylizer(Presets.Get("fast") with { MinSize = 256 }, Backbone.Random());
-        Assert.Equal([100, 50], two.IterationsPerScale(two.Schedule(1024, 768).Count));
+        Assert.Equal([60, 40], two.IterationsPerScale(two.Schedule(1024, 768).Count));
     }
 
     [Fact]
