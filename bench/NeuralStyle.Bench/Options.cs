@@ -13,6 +13,12 @@ internal sealed record Options
     public string? Markdown { get; init; }
     /// <summary>Issue 5's schedule comparison: single-scale vs coarse-to-fine (writes this SVG), then exit.</summary>
     public string? ScheduleCompare { get; init; }
+    /// <summary>Long edge of the schedule comparison (default 512).</summary>
+    public int ScheduleSize { get; init; } = 512;
+    /// <summary>Single-scale L-BFGS iterations of the schedule comparison (default 500).</summary>
+    public int ScheduleSingle { get; init; } = 500;
+    /// <summary>Schedules to compare, separated by ';' (see ScheduleCompare.Parse); null: issue 5's schedule.</summary>
+    public string? ScheduleVariants { get; init; }
 
     // child-process mode (one fresh process per memory case)
     public string? Child { get; init; }
@@ -34,6 +40,10 @@ internal sealed record Options
           --list                      list the case names and exit
           --schedule-compare FILE.svg single-scale (500 L-BFGS) vs coarse-to-fine neural-style at 512 px, ours only;
                                       both loss curves go to FILE.svg (with --quick: 256 px, 100 iterations)
+          --schedule-size N           long edge of the comparison (default 512)
+          --schedule-single N         single-scale L-BFGS iterations it is measured against (default 500)
+          --schedule-variants "name:key=v,…;…"  schedules to run (keys: preset=fast, min, factor, iters=a/b/c,
+                                      carry=0|1, tv=0|1, stop=F, first, later); total loss vs wall time in FILE.svg
         """;
 
     public static Options Parse(IReadOnlyList<string> args)
@@ -74,6 +84,9 @@ internal sealed record Options
                 "--stylize-iterations" => o with { StylizeIterations = NextInt(1) },
                 "--markdown" => o with { Markdown = Next() },
                 "--schedule-compare" => o with { ScheduleCompare = Next() },
+                "--schedule-size" => o with { ScheduleSize = NextInt(16) },
+                "--schedule-single" => o with { ScheduleSingle = NextInt(1) },
+                "--schedule-variants" => o with { ScheduleVariants = Next() },
                 "--child" => o with { Child = Next() },
                 "--width" => o with { Width = NextInt(1) },
                 "--height" => o with { Height = NextInt(1) },

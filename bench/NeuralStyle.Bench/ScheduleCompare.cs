@@ -2,20 +2,66 @@ using System.Diagnostics;
 using System.Globalization;
 using NeuralStyle.Core;
 using NeuralStyle.Gatys;
-using NeuralStyle.Losses;
 using NeuralStyle.Imaging;
 using NeuralStyle.Models;
 
 namespace NeuralStyle.Bench;
 
 /// <summary>
-/// Issue 5's target: with the neural-style preset at 512 px, does the coarse-to-fine schedule reach a full-resolution
-/// loss no higher than N single-scale L-BFGS iterations, in at most a quarter of their time? Ours only (the peer has
-/// no coarse-to-fine schedule); both curves go to one SVG.
+/// Issues 5, 11 and 13: with the neural-style losses, how soon does a coarse-to-fine schedule reach the final-size loss
+/// of N single-scale L-BFGS iterations? Ours only (the peer has no schedule). Every run's total loss goes against wall
+/// time into one SVG; the results' final-size losses are compared (the last row of the final scale IS the full-size
+/// loss of the result image), and each schedule's image against the single-scale one by RMSE / PSNR over [0,1] RGB.
 /// </summary>
 internal static class ScheduleCompare
 {
-    public static int Run(int size, int singleIterations, int initialIterations, int laterIterations, string svgPath, TextWriter output)
+    /// <summary>A named schedule: a transform of the single-scale options.</summary>
+    public sealed record Variant(string Name, Func<StylizeOptions, StylizeOptions> Apply, string Description);
+
+    /// <summary>
+    /// Parses "name:key=value,key=value" (keys: preset=fast, min=128, factor=2, iters=200/100/50, carry=0|1, tv=0|1,
+    /// stop=1e-3, first=N, later=N).
+    /// </summary>
+    public static Variant Parse(string spec)
+    {
+        int colon = spec.IndexOf(':');
+        string name = colon < 0 ? spec : spec[..colon];
+        string body = colon < 0 ? "" : spec[(colon + 1)..];
+        var inv = CultureInfo.InvariantCulture;
+        var pairs = body.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(p => p.Split('=', 2)).ToList();
+        StylizeOptions Apply(StylizeOptions o)
+        {
+            foreach (string[] kv in pairs)
+            {
+                string v = kv.Length > 1 ? kv[1] : "1";
+                o = kv[0] switch
+                {
+                    // the preset's schedule fields only: the losses stay the caller's
+                    "preset" => Presets.Get(v) is var p ? o with
+                    {
+                        MinSize = p.MinSize, ScaleFactor = p.ScaleFactor, ScaleIterations = p.ScaleIterations, CarryHistory = p.CarryHistory,
+                        ScaleConsistentTv = p.ScaleConsistentTv, ScaleStopChange = p.ScaleStopChange, Iterations = p.Iterations,
+                    } : o,
+                    "min" => o with { MinSize = int.Parse(v, inv) },
+                    "factor" => o with { ScaleFactor = double.Parse(v, inv) },
+                    "iters" => o with { ScaleIterations = v.Split('/').Select(x => int.Parse(x, inv)).ToArray() },
+                    "first" => o with { InitialIterations = int.Parse(v, inv) },
+                    "later" => o with { Iterations = int.Parse(v, inv) },
+                    "carry" => o with { CarryHistory = v != "0" },
+                    "tv" => o with { ScaleConsistentTv = v != "0" },
+                    "stop" => o with { ScaleStopChange = double.Parse(v, inv) },
+                    _ => throw new ArgumentException($"Unknown schedule key '{kv[0]}' in '{spec}'."),
+                };
+            }
+            return o;
+        }
+        return new Variant(name, Apply, body);
+    }
+
+    /// <summary>Issue 5's original schedule (128 px up by √2, 300 then 50 per scale, cold restarts).</summary>
+    public const string Issue5 = "issue5:min=128,first=300,later=50";
+
+    public static int Run(int size, int singleIterations, IReadOnlyList<Variant> variants, string svgPath, TextWriter output)
     {
         string root = FindRoot();
         Image content = ImageIO.ToRgb(ImageIO.Load(Path.Combine(root, "examples", "images", "tubingen.jpg")));
@@ -23,38 +69,89 @@ internal static class ScheduleCompare
         // The embedded random VGG-19 fed caffe-style: the cost and the optimisation problem's shape of the real preset.
         Backbone backbone = Backbone.Random() with { Flavor = InputFlavor.Caffe };
         StylizeOptions baseOptions = Presets.Get("neural-style") with { Size = new SizeRule(SizeRuleKind.LongEdge, size), SaveEvery = 0 };
-
-        (List<ProgressRecord> single, double singleSeconds) = Stylize(baseOptions with { Iterations = singleIterations }, backbone, content, style);
-        StylizeOptions c2f = baseOptions with { MinSize = 128, InitialIterations = initialIterations, Iterations = laterIterations };
-        (List<ProgressRecord> multi, double multiSeconds) = Stylize(c2f, backbone, content, style);
-
-        double singleFinal = single[^1].Loss, multiFinal = multi[^1].Loss;
-        ProgressRecord? reach = single.FirstOrDefault(r => r.Loss <= multiFinal);
         var inv = CultureInfo.InvariantCulture;
-        output.WriteLine(string.Create(inv, $"schedule comparison, neural-style preset, {size} px long edge, embedded random VGG-19 (caffe flavour)"));
-        output.WriteLine(string.Create(inv, $"| run | iterations | time | final loss |"));
-        output.WriteLine("|---|--:|--:|--:|");
-        output.WriteLine(string.Create(inv, $"| single scale | {singleIterations} | {singleSeconds:F1} s | {singleFinal:G5} |"));
-        string schedule = string.Join(" → ", new Stylizer(c2f, backbone).Schedule(content.Width, content.Height).Select(s => $"{s.Width}×{s.Height}"));
-        output.WriteLine(string.Create(inv, $"| coarse-to-fine {schedule} | {initialIterations} + {laterIterations} per later scale | {multiSeconds:F1} s | {multiFinal:G5} |"));
-        output.WriteLine(string.Create(inv, $"time ratio coarse-to-fine / single scale: {multiSeconds / singleSeconds:F3} (target ≤ 0.25); " +
-            $"final loss ratio: {multiFinal / singleFinal:F3} (target ≤ 1)"));
-        output.WriteLine(reach is null
-            ? "the single-scale run never got as low as the coarse-to-fine result"
-            : string.Create(inv, $"the single-scale run first reached the coarse-to-fine final loss at iteration {reach.Step} ({reach.Seconds:F1} s)"));
-        File.WriteAllText(svgPath, SvgPlot.Render([("single scale", single), ("coarse-to-fine", multi)], $"neural-style at {size} px: single scale vs coarse-to-fine"));
+        output.WriteLine(string.Create(inv, $"schedule comparison, neural-style losses, {size} px long edge, embedded random VGG-19 (caffe flavour); load average {LoadAverage()}"));
+
+        var single = Stylize(baseOptions with { Iterations = singleIterations }, backbone, content, style);
+        output.WriteLine(string.Create(inv, $"single scale done: {single.Seconds:F1} s, loss {single.Rows[^1].Loss:G6}; load {LoadAverage()}"));
+        var runs = new List<(Variant V, string Schedule, string Budget, RunResult R)>();
+        foreach (Variant v in variants)
+        {
+            StylizeOptions o = v.Apply(baseOptions);
+            var stylizer = new Stylizer(o, backbone);
+            var sched = stylizer.Schedule(content.Width, content.Height);
+            string schedule = string.Join(" → ", sched.Select(s => $"{Math.Max(s.Width, s.Height)}"));
+            string budget = string.Join("+", stylizer.IterationsPerScale(sched.Count));
+            RunResult r = Stylize(o, backbone, content, style);
+            runs.Add((v, schedule, budget, r));
+            output.WriteLine(string.Create(inv, $"{v.Name} done: {r.Seconds:F1} s, loss {r.Rows[^1].Loss:G6}; load {LoadAverage()}"));
+        }
+
+        double singleFinal = single.Rows[^1].Loss;
+        output.WriteLine();
+        output.WriteLine("| run | scales (long edge) | iterations per scale (run) | time | time ratio | final loss | loss ratio | single scale reached it at | RMSE vs single | PSNR |");
+        output.WriteLine("|---|---|---|--:|--:|--:|--:|--:|--:|--:|");
+        output.WriteLine(string.Create(inv, $"| single scale | {size} | {singleIterations} | {single.Seconds:F1} s | 1 | {singleFinal:G6} | 1 | — | — | — |"));
+        foreach ((Variant v, string schedule, string budget, RunResult r) in runs)
+        {
+            double final = r.Rows[^1].Loss;
+            ProgressRecord? reach = single.Rows.FirstOrDefault(x => x.Loss <= final);
+            string ran = string.Join("+", r.Rows.GroupBy(x => x.Stage).Select(g => g.Count() - 1)); // each scale: its start row + one per iteration
+            (double rmse, double psnr) = Difference(single.Image, r.Image);
+            output.WriteLine(string.Create(inv,
+                $"| {v.Name} | {schedule} | {budget} ({ran}) | {r.Seconds:F1} s | {r.Seconds / single.Seconds:F3} | {final:G6} | {final / singleFinal:F3} | " +
+                $"{(reach is null ? "never" : $"it. {reach.Step} ({reach.Seconds:F1} s)")} | {rmse:F4} | {psnr:F1} dB |"));
+        }
+        output.WriteLine(string.Create(inv, $"load average at the end: {LoadAverage()}"));
+
+        var curves = new List<(string, IReadOnlyList<ProgressRecord>)> { ($"single scale ({singleIterations})", single.Rows) };
+        curves.AddRange(runs.Select(x => (x.V.Name, (IReadOnlyList<ProgressRecord>)x.R.Rows)));
+        string? dir = Path.GetDirectoryName(Path.GetFullPath(svgPath));
+        if (dir is not null) Directory.CreateDirectory(dir);
+        File.WriteAllText(svgPath, SvgPlot.RenderTotalsAgainstTime(curves,
+            $"neural-style losses at {size} px: total loss against wall time",
+            [($"single scale after {singleIterations}", singleFinal)]));
         output.WriteLine($"plot: {svgPath}");
+        string stem = Path.Combine(dir ?? ".", Path.GetFileNameWithoutExtension(svgPath));
+        ImageIO.Save(single.Image, stem + "-single.png");
+        foreach (var x in runs) ImageIO.Save(x.R.Image, $"{stem}-{x.V.Name}.png");
         return 0;
     }
 
-    private static (List<ProgressRecord> Rows, double Seconds) Stylize(StylizeOptions o, Backbone backbone, Image content, Image style)
+    /// <summary>The old issue-5 comparison (single scale vs one coarse-to-fine schedule).</summary>
+    public static int Run(int size, int singleIterations, int initialIterations, int laterIterations, string svgPath, TextWriter output)
+        => Run(size, singleIterations, [Parse($"coarse-to-fine:min=128,first={initialIterations},later={laterIterations}")], svgPath, output);
+
+    private sealed record RunResult(List<ProgressRecord> Rows, double Seconds, Image Image);
+
+    private static RunResult Stylize(StylizeOptions o, Backbone backbone, Image content, Image style)
     {
         var rows = new List<ProgressRecord>();
         var stylizer = new Stylizer(o, backbone) { Progress = rows.Add };
         var clock = Stopwatch.StartNew();
         StylizeResult r = stylizer.Run(content, [style]);
         if (r.Failure is not null) throw new InvalidOperationException(r.Failure);
-        return (rows, clock.Elapsed.TotalSeconds);
+        return new RunResult(rows, clock.Elapsed.TotalSeconds, r.Image);
+    }
+
+    /// <summary>RMSE and PSNR between two same-sized RGB images in [0,1] (values clamped as they would be saved).</summary>
+    internal static (double Rmse, double Psnr) Difference(Image a, Image b)
+    {
+        if (a.Width != b.Width || a.Height != b.Height) throw new ArgumentException("The images differ in size.");
+        double sum = 0;
+        for (int i = 0; i < a.Data.Length; i++)
+        {
+            double d = Math.Clamp(a.Data[i], 0, 1) - Math.Clamp(b.Data[i], 0, 1);
+            sum += d * d;
+        }
+        double rmse = Math.Sqrt(sum / a.Data.Length);
+        return (rmse, 20 * Math.Log10(1 / Math.Max(rmse, 1e-12)));
+    }
+
+    private static string LoadAverage()
+    {
+        try { return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)); }
+        catch (IOException) { return "?"; }
     }
 
     private static string FindRoot()

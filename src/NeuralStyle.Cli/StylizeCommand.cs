@@ -34,6 +34,10 @@ public static class StylizeCommand
         new("--min-size", Arity.One, "coarse-to-fine: long edge of the first scale (default 128)", "N"),
         new("--scale-factor", Arity.One, "coarse-to-fine: growth per scale (default √2)", "F"),
         new("--initial-iterations", Arity.One, "coarse-to-fine: iterations at the first scale (default --iterations)", "N"),
+        new("--scale-iterations", Arity.One, "coarse-to-fine: iterations per scale, the last for the final scale (e.g. 200,100,50)", "n,n,…"),
+        new("--carry-history", Arity.One, "coarse-to-fine: on | off, carry the L-BFGS curvature pairs to the next scale (resampled)", "on|off"),
+        new("--scale-stop", Arity.One, "coarse-to-fine: a scale before the last stops when its loss fell by less than F over 10 iterations (0: never)", "F"),
+        new("--scale-tv", Arity.One, "coarse-to-fine: on | off, weigh TV at coarse scales as the final size would", "on|off"),
         new("--average", Arity.One, "keep an exponential average of the iterates with this decay, e.g. 0.99", "F"),
         new("--style-loss", Arity.One, "gram | pyramid (Gram matrices on every level of a Gaussian pyramid)", "KIND"),
         new("--keep-alpha", Arity.Flag, "re-apply the content's alpha channel to the result"),
@@ -191,6 +195,9 @@ public static class StylizeCommand
         if (a.Choice("--optimizer", new Dictionary<string, OptimizerKind> { ["lbfgs"] = OptimizerKind.Lbfgs, ["adam"] = OptimizerKind.Adam }) is { } opt)
             o = o with { Optimizer = opt, LbfgsRounds = opt == OptimizerKind.Lbfgs ? o.LbfgsRounds : 1 };
         if (a.Int("--iterations", 0, 10_000_000) is { } it) o = o with { Iterations = it, LbfgsRounds = Math.Min(o.LbfgsRounds, Math.Max(1, it)) };
+        // With a per-scale list (the fast preset), --iterations is the final scale's count.
+        if (a.Int("--iterations", 0, 10_000_000) is { } itFinal && o.ScaleIterations is { Count: > 0 } perScale)
+            o = o with { ScaleIterations = [.. perScale.Take(perScale.Count - 1), itFinal] };
         if (a.Double("--learning-rate", 0) is { } lr)
         {
             if (lr <= 0) throw new UsageException("Option --learning-rate must be positive.");
@@ -210,6 +217,17 @@ public static class StylizeCommand
             o = o with { ScaleFactor = sf };
         }
         if (a.Int("--initial-iterations", 0) is { } ii) o = o with { InitialIterations = ii };
+        if (a.List("--scale-iterations") is { } si)
+        {
+            var counts = new int[si.Length];
+            for (int i = 0; i < si.Length; i++)
+                if (!int.TryParse(si[i], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out counts[i]))
+                    throw new UsageException($"--scale-iterations takes whole numbers separated by commas; '{si[i]}' is not one.");
+            o = o with { ScaleIterations = counts };
+        }
+        if (a.Choice("--carry-history", new Dictionary<string, bool> { ["on"] = true, ["off"] = false }) is { } carry) o = o with { CarryHistory = carry };
+        if (a.Choice("--scale-tv", new Dictionary<string, bool> { ["on"] = true, ["off"] = false }) is { } stv) o = o with { ScaleConsistentTv = stv };
+        if (a.Double("--scale-stop", 0) is { } stopChange) o = o with { ScaleStopChange = stopChange };
         if (a.Double("--average", 0) is { } av)
         {
             if (av >= 1) throw new UsageException("Option --average must be below 1 (e.g. 0.99).");

@@ -26,6 +26,16 @@ public readonly record struct LbfgsIteration(int Iteration, double Loss, int Acc
 public delegate double Objective(float[] x, float[] grad);
 
 /// <summary>
+/// The curvature memory of an <see cref="Lbfgs"/>: its (s, y) pairs, oldest first (s = step taken, y = change of the
+/// gradient over it), and the H₀ scaling γ = sᵀy/yᵀy of the newest accepted pair. Carried into another run (e.g. the
+/// next scale of a coarse-to-fine schedule, after resampling) it lets that run's first step use the learned curvature.
+/// </summary>
+public sealed record LbfgsHistory(IReadOnlyList<float[]> Steps, IReadOnlyList<float[]> GradientChanges, double H0Scale)
+{
+    public int Count => Steps.Count;
+}
+
+/// <summary>
 /// Limited-memory BFGS with the exact semantics of torch.optim.LBFGS (one <see cref="Minimize"/> call = one
 /// <c>optimizer.step(closure)</c>): first step scaled by min(1, 1/‖g‖₁)·lr, two-loop recursion with H₀ = sᵀy/yᵀy,
 /// a pair stored only when yᵀs &gt; 1e-10, optional strong-Wolfe line search.
@@ -40,6 +50,7 @@ public sealed class Lbfgs
     private readonly double[] _al;
     private double _t, _hDiag = 1;
     private int _iter;
+    private bool _seeded;
 
     public Lbfgs(int length, LbfgsOptions options)
     {
@@ -56,6 +67,38 @@ public sealed class Lbfgs
 
     /// <summary>Total iterations so far (a line search may evaluate several times per iteration).</summary>
     public int Iterations => _iter;
+
+    /// <summary>A copy of the curvature pairs (oldest first) and the H₀ scaling the next direction would use.</summary>
+    public LbfgsHistory History => new(_steps.Select(a => (float[])a.Clone()).ToList(), _dirs.Select(a => (float[])a.Clone()).ToList(), _hDiag);
+
+    /// <summary>
+    /// Starts from a carried history instead of an empty one: the first iteration then takes the two-loop direction
+    /// with these pairs and step length LearningRate (not steepest descent scaled by 1/‖g‖₁). Pairs whose yᵀs ≤ 1e-10
+    /// are skipped as <see cref="Minimize"/> would; only the newest HistorySize are kept. Call before the first
+    /// <see cref="Minimize"/>.
+    /// </summary>
+    public void SeedHistory(LbfgsHistory history)
+    {
+        ArgumentNullException.ThrowIfNull(history);
+        if (_iter != 0) throw new InvalidOperationException("SeedHistory must be called before the first iteration.");
+        if (history.Steps.Count != history.GradientChanges.Count)
+            throw new ArgumentException("The history needs as many gradient changes as steps.", nameof(history));
+        if (history.Steps.Any(a => a.Length != _n) || history.GradientChanges.Any(a => a.Length != _n))
+            throw new ArgumentException($"Every vector of the history must have the optimiser's length ({_n}).", nameof(history));
+        if (!(history.H0Scale > 0) || !double.IsFinite(history.H0Scale))
+            throw new ArgumentException("The history's H0 scaling must be a positive finite number.", nameof(history));
+        _dirs.Clear(); _steps.Clear(); _ro.Clear();
+        for (int i = Math.Max(0, history.Count - _o.HistorySize); i < history.Count; i++)
+        {
+            double ys = Dot(history.GradientChanges[i], history.Steps[i]);
+            if (!(ys > 1e-10)) continue;
+            _dirs.Add((float[])history.GradientChanges[i].Clone());
+            _steps.Add((float[])history.Steps[i].Clone());
+            _ro.Add(1.0 / ys);
+        }
+        _hDiag = history.H0Scale;
+        _seeded = true;
+    }
 
     /// <summary>Called after every iteration, with x at the accepted point.</summary>
     public Action<LbfgsIteration>? IterationDone { get; set; }
@@ -75,7 +118,11 @@ public sealed class Lbfgs
         {
             nIter++;
             _iter++;
-            if (_iter == 1)
+            if (_iter == 1 && _seeded)
+            {
+                TwoLoop();
+            }
+            else if (_iter == 1)
             {
                 for (int i = 0; i < _n; i++) _d[i] = -_g[i];
                 _dirs.Clear(); _steps.Clear(); _ro.Clear();
@@ -88,7 +135,7 @@ public sealed class Lbfgs
 
             Array.Copy(_g, _prevG, _n);
             double prevLoss = loss;
-            _t = _iter == 1 ? Math.Min(1.0, 1.0 / SumAbs(_g)) * _o.LearningRate : _o.LearningRate;
+            _t = _iter == 1 && !_seeded ? Math.Min(1.0, 1.0 / SumAbs(_g)) * _o.LearningRate : _o.LearningRate;
             double gtd = Dot(_g, _d);
             if (gtd > -_o.ToleranceChange) break;
 
@@ -150,6 +197,12 @@ public sealed class Lbfgs
             _dirs.Add(yNew); _steps.Add(sNew); _ro.Add(1.0 / ys);
             _hDiag = ys / Dot(_y, _y);
         }
+        TwoLoop();
+    }
+
+    /// <summary>d = −H·g by the two-loop recursion over the stored pairs, H₀ = γI.</summary>
+    private void TwoLoop()
+    {
         int m = _dirs.Count;
         for (int i = 0; i < _n; i++) _q[i] = -_g[i];
         for (int i = m - 1; i >= 0; i--)

@@ -17,6 +17,11 @@ public sealed record OptimizerSettings
     public double ToleranceGrad { get; init; } = -1;
     /// <summary>Stop when the loss changes by less than this between iterations (−1: never).</summary>
     public double ToleranceChange { get; init; } = -1;
+    /// <summary>L-BFGS starts from these curvature pairs (e.g. carried from a coarser scale); null: an empty history.</summary>
+    public LbfgsHistory? SeedHistory { get; init; }
+    /// <summary>Stop once the loss fell by less than this fraction over the last <see cref="StopWindow"/> iterations (0: never).</summary>
+    public double StopRelativeChange { get; init; }
+    public int StopWindow { get; init; } = 10;
     /// <summary>Clamp X to [0,1] after every Adam step (pixel-space optimisation).</summary>
     public bool Clamp01 { get; init; }
     public int SaveEvery { get; init; }
@@ -27,7 +32,11 @@ public sealed record OptimizerSettings
 }
 
 /// <summary>What one optimisation ended with. <see cref="Result"/> is the image to keep (the average when enabled).</summary>
-public sealed record OptimizeOutcome(float[] Result, int Iterations, double Seconds, bool Cancelled, string? Failure);
+public sealed record OptimizeOutcome(float[] Result, int Iterations, double Seconds, bool Cancelled, string? Failure)
+{
+    /// <summary>The L-BFGS curvature memory at the end (null for Adam).</summary>
+    public LbfgsHistory? History { get; init; }
+}
 
 /// <summary>
 /// Runs L-BFGS or Adam on a <see cref="LossProblem"/>, reporting one <see cref="ProgressRecord"/> per iteration
@@ -55,10 +64,18 @@ public static class ImageOptimizer
         int iterations = 0;      // steps taken so far: row k is the image after k steps
         int reportedRow = -1;    // the last row reported
         string? failure = null;
+        LbfgsHistory? history = null;
+        var losses = new List<double>();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
 
         void Report(int k, LossRow r)
         {
             reportedRow = k;
+            losses.Add(r.Loss);
+            // The stopping rule: too little progress over the window ends this run early (not a cancellation).
+            int w = s.StopWindow;
+            if (s.StopRelativeChange > 0 && losses.Count > w && losses[^(w + 1)] - r.Loss < s.StopRelativeChange * Math.Abs(r.Loss))
+                stop.Cancel();
             progress?.Invoke(new ProgressRecord(rowOffset + k, shownTotal, secondsBefore + clock.Elapsed.TotalSeconds, r.Loss, r.Terms) { Stage = stage });
         }
 
@@ -92,8 +109,8 @@ public static class ImageOptimizer
         {
             if (total > 0)
             {
-                if (s.Kind == OptimizerKind.Adam) RunAdam(x, s, Evaluate, () => iterations, Report, AfterStep, cancel);
-                else RunLbfgs(x, s, Evaluate, () => iterations, () => reportedRow, Report, AfterStep, cancel);
+                if (s.Kind == OptimizerKind.Adam) RunAdam(x, s, Evaluate, () => iterations, Report, AfterStep, stop.Token);
+                else history = RunLbfgs(x, s, Evaluate, () => iterations, () => reportedRow, Report, AfterStep, stop.Token);
             }
             // The final row: the image after the last step, unless an iteration already reported it.
             if ((!cancel.IsCancellationRequested || reportedRow < 0) && reportedRow < iterations)
@@ -110,7 +127,10 @@ public static class ImageOptimizer
             failure = $"The loss became NaN or infinite at iteration {rowOffset + iterations}; the last finite image was kept. " +
                       $"Lower {s.BlowUpHint} and try again.";
         }
-        return new OptimizeOutcome((float[])Current().Clone(), iterations, clock.Elapsed.TotalSeconds, cancel.IsCancellationRequested, failure);
+        return new OptimizeOutcome((float[])Current().Clone(), iterations, clock.Elapsed.TotalSeconds, cancel.IsCancellationRequested, failure)
+        {
+            History = history,
+        };
     }
 
     private static float[] Averaged(float[] avg, int count, double decay)
@@ -147,12 +167,13 @@ public static class ImageOptimizer
     /// row shows the accepted point). A step whose result was not evaluated (the last of a round without line search)
     /// is reported by the next round's first evaluation or by the final row.
     /// </summary>
-    private static void RunLbfgs(float[] x, OptimizerSettings s, Evaluator f, Func<int> iterations, Func<int> reportedRow,
+    private static LbfgsHistory? RunLbfgs(float[] x, OptimizerSettings s, Evaluator f, Func<int> iterations, Func<int> reportedRow,
         Action<int, LossRow> report, Action afterStep, CancellationToken cancel)
     {
         int rounds = Math.Max(1, s.LbfgsRounds);
         int perRound = Math.Max(1, s.Iterations / rounds);
         int done = 0;
+        Lbfgs? last = null;
         for (int r = 0; r < rounds && done < s.Iterations && !cancel.IsCancellationRequested; r++)
         {
             int n = r == rounds - 1 ? s.Iterations - done : perRound;
@@ -167,6 +188,8 @@ public static class ImageOptimizer
                 ToleranceChange = s.ToleranceChange,
                 StrongWolfe = s.StrongWolfe,
             });
+            if (r == 0 && s.SeedHistory is { } seed) lbfgs.SeedHistory(seed);
+            last = lbfgs;
             // This round's evaluations, kept until the iteration that accepts one of them ends.
             var rows = new List<LossRow>();
             double Objective(float[] xs, float[] g)
@@ -184,5 +207,6 @@ public static class ImageOptimizer
             lbfgs.Minimize(x, Objective, cancel);
             done += n;
         }
+        return last?.History;
     }
 }

@@ -69,5 +69,70 @@ public static class SvgPlot
         return sb.ToString();
     }
 
+    private static readonly string[] RunColors = ["#222222", "#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e"];
+
+    /// <summary>
+    /// The total loss of several runs against wall time (seconds since each run began), log-scale y: e.g. a
+    /// single-scale run beside coarse-to-fine schedules. Optional horizontal reference lines mark target losses.
+    /// </summary>
+    public static string RenderTotalsAgainstTime(IReadOnlyList<(string Label, IReadOnlyList<ProgressRecord> Rows)> runs, string title,
+        IReadOnlyList<(string Label, double Loss)>? references = null)
+    {
+        const double W = 760, H = 440, L = 70, R = 230, T = 40, B = 50;
+        var pts = runs.SelectMany(run => run.Rows).Where(p => p.Loss > 0 && double.IsFinite(p.Loss)).ToList();
+        double maxX = Math.Max(1e-9, pts.Count == 0 ? 1 : pts.Max(p => p.Seconds));
+        var ys = pts.Select(p => p.Loss).Concat(references?.Select(r => r.Loss) ?? []).Where(v => v > 0 && double.IsFinite(v)).ToList();
+        double lo = ys.Count > 0 ? Math.Log10(ys.Min()) : 0, hi = ys.Count > 0 ? Math.Log10(ys.Max()) : 1;
+        double pad = Math.Max(0.05, (hi - lo) * 0.05);
+        lo -= pad; hi += pad;
+        double X(double sec) => L + (W - L - R) * sec / maxX;
+        double Y(double v) => T + (H - T - B) * (1 - (Math.Log10(v) - lo) / (hi - lo));
+        var inv = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder();
+        sb.Append(inv, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" font-family=\"sans-serif\" font-size=\"12\">\n");
+        sb.Append(inv, $"<rect width=\"{W}\" height=\"{H}\" fill=\"white\"/>\n");
+        sb.Append(inv, $"<text x=\"{W / 2}\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">{Escape(title)}</text>\n");
+        // y ticks at 1, 2, 5 × 10^e inside the range
+        for (int e = (int)Math.Floor(lo); e <= (int)Math.Ceiling(hi); e++)
+        {
+            foreach (double m in new[] { 1.0, 2.0, 5.0 })
+            {
+                double v = m * Math.Pow(10, e), lv = Math.Log10(v);
+                if (lv < lo || lv > hi) continue;
+                double y = Y(v);
+                sb.Append(inv, $"<line x1=\"{L}\" y1=\"{y:F1}\" x2=\"{W - R}\" y2=\"{y:F1}\" stroke=\"#dddddd\"/>");
+                sb.Append(inv, $"<text x=\"{L - 6}\" y=\"{y + 4:F1}\" text-anchor=\"end\">{v:G3}</text>\n");
+            }
+        }
+        for (int i = 0; i <= 5; i++)
+        {
+            double sec = maxX * i / 5;
+            sb.Append(inv, $"<text x=\"{X(sec):F1}\" y=\"{H - B + 18}\" text-anchor=\"middle\">{sec:F0}</text>\n");
+        }
+        sb.Append(inv, $"<text x=\"{(L + W - R) / 2}\" y=\"{H - 10}\" text-anchor=\"middle\">wall time (s)</text>\n");
+        sb.Append(inv, $"<rect x=\"{L}\" y=\"{T}\" width=\"{W - L - R}\" height=\"{H - T - B}\" fill=\"none\" stroke=\"#444444\"/>\n");
+        int legend = 0;
+        foreach ((string label, double loss) in references ?? [])
+        {
+            double y = Y(loss), ly = T + 10 + 18 * legend++;
+            sb.Append(inv, $"<line x1=\"{L}\" y1=\"{y:F1}\" x2=\"{W - R}\" y2=\"{y:F1}\" stroke=\"#888888\" stroke-dasharray=\"2 3\"/>");
+            sb.Append(inv, $"<line x1=\"{W - R + 10}\" y1=\"{ly}\" x2=\"{W - R + 30}\" y2=\"{ly}\" stroke=\"#888888\" stroke-dasharray=\"2 3\"/>");
+            sb.Append(inv, $"<text x=\"{W - R + 35}\" y=\"{ly + 4}\">{Escape(label)}</text>\n");
+        }
+        for (int ri = 0; ri < runs.Count; ri++)
+        {
+            string color = RunColors[ri % RunColors.Length];
+            var line = runs[ri].Rows.Where(p => p.Loss > 0 && double.IsFinite(p.Loss))
+                .Select(p => string.Create(inv, $"{X(p.Seconds):F1},{Y(p.Loss):F1}")).ToList();
+            if (line.Count == 0) continue;
+            sb.Append(inv, $"<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"1.6\" points=\"{string.Join(' ', line)}\"/>\n");
+            double ly = T + 10 + 18 * legend++;
+            sb.Append(inv, $"<line x1=\"{W - R + 10}\" y1=\"{ly}\" x2=\"{W - R + 30}\" y2=\"{ly}\" stroke=\"{color}\" stroke-width=\"2\"/>");
+            sb.Append(inv, $"<text x=\"{W - R + 35}\" y=\"{ly + 4}\">{Escape(runs[ri].Label)}</text>\n");
+        }
+        sb.Append("</svg>\n");
+        return sb.ToString();
+    }
+
     private static string Escape(string s) => s.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
 }

@@ -9,7 +9,7 @@ public static class Presets
 {
     public const string Default = "neural-style";
 
-    public static IReadOnlyList<string> Names { get; } = ["neural-style", "keras", "gatys-tf", "pytorch-tutorial", "random-features", "keras-resnet", "swag"];
+    public static IReadOnlyList<string> Names { get; } = ["neural-style", "keras", "gatys-tf", "pytorch-tutorial", "random-features", "keras-resnet", "swag", "fast"];
 
     public static string Describe(string name) => name switch
     {
@@ -19,6 +19,7 @@ public static class Presets
         "pytorch-tutorial" => "the PyTorch tutorial (seed 004): conv4_2 content, weighted conv1..5_1 style ×1e6, Adam lr 3e-4, 5000 steps; torchvision VGG-19",
         "random-features" => "the embedded random VGG-19 (spec §7): normalised losses, content + 10·style, Adam lr 0.02 on pixels",
         "keras-resnet" => "seed 000's ResNet-50 attempt: keras losses, res5b_branch2a content, res3a/4a/5a_branch2a style, no smoothing, L-BFGS 10×10; Keras ResNet-50",
+        "fast" => "neural-style's losses and weights, coarse-to-fine: 128 → 256 → 512 px by ×2, L-BFGS 200/60/40 per scale, history carried, TV weighed as at full size",
         "swag" => "SWAG (Wang et al. 2021): softmax-smoothed layer3/layer4, stem + every stage's last block style ×1e17, layer3 content, L-BFGS 1000, 512×512; torchvision ResNet-50",
         _ => throw UnknownPreset(name),
     };
@@ -149,6 +150,20 @@ public static class Presets
             Optimizer = OptimizerKind.Lbfgs,
             Iterations = 1000,
             LbfgsHistory = 100,
+        },
+        // neural-style's losses, weights, init and optimiser; only the schedule differs (README "Coarse-to-fine", bench/NOTES).
+        // The final scale's objective is exactly neural-style's; coarser scales weigh the (summed) TV term as the final
+        // size would, start from the upsampled previous result and from its L-BFGS pairs resampled.
+        "fast" => new StylizeOptions
+        {
+            Preset = name,
+            MinSize = 128,
+            ScaleFactor = 2,
+            ScaleIterations = [200, 60, 40],
+            CarryHistory = true,
+            ScaleConsistentTv = true,
+            ScaleStopChange = 0, // measured: stopping the cheap first scale early cost more loss than it saved time
+            Iterations = 40,
         },
         _ => throw UnknownPreset(name),
     };

@@ -129,6 +129,24 @@ public sealed record StylizeOptions
     public double ScaleFactor { get; init; } = Math.Sqrt(2);
     /// <summary>Iterations at the first scale (default: Iterations).</summary>
     public int? InitialIterations { get; init; }
+    /// <summary>
+    /// Iterations at each scale of a coarse-to-fine run, aligned to the END of the schedule: the last entry is the final
+    /// scale's, the one before it the scale before's; scales before the first entry use the first entry. Null: the
+    /// first scale runs <see cref="InitialIterations"/> and every later one <see cref="Iterations"/>.
+    /// </summary>
+    public IReadOnlyList<int>? ScaleIterations { get; init; }
+    /// <summary>Carry the L-BFGS curvature pairs and H₀ scaling from each scale to the next, resampled to its size.</summary>
+    public bool CarryHistory { get; init; }
+    /// <summary>
+    /// A scale before the last stops once its loss fell by less than this fraction over the last
+    /// <see cref="Stylizer.StopWindow"/> iterations (0: never; each scale runs its full count).
+    /// </summary>
+    public double ScaleStopChange { get; init; }
+    /// <summary>
+    /// Weight the total-variation term of each coarser scale so that it measures what the final size would (the L1 TV is
+    /// a sum over pixels: ×final/scale long edge), making each coarse problem the final one restricted to coarser images.
+    /// </summary>
+    public bool ScaleConsistentTv { get; init; }
     /// <summary>Exponential average of the iterates (e.g. 0.99); null: off.</summary>
     public double? Average { get; init; }
     public StyleLossKind StyleLoss { get; init; } = StyleLossKind.Gram;

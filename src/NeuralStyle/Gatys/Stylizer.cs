@@ -4,6 +4,7 @@ using NeuralStyle.Models;
 using NeuralStyle.Models.Vgg;
 using NeuralStyle.Tensors;
 using NeuralStyle.Tensors.Autograd;
+using NeuralStyle.Tensors.Optim;
 
 namespace NeuralStyle.Gatys;
 
@@ -67,29 +68,117 @@ public sealed class Stylizer
             (Math.Max(1, (int)Math.Round((double)w * e / final)), Math.Max(1, (int)Math.Round((double)h * e / final)))).ToList();
     }
 
+    /// <summary>Iterations a coarse scale's stopping rule looks back over (<see cref="StylizeOptions.ScaleStopChange"/>).</summary>
+    public const int StopWindow = 10;
+
+    /// <summary>The iteration budget of each scale of <paramref name="scaleCount"/>, coarse to fine (each scale may stop early by the stopping rule).</summary>
+    public IReadOnlyList<int> IterationsPerScale(int scaleCount)
+    {
+        if (_o.ScaleIterations is { Count: > 0 } list)
+        {
+            if (list.Any(n => n < 0)) throw new OptionException(nameof(StylizeOptions.ScaleIterations), "{ScaleIterations} must not be negative.");
+            // Aligned to the end: the last entry is the final scale's.
+            return Enumerable.Range(0, scaleCount).Select(k => list[Math.Max(0, list.Count - scaleCount + k)]).ToArray();
+        }
+        return Enumerable.Range(0, scaleCount).Select(k => k == 0 && scaleCount > 1 ? _o.InitialIterations ?? _o.Iterations : _o.Iterations).ToArray();
+    }
+
     /// <summary>Runs the whole stylisation. Content and styles are RGB images in [0,1] (alpha already composited).</summary>
     public StylizeResult Run(Image content, IReadOnlyList<Image> styles, CancellationToken cancel = default)
     {
         var schedule = Schedule(content.Width, content.Height);
-        int[] iterations = schedule.Select((_, k) => k == 0 ? _o.InitialIterations ?? _o.Iterations : _o.Iterations).ToArray();
+        IReadOnlyList<int> iterations = IterationsPerScale(schedule.Count);
         int totalRows = iterations.Sum();
         Image? previous = null;
+        LbfgsHistory? carried = null;
+        (int Width, int Height) carriedSize = default;
         int offset = 0;
         double seconds = 0;
+        int finalEdge = Math.Max(schedule[^1].Width, schedule[^1].Height);
         for (int k = 0; k < schedule.Count; k++)
         {
             (int w, int h) = schedule[k];
-            Problem p = Prepare(content, styles, (w, h), previous);
+            bool last = k == schedule.Count - 1;
+            double tvFactor = _o.ScaleConsistentTv ? TvScaleFactor((double)finalEdge / Math.Max(w, h)) : 1;
+            Problem p = Prepare(content, styles, (w, h), previous, tvFactor);
             string stage = schedule.Count > 1 ? $"scale {k + 1}/{schedule.Count} {w}×{h}" : "";
-            OptimizeOutcome r = ImageOptimizer.Run(p, Settings(iterations[k]), Progress,
+            OptimizerSettings settings = Settings(iterations[k]) with
+            {
+                SeedHistory = carried is null ? null : ResampleHistory(carried, carriedSize, (w, h)),
+                StopRelativeChange = last ? 0 : _o.ScaleStopChange,
+                StopWindow = StopWindow,
+            };
+            OptimizeOutcome r = ImageOptimizer.Run(p, settings, Progress,
                 (i, x) => Snapshot?.Invoke(i, Finish(p.ToImage(x), p)), cancel, stage, offset, totalRows, seconds);
             offset += r.Iterations;
             seconds += r.Seconds;
             previous = p.ToImage(r.Result);
-            if (r.Failure is not null || r.Cancelled || k == schedule.Count - 1)
+            if (_o.CarryHistory && r.History is { Count: > 0 } hist) { carried = hist; carriedSize = (w, h); }
+            if (r.Failure is not null || r.Cancelled || last)
                 return new StylizeResult(Finish(previous, p), offset, seconds, r.Cancelled, r.Failure);
         }
         throw new InvalidOperationException("unreachable");
+    }
+
+    /// <summary>How much heavier the TV term weighs at a scale whose long edge is the final one / <paramref name="ratio"/>.</summary>
+    private double TvScaleFactor(double ratio) => _o.TvScheme switch
+    {
+        TvScheme.L1 => ratio,                  // Σ|∇x|: r² times the pixels, each difference 1/r as large
+        TvScheme.Keras => Math.Pow(ratio, -0.5), // Σ(a+b)^1.25 of squared differences: r² · r^−2.5
+        _ => 1,
+    };
+
+    /// <summary>
+    /// Carries curvature pairs from one scale to the next: s (a step of the image) is resampled like the image; y (a
+    /// change of the gradient) is resampled and divided by the pixel-count ratio, since a loss that averages over pixels
+    /// has a per-pixel gradient that many times smaller at the finer size (∇f_fine(Ux) ≈ U∇f_coarse(x) / r²). γ is
+    /// recomputed from the newest pair, as L-BFGS itself sets it.
+    /// </summary>
+    public static LbfgsHistory ResampleHistory(LbfgsHistory h, (int Width, int Height) from, (int Width, int Height) to)
+    {
+        if (from == to) return h;
+        float yScale = (float)((double)from.Width * from.Height / ((double)to.Width * to.Height));
+        var steps = h.Steps.Select(s => ResampleBilinear(s, from.Width, from.Height, to.Width, to.Height)).ToList();
+        var changes = h.GradientChanges.Select(y =>
+        {
+            float[] r = ResampleBilinear(y, from.Width, from.Height, to.Width, to.Height);
+            System.Numerics.Tensors.TensorPrimitives.Multiply(r, yScale, r);
+            return r;
+        }).ToList();
+        double gamma = h.H0Scale;
+        for (int i = steps.Count - 1; i >= 0; i--)
+        {
+            double sy = PreciseSums.Dot(steps[i], changes[i]), yy = PreciseSums.Dot(changes[i], changes[i]);
+            if (sy > 1e-10 && yy > 0) { gamma = sy / yy; break; }
+        }
+        return new LbfgsHistory(steps, changes, gamma);
+    }
+
+    /// <summary>Bilinear resampling (pixel centres aligned, edges clamped) of an h×w×3 field.</summary>
+    internal static float[] ResampleBilinear(float[] src, int w, int h, int w2, int h2)
+    {
+        const int c = 3;
+        var dst = new float[w2 * h2 * c];
+        double sx = (double)w / w2, sy = (double)h / h2;
+        for (int j = 0; j < h2; j++)
+        {
+            double fy = Math.Clamp((j + 0.5) * sy - 0.5, 0, h - 1);
+            int y0 = (int)fy, y1 = Math.Min(y0 + 1, h - 1);
+            float ty = (float)(fy - y0);
+            for (int i = 0; i < w2; i++)
+            {
+                double fx = Math.Clamp((i + 0.5) * sx - 0.5, 0, w - 1);
+                int x0 = (int)fx, x1 = Math.Min(x0 + 1, w - 1);
+                float tx = (float)(fx - x0);
+                for (int ch = 0; ch < c; ch++)
+                {
+                    float a = src[(y0 * w + x0) * c + ch], b = src[(y0 * w + x1) * c + ch];
+                    float d = src[(y1 * w + x0) * c + ch], e = src[(y1 * w + x1) * c + ch];
+                    dst[(j * w2 + i) * c + ch] = (1 - ty) * ((1 - tx) * a + tx * b) + ty * ((1 - tx) * d + tx * e);
+                }
+            }
+        }
+        return dst;
     }
 
     private OptimizerSettings Settings(int iterations) => new()
@@ -152,6 +241,9 @@ public sealed class Stylizer
 
     /// <summary>As <see cref="Prepare(Image, IReadOnlyList{Image})"/> at the given size, optionally starting from an image.</summary>
     public Problem Prepare(Image content, IReadOnlyList<Image> styles, (int Width, int Height) size, Image? start)
+        => Prepare(content, styles, size, start, tvFactor: 1);
+
+    private Problem Prepare(Image content, IReadOnlyList<Image> styles, (int Width, int Height) size, Image? start, double tvFactor)
     {
         if (styles.Count == 0) throw new ArgumentException("At least one style image is needed.", nameof(styles));
         double[] blend = NormalizedBlend(styles.Count);
@@ -184,7 +276,7 @@ public sealed class Stylizer
         }
 
         var g = new Graph();
-        (Value x, Value total, List<Value> terms) = BuildLoss(g, w, h, tf, contentTargets, styleTargets);
+        (Value x, Value total, List<Value> terms) = BuildLoss(g, w, h, tf, contentTargets, styleTargets, tvFactor);
         var problem = new Problem(g, x, total, terms, w, h, tf, contentRgb, _o.PixelSpace);
         if (start is not null)
             problem.FromPixels(ImageTensors.Rgb(ImageOps.Resize(start, w, h, ResampleFilter.Bicubic))).CopyTo(x.Data, 0);
@@ -195,7 +287,7 @@ public sealed class Stylizer
 
     /// <summary>The loss graph of one scale over the optimised image x, given the targets (any values in a shapes-only graph).</summary>
     private (Value X, Value Total, List<Value> Terms) BuildLoss(Graph g, int w, int h, FlavorTransform tf,
-        Dictionary<string, float[]> contentTargets, List<Dictionary<string, float[]>> styleTargets)
+        Dictionary<string, float[]> contentTargets, List<Dictionary<string, float[]>> styleTargets, double tvFactor = 1)
     {
         IFeatureNetwork net = _backbone.Net;
         LayerRef[] contentRefs = Layers.Resolve(net, _o.ContentLayers, nameof(StylizeOptions.ContentLayers));
@@ -232,7 +324,7 @@ public sealed class Stylizer
                     .Build(g, feats[r.Name]));
             }
         }
-        if (_o.TvWeight != 0) terms.Add(new TvLoss(_o.TvWeight, _o.TvScheme).Build(g, input));
+        if (_o.TvWeight != 0) terms.Add(new TvLoss(_o.TvWeight * tvFactor, _o.TvScheme).Build(g, input));
         if (terms.Count == 0)
             throw new OptionException(nameof(StylizeOptions.StyleWeight), "{ContentWeight}, {StyleWeight} and {TvWeight} are all zero: there is nothing to optimise.");
         return (x, LossProblem.SumTerms(g, terms), terms);

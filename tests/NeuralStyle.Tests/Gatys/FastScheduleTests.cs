@@ -1,0 +1,105 @@
+using NeuralStyle.Core;
+using NeuralStyle.Gatys;
+using NeuralStyle.Imaging;
+using NeuralStyle.Models;
+using NeuralStyle.Tensors.Optim;
+
+namespace NeuralStyle.Tests.Gatys;
+
+/// <summary>The fast preset's coarse-to-fine schedule: sizes, per-scale budgets, the stopping rule and the carried L-BFGS history.</summary>
+public class FastScheduleTests
+{
+    [Fact]
+    public void FastPreset_KeepsNeuralStylesLosses_AndOnlyChangesTheSchedule()
+    {
+        StylizeOptions fast = Presets.Get("fast"), ns = Presets.Get("neural-style");
+        string[] schedule = [nameof(StylizeOptions.Preset), nameof(StylizeOptions.MinSize), nameof(StylizeOptions.ScaleFactor),
+            nameof(StylizeOptions.ScaleIterations), nameof(StylizeOptions.CarryHistory), nameof(StylizeOptions.ScaleConsistentTv),
+            nameof(StylizeOptions.ScaleStopChange), nameof(StylizeOptions.Iterations)];
+        foreach (var prop in typeof(StylizeOptions).GetProperties().Where(p => !schedule.Contains(p.Name)))
+        {
+            object? a = prop.GetValue(fast), b = prop.GetValue(ns);
+            if (a is System.Collections.IEnumerable ea && b is System.Collections.IEnumerable eb && a is not string)
+                Assert.Equal(eb.Cast<object>(), ea.Cast<object>());
+            else
+                Assert.Equal(b, a);
+        }
+        Assert.True(fast.CarryHistory);
+        Assert.True(fast.ScaleConsistentTv);
+    }
+
+    [Fact]
+    public void FastPreset_Schedule_At512_Is128_256_512_With200_60_40()
+    {
+        var s = new Stylizer(Presets.Get("fast"), Backbone.Random());
+        var sizes = s.Schedule(1024, 768);
+        Assert.Equal([(128, 96), (256, 192), (512, 384)], sizes);
+        Assert.Equal([200, 60, 40], s.IterationsPerScale(sizes.Count));
+        Assert.True(s.IterationsPerScale(sizes.Count) is var n && n.Sum() == 300);
+        // At 384 px the schedule ends at 384 (the last ×2 step is cut short); the budgets stay aligned to the end.
+        var s384 = new Stylizer(Presets.Get("fast") with { Size = new SizeRule(SizeRuleKind.LongEdge, 384) }, Backbone.Random());
+        var sizes384 = s384.Schedule(1024, 768);
+        Assert.Equal([(128, 96), (256, 192), (384, 288)], sizes384);
+        // Two scales: the last two entries.
+        var two = new Stylizer(Presets.Get("fast") with { MinSize = 256 }, Backbone.Random());
+        Assert.Equal([60, 40], two.IterationsPerScale(two.Schedule(1024, 768).Count));
+    }
+
+    [Fact]
+    public void ResampledHistory_KeepsStepsAsImages_AndScalesGradientChangesByThePixelRatio()
+    {
+        // Constant fields: s = a, y = b at 8×6 → at 16×12, s stays a, y becomes b/4 (a mean-type loss spreads the same
+        // gradient over 4× the pixels), so γ = sᵀy/yᵀy grows by 4 and ρ = 1/yᵀs stays.
+        int n = 8 * 6 * 3;
+        float[] s = Enumerable.Repeat(0.5f, n).ToArray(), y = Enumerable.Repeat(2f, n).ToArray();
+        var h = new LbfgsHistory([s], [y], H0Scale: 0.25);
+        LbfgsHistory r = Stylizer.ResampleHistory(h, (8, 6), (16, 12));
+        Assert.Equal(16 * 12 * 3, r.Steps[0].Length);
+        Assert.All(r.Steps[0], v => Assert.Equal(0.5f, v, 6));
+        Assert.All(r.GradientChanges[0], v => Assert.Equal(0.5f, v, 6));
+        Assert.Equal(0.25 * 4, r.H0Scale, 6);
+        double syCoarse = n * 0.5 * 2, syFine = 16 * 12 * 3 * 0.5 * 0.5;
+        Assert.Equal(syCoarse, syFine, 6);
+    }
+
+    [Fact]
+    public void CoarseToFine_StopsCoarseScalesByTheRule_AndCarriesTheHistory()
+    {
+        Image content = Pattern(64, 48, 0), style = Pattern(48, 48, 1);
+        Backbone backbone = Backbone.Random() with { Flavor = InputFlavor.Caffe }; // the bench's problem, at 64 px
+        StylizeOptions o = Presets.Get("fast") with
+        {
+            Size = new SizeRule(SizeRuleKind.LongEdge, 64), MinSize = 32, ScaleIterations = [40, 6],
+            ScaleStopChange = 10, // always "too little progress": the first scale ends after the 10-iteration window
+        };
+        List<ProgressRecord> Run(StylizeOptions options)
+        {
+            var rows = new List<ProgressRecord>();
+            StylizeResult r = new Stylizer(options, backbone) { Progress = rows.Add }.Run(content, [style]);
+            Assert.True(r.Succeeded, r.Failure);
+            return rows;
+        }
+        var carried = Run(o);
+        var stages = carried.GroupBy(r => r.Stage).ToList();
+        Assert.Equal(2, stages.Count);
+        Assert.Equal(Stylizer.StopWindow + 1, stages[0].Count()); // rows 0..10
+        Assert.Equal(6 + 1, stages[1].Count());                    // the final scale ignores the rule
+        Assert.Equal(Stylizer.StopWindow + 6, carried[^1].Step);
+
+        var cold = Run(o with { CarryHistory = false });
+        // Same first scale, same start at the second; the first step there differs only by the carried pairs.
+        Assert.Equal(carried[Stylizer.StopWindow].Loss, cold[Stylizer.StopWindow].Loss);
+        Assert.Equal(carried[Stylizer.StopWindow + 1].Loss, cold[Stylizer.StopWindow + 1].Loss); // scale 2, row 0
+        Assert.NotEqual(carried[Stylizer.StopWindow + 2].Loss, cold[Stylizer.StopWindow + 2].Loss);
+    }
+
+    private static Image Pattern(int w, int h, int seed)
+    {
+        var img = new Image(w, h, 3);
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+                for (int c = 0; c < 3; c++)
+                    img.Data[(y * w + x) * 3 + c] = 0.5f + 0.4f * MathF.Sin(0.3f * x * (c + 1 + seed) + 0.2f * y * (2 - c + seed));
+        return img;
+    }
+}
