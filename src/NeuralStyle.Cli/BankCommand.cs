@@ -376,7 +376,7 @@ public static class BankCommand
         """;
 
     public static string TrainHelp() => CommandSupport.Help("Usage: neuralstyle bank train --styles IMAGE… --dataset DIR -o BANK [options]",
-        "Trains a StyleBank (spec §6): a shared encoder and decoder and one filter set per style, with the T+1 schedule\n" +
+        "Trains a StyleBank (Chen et al. 2017): a shared encoder and decoder and one filter set per style, with the T+1 schedule\n" +
         "(T stylising steps, each batch carrying styles in turn, then one auto-encoder step). Loss weights default to\n" +
         "content 1, style 1e6, TV 1e-5 (VGG-16 relu4_2; relu1_2, relu2_2, relu3_2, relu4_2). Offline (no VGG-16 weights)\n" +
         "the embedded random network is used: expect a rough result.", TrainSections);

@@ -44,7 +44,7 @@ public static class StylizeCommand
         new("--activation-smoothing", Arity.One, "softmax | scale | none: soften activations before the losses (SWAG; default softmax on ResNet's layer3/layer4, none on VGG)", "KIND"),
         new("--smoothing-temperature", Arity.One, "T of the softmax smoothing, softmax(x/T) over channels (default 1)", "T"),
         new("--smoothing-layers", Arity.One, "layers to smooth (default: the network's; every loss layer on VGG)", "a,b") { Binds = ["SmoothedLayers"] },
-        new("--matconvnet-transpose", Arity.Flag, "read a MatConvNet .mat's kernels transposed, as seed 003 does (mirrors them)"),
+        new("--matconvnet-transpose", Arity.Flag, "read a MatConvNet .mat's kernels transposed, as the TensorFlow course's code does (mirrors them)"),
     ];
 
     /// <summary>Everything stylize accepts, in help sections: its own options and the shared groups.</summary>

@@ -58,7 +58,7 @@ public static class TrainCommand
         ctx.Info(FormattableString.Invariant(
             $"train: {o.Architecture} on {dataset.Count} images in '{datasetDir}', {o.ImageSize}² crops, batch {o.BatchSize}, {total} steps, ")
             + FormattableString.Invariant($"style {Path.GetFileName(stylePath)} {style.Width}×{style.Height}, loss network {backbone.Description}")
-            + (random ? " (random weights: normalised losses, spec §7; expect a rough result)" : ""));
+            + (random ? " (random weights: normalised losses; expect a rough result)" : ""));
 
         var meta = new Dictionary<string, string> { ["style"] = Path.GetFileName(stylePath), ["loss_network"] = backbone.Description };
         TrainResult result = CommandSupport.RunWithProgress(a, ctx, o.PrintEvery, "train: loss", p => trainer.Progress = p, token =>

@@ -60,7 +60,7 @@ public static class ModelRegistry
             "caffe", "vgg19", "", 574_700_000,
             "The original Caffe VGG-19 of jcjohnson/neural-style (Lua), protobuf .caffemodel."),
         Keras("keras-vgg19", "vgg19", "vgg19", "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5", "253f8cb515780f3b799900260a226db6", 80_134_624,
-            "keras.applications' VGG19 without the classifier (seed 000's file; Keras 2 HDF5)."),
+            "keras.applications' VGG19 without the classifier (the Keras neural-style example's file; Keras 2 HDF5)."),
         Keras("keras-vgg16", "vgg16", "vgg16", "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5", "6d6bbae143d832006294945121d1f1fc", 58_889_256,
             "keras.applications' VGG16 without the classifier (Keras 2 HDF5)."),
         Keras("keras-resnet50", "resnet50", "resnet", "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5", "4d473c1dd8becc155b73f8504c6f6626", 94_765_736,

@@ -16,5 +16,5 @@ public sealed record Backbone(IFeatureNetwork Net, InputFlavor Flavor, string De
     public const ulong RandomSeed = 20170601;
 
     public static Backbone Random() => new(VggNet.Random(VggArchitecture.Vgg19, RandomSeed), InputFlavor.Torchvision,
-        "embedded random VGG-19 (Kaiming-normal, seeded; spec §7)");
+        "embedded random VGG-19 (Kaiming-normal, seeded)");
 }

@@ -45,7 +45,7 @@ public sealed partial class BackboneLoader
         if (flavor == InputFlavor.Rgb255 && flavorOverride is null && mean is null)
             Info?.Invoke($"'{file}' gives no averageImage: using ImageNet's mean pixel (123.68, 116.779, 103.939).");
         string meanText = mean is null ? "" : FormattableString.Invariant($", mean {mean[0]:0.###}/{mean[1]:0.###}/{mean[2]:0.###}");
-        string transposed = MatConvNetTranspose && vgg.Format == "MatConvNet" ? ", kernels transposed as seed 003" : "";
+        string transposed = MatConvNetTranspose && vgg.Format == "MatConvNet" ? ", kernels transposed as the TensorFlow course's code does" : "";
         return new Backbone(net, flavor, $"{entry?.Name ?? file} ({vgg.Format}, {flavor.Name()} flavour{meanText}{transposed})") { MeanPixel = mean };
     }
 

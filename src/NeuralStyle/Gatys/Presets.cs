@@ -14,11 +14,11 @@ public static class Presets
     public static string Describe(string name) => name switch
     {
         "neural-style" => "jcjohnson/neural-style (PyTorch port): relu4_2 content, relu1_1..relu5_1 style, L1 TV, L-BFGS 1000, 512 px; caffe VGG-19",
-        "keras" => "the Keras example (seed 000): block5_conv2 content, block1..5_conv1 style, TV^1.25, L-BFGS 10×10, height 400; caffe VGG-19",
-        "gatys-tf" => "the TensorFlow course (seed 003): conv4_2 content, conv1..5_1 style ×40, Adam lr 2, 50 steps, 400×300, avg pooling",
-        "pytorch-tutorial" => "the PyTorch tutorial (seed 004): conv4_2 content, weighted conv1..5_1 style ×1e6, Adam lr 3e-4, 5000 steps; torchvision VGG-19",
-        "random-features" => "the embedded random VGG-19 (spec §7): normalised losses, content + 10·style, Adam lr 0.02 on pixels",
-        "keras-resnet" => "seed 000's ResNet-50 attempt: keras losses, res5b_branch2a content, res3a/4a/5a_branch2a style, no smoothing, L-BFGS 10×10; Keras ResNet-50",
+        "keras" => "the Keras neural-style example: block5_conv2 content, block1..5_conv1 style, TV^1.25, L-BFGS 10×10, height 400; caffe VGG-19",
+        "gatys-tf" => "the TensorFlow course: conv4_2 content, conv1..5_1 style ×40, Adam lr 2, 50 steps, 400×300, avg pooling",
+        "pytorch-tutorial" => "the PyTorch tutorial: conv4_2 content, weighted conv1..5_1 style ×1e6, Adam lr 3e-4, 5000 steps; torchvision VGG-19",
+        "random-features" => "the embedded random VGG-19: normalised losses, content + 10·style, Adam lr 0.02 on pixels",
+        "keras-resnet" => "the Keras example's ResNet-50 attempt: keras losses, res5b_branch2a content, res3a/4a/5a_branch2a style, no smoothing, L-BFGS 10×10; Keras ResNet-50",
         "fast" => "neural-style's losses and weights, coarse-to-fine: 128 → 256 → 512 px by ×2, L-BFGS 200/60/40 per scale, history carried, TV weighed as at full size",
         "swag" => "SWAG (Wang et al. 2021): softmax-smoothed layer3/layer4, stem + every stage's last block style ×1e17, layer3 content, L-BFGS 1000, 512×512; torchvision ResNet-50",
         _ => throw UnknownPreset(name),
