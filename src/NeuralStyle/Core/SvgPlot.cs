@@ -5,7 +5,7 @@ namespace NeuralStyle.Core;
 
 /// <summary>
 /// An SVG line chart of the loss curves (total, content, style, and "tv": every other term, e.g. inter-frame) against iterations, log-scale y, like the
-/// figure of seed 004. Several runs (e.g. single-scale vs coarse-to-fine) can share one plot.
+/// PyTorch tutorial's figure. Several runs (e.g. single-scale vs coarse-to-fine) can share one plot.
 /// </summary>
 public static class SvgPlot
 {
@@ -32,23 +32,14 @@ public static class SvgPlot
         double X(double it) => L + (W - L - R) * it / maxX;
         double Y(double v) => T + (H - T - B) * (1 - (Math.Log10(v) - lo) / (hi - lo));
         var inv = CultureInfo.InvariantCulture;
-        var sb = new StringBuilder();
-        sb.Append(inv, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" font-family=\"sans-serif\" font-size=\"12\">\n");
-        sb.Append(inv, $"<rect width=\"{W}\" height=\"{H}\" fill=\"white\"/>\n");
-        sb.Append(inv, $"<text x=\"{W / 2}\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">{Escape(title)}</text>\n");
+        var sb = Begin(W, H, title);
         for (double e = lo; e <= hi; e++)
         {
             double y = Y(Math.Pow(10, e));
             sb.Append(inv, $"<line x1=\"{L}\" y1=\"{y:F1}\" x2=\"{W - R}\" y2=\"{y:F1}\" stroke=\"#dddddd\"/>");
             sb.Append(inv, $"<text x=\"{L - 6}\" y=\"{y + 4:F1}\" text-anchor=\"end\">1e{e:F0}</text>\n");
         }
-        for (int i = 0; i <= 5; i++)
-        {
-            double it = maxX * i / 5;
-            sb.Append(inv, $"<text x=\"{X(it):F1}\" y=\"{H - B + 18}\" text-anchor=\"middle\">{it:F0}</text>\n");
-        }
-        sb.Append(inv, $"<text x=\"{(L + W - R) / 2}\" y=\"{H - 10}\" text-anchor=\"middle\">iteration</text>\n");
-        sb.Append(inv, $"<rect x=\"{L}\" y=\"{T}\" width=\"{W - L - R}\" height=\"{H - T - B}\" fill=\"none\" stroke=\"#444444\"/>\n");
+        XAxisAndFrame(sb, W, H, L, R, T, B, maxX, X, "iteration");
         int legend = 0;
         for (int ri = 0; ri < runs.Count; ri++)
         {
@@ -88,10 +79,7 @@ public static class SvgPlot
         double X(double sec) => L + (W - L - R) * sec / maxX;
         double Y(double v) => T + (H - T - B) * (1 - (Math.Log10(v) - lo) / (hi - lo));
         var inv = CultureInfo.InvariantCulture;
-        var sb = new StringBuilder();
-        sb.Append(inv, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" font-family=\"sans-serif\" font-size=\"12\">\n");
-        sb.Append(inv, $"<rect width=\"{W}\" height=\"{H}\" fill=\"white\"/>\n");
-        sb.Append(inv, $"<text x=\"{W / 2}\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">{Escape(title)}</text>\n");
+        var sb = Begin(W, H, title);
         // y ticks at 1, 2, 5 × 10^e inside the range
         for (int e = (int)Math.Floor(lo); e <= (int)Math.Ceiling(hi); e++)
         {
@@ -104,13 +92,7 @@ public static class SvgPlot
                 sb.Append(inv, $"<text x=\"{L - 6}\" y=\"{y + 4:F1}\" text-anchor=\"end\">{v:G3}</text>\n");
             }
         }
-        for (int i = 0; i <= 5; i++)
-        {
-            double sec = maxX * i / 5;
-            sb.Append(inv, $"<text x=\"{X(sec):F1}\" y=\"{H - B + 18}\" text-anchor=\"middle\">{sec:F0}</text>\n");
-        }
-        sb.Append(inv, $"<text x=\"{(L + W - R) / 2}\" y=\"{H - 10}\" text-anchor=\"middle\">wall time (s)</text>\n");
-        sb.Append(inv, $"<rect x=\"{L}\" y=\"{T}\" width=\"{W - L - R}\" height=\"{H - T - B}\" fill=\"none\" stroke=\"#444444\"/>\n");
+        XAxisAndFrame(sb, W, H, L, R, T, B, maxX, X, "wall time (s)");
         int legend = 0;
         foreach ((string label, double loss) in references ?? [])
         {
@@ -132,6 +114,30 @@ public static class SvgPlot
         }
         sb.Append("</svg>\n");
         return sb.ToString();
+    }
+
+    /// <summary>The SVG element, white background and title every chart starts with.</summary>
+    private static StringBuilder Begin(double w, double h, string title)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder();
+        sb.Append(inv, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" font-family=\"sans-serif\" font-size=\"12\">\n");
+        sb.Append(inv, $"<rect width=\"{w}\" height=\"{h}\" fill=\"white\"/>\n");
+        sb.Append(inv, $"<text x=\"{w / 2}\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">{Escape(title)}</text>\n");
+        return sb;
+    }
+
+    /// <summary>Six x ticks from 0 to <paramref name="maxX"/>, the x label and the plot frame.</summary>
+    private static void XAxisAndFrame(StringBuilder sb, double W, double H, double L, double R, double T, double B, double maxX, Func<double, double> X, string label)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        for (int i = 0; i <= 5; i++)
+        {
+            double x = maxX * i / 5;
+            sb.Append(inv, $"<text x=\"{X(x):F1}\" y=\"{H - B + 18}\" text-anchor=\"middle\">{x:F0}</text>\n");
+        }
+        sb.Append(inv, $"<text x=\"{(L + W - R) / 2}\" y=\"{H - 10}\" text-anchor=\"middle\">{label}</text>\n");
+        sb.Append(inv, $"<rect x=\"{L}\" y=\"{T}\" width=\"{W - L - R}\" height=\"{H - T - B}\" fill=\"none\" stroke=\"#444444\"/>\n");
     }
 
     private static string Escape(string s) => s.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
