@@ -165,7 +165,7 @@ public static class BankCommand
         (Image? preview, ImageFolderDataset dataset, Backbone backbone, bool random) = TrainingRunner.Load(a, ctx, t, datasetDir, o);
         // The embedded random network works with average pooling (spec §7) unless asked otherwise.
         if (random && !a.Has(CommonOptions.Pooling.Name)) o = o with { Pooling = Models.Vgg.PoolingKind.Avg };
-        var trainer = new BankTrainer(o, backbone, styles, bank) { Info = m => ctx.Info(m) };
+        var trainer = new BankTrainer(o, backbone, styles, bank) { Info = m => ctx.Info(CommandSupport.Render(m)) };
         int total = trainer.TotalSteps(dataset.Count);
         string schedule = trainer.Incremental
             ? $"adding {string.Join(", ", styles.Select(s => s.Name))} to a bank of {trainer.Network.Styles.Count - styles.Count} (encoder, decoder and the other styles frozen)"

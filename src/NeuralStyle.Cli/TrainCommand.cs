@@ -53,7 +53,7 @@ public static class TrainCommand
         Image style = ImageOps.LoadRgb(stylePath);
         (Image? preview, ImageFolderDataset dataset, Backbone backbone, bool random) = TrainingRunner.Load(a, ctx, t, datasetDir, o);
         if (random) o = o with { NormalizeTerms = true };
-        var trainer = new FastStyleTrainer(o, backbone, style) { Info = m => ctx.Info(m) };
+        var trainer = new FastStyleTrainer(o, backbone, style) { Info = m => ctx.Info(CommandSupport.Render(m)) };
         int total = trainer.TotalSteps(dataset.Count);
         ctx.Info(FormattableString.Invariant(
             $"train: {o.Architecture} on {dataset.Count} images in '{datasetDir}', {o.ImageSize}² crops, batch {o.BatchSize}, {total} steps, ")

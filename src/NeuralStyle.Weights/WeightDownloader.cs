@@ -315,8 +315,8 @@ public sealed class WeightDownloader
 
     /// <summary>How a file fetched by hand is given instead: feature networks through --weights, fast-style networks as the model itself.</summary>
     private static string ByHand(ModelEntry entry) => entry.Architecture.StartsWith("transformer", StringComparison.Ordinal)
-        ? "pass the network file (a .pth from the archive, or the .onnx) as --model PATH"
-        : "pass it with --weights PATH";
+        ? "pass the network file (a .pth from the archive, or the .onnx) as {Model} PATH"
+        : "pass it with {Weights} PATH";
 
     private DownloadException Fail(ModelEntry entry, string why, Exception? inner = null)
     {

@@ -96,7 +96,7 @@ public class ArchiveFetchTests
         (ModelEntry archive, List<ModelEntry> members) = Entries("http://127.0.0.1:1/saved_models.zip");
         var downloader = new WeightDownloader(new WeightCache(dir.Path), stallTimeout: TimeSpan.FromSeconds(10));
         var e = await Assert.ThrowsAsync<DownloadException>(() => downloader.FetchFromArchiveAsync(members[0], archive, members, null, CancellationToken.None));
-        Assert.Contains("as --model PATH", e.Message);
+        Assert.Contains("as {Model} PATH", e.Message); // the CLI renders {Model} as its flag
         Assert.DoesNotContain("--weights", e.Message);
     }
 

@@ -138,7 +138,7 @@ public class WeightDownloaderTests
 
         var ex = await Assert.ThrowsAsync<DownloadException>(() => downloader.FetchAsync(entry, null, CancellationToken.None));
         Assert.Contains(server.Url, ex.Message);
-        Assert.Contains("--weights PATH", ex.Message);
+        Assert.Contains("{Weights} PATH", ex.Message); // the CLI renders {Weights} as its flag
         Assert.False(cache.IsCached(entry));
         long kept = new FileInfo(cache.PathFor(entry) + ".partial").Length;
         Assert.InRange(kept, 1, body.Length - 1);
@@ -181,7 +181,7 @@ public class WeightDownloaderTests
         var ex = await Assert.ThrowsAsync<DownloadException>(() => new WeightDownloader(cache).FetchAsync(entry, null, CancellationToken.None));
         Assert.Contains("404", ex.Message);
         Assert.Contains(server.Url, ex.Message);
-        Assert.Contains("--weights PATH", ex.Message);
+        Assert.Contains("{Weights} PATH", ex.Message); // the CLI renders {Weights} as its flag
         Assert.Contains(cache.PathFor(entry), ex.Message);
         Assert.False(File.Exists(cache.PathFor(entry)));
     }
@@ -235,7 +235,7 @@ public class WeightDownloaderTests
         var ex = await Assert.ThrowsAsync<DownloadException>(() =>
             new WeightDownloader(new WeightCache(dir.Path), stallTimeout: TimeSpan.FromSeconds(5)).FetchAsync(entry, null, CancellationToken.None));
         Assert.Contains("cannot be reached", ex.Message);
-        Assert.Contains("--weights PATH", ex.Message);
+        Assert.Contains("{Weights} PATH", ex.Message); // the CLI renders {Weights} as its flag
     }
 
     [Fact]

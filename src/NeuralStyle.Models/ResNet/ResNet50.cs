@@ -206,7 +206,7 @@ public sealed class ResNet50 : IFeatureNetwork
 
     private static string Guess(IReadOnlyDictionary<string, WeightTensor> sd)
     {
-        if (sd.Keys.Any(k => k.StartsWith("features.", StringComparison.Ordinal))) return "this looks like a VGG file: use --model vgg19 or vgg16.";
+        if (sd.Keys.Any(k => k.StartsWith("features.", StringComparison.Ordinal))) return "this looks like a VGG file: use {Model} vgg19 or vgg16.";
         if (sd.Keys.Any(k => k.StartsWith("layer4.", StringComparison.Ordinal)) && sd.Keys.Any(k => k.EndsWith("conv3.weight", StringComparison.Ordinal)))
             return "it has a different number of blocks than ResNet-50.";
         if (sd.Keys.Any(k => k.StartsWith("layer1.", StringComparison.Ordinal))) return "this looks like a ResNet-18/34 (basic blocks), not ResNet-50.";

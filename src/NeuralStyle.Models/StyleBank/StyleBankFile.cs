@@ -140,7 +140,7 @@ public static class StyleBankFile
         }
         if (!meta.TryGetValue(FormatKey, out string? format) || format != Format)
         {
-            string what = meta.TryGetValue("method", out string? m) && m == "fast-style" ? "a fast-style network (use it as an ordinary --model)"
+            string what = meta.TryGetValue("method", out string? m) && m == "fast-style" ? "a fast-style network (use it as an ordinary {Model})"
                 : format is null ? "a file without the bank format tag" : $"a file of the format '{format}'";
             throw new ModelWeightsException($"'{file}' is not a StyleBank file ({what}; expected the format '{Format}').");
         }

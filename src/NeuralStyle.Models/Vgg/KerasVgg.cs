@@ -44,7 +44,7 @@ public static class KerasVgg
         if (convCount != convIndices.Length)
         {
             string hint = layers.Any(l => l.Name is "conv1_conv" or "conv1_bn") ? " (this is a ResNet file)"
-                : convCount == 16 ? ": use --model vgg19" : convCount == 13 ? ": use --model vgg16" : "";
+                : convCount == 16 ? ": use {Model} vgg19" : convCount == 13 ? ": use {Model} vgg16" : "";
             throw new ModelWeightsException(
                 $"The Keras file starts with {convCount} convolution layers but {archName} has {convIndices.Length}{hint}.");
         }

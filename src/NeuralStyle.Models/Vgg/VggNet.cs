@@ -129,9 +129,9 @@ public sealed class VggNet : IFeatureNetwork
         if (!sd.Keys.Any(k => k.StartsWith("features.", StringComparison.Ordinal)))
             return "it is not a torchvision-style VGG file (no 'features.N' keys).";
         bool has34 = sd.ContainsKey("features.34.weight"), has28 = sd.ContainsKey("features.28.weight"), has16 = sd.ContainsKey("features.16.weight");
-        if (asked == VggArchitecture.Vgg19 && has28 && !has34 && !has16) return "this looks like a VGG-16 file: use --model vgg16.";
-        if (asked == VggArchitecture.Vgg16 && has34) return "this looks like a VGG-19 file: use --model vgg19.";
-        return "check that the file matches --model.";
+        if (asked == VggArchitecture.Vgg19 && has28 && !has34 && !has16) return "this looks like a VGG-16 file: use {Model} vgg16.";
+        if (asked == VggArchitecture.Vgg16 && has34) return "this looks like a VGG-19 file: use {Model} vgg19.";
+        return "check that the file matches {Model}.";
     }
 
     /// <summary>

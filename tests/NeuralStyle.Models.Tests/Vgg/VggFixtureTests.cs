@@ -57,7 +57,7 @@ public class VggFixtureTests
         var ex = Assert.Throws<ModelWeightsException>(() =>
             VggNet.FromStateDict(VggArchitecture.Vgg19, Fixtures.Tensors("vgg16_narrow.safetensors")));
         Assert.Contains("features.16.weight", ex.Message);
-        Assert.Contains("--model vgg16", ex.Message);
+        Assert.Contains("{Model} vgg16", ex.Message); // the CLI renders {Model} as its flag
     }
 
     [Fact]
