@@ -82,7 +82,7 @@ public static class CaffeModel
             {
                 long length = s.ReadLength(end);
                 long layerEnd = s.Position + length;
-                layers.Add(field == 100 ? ReadLayerV2(s, layerEnd, maxBlobBytes) : ReadLayerV1(s, layerEnd, maxBlobBytes));
+                layers.Add(ReadLayer(s, layerEnd, maxBlobBytes, v1: field != 100));
                 if (field == 100) v2 = true; else v1 = true;
                 s.Seek(layerEnd);
             }
@@ -96,44 +96,27 @@ public static class CaffeModel
         return layers;
     }
 
-    private static CaffeLayer ReadLayerV2(ProtoStream s, long end, long maxBlobBytes)
+    /// <summary>
+    /// One layer in either format. The two messages carry the same things under other field numbers: V2's
+    /// LayerParameter (name 1, type 2 as a string, blobs 7, convolution 106) and V1's V1LayerParameter (name 4,
+    /// type 5 as an enum, blobs 6, convolution 10; its field 1 is the nested V0 layer).
+    /// </summary>
+    private static CaffeLayer ReadLayer(ProtoStream s, long end, long maxBlobBytes, bool v1)
     {
+        (int nameField, int typeField, int blobField, int convField) = v1 ? (4, 5, 6, 10) : (1, 2, 7, 106);
         string name = "", type = "";
         var blobs = new List<CaffeBlob>();
         (int? pad, int? stride) geometry = (null, null);
         while (s.Position < end)
         {
             (int field, int wire) = s.ReadTag(end);
-            switch (field)
-            {
-                case 1 when wire == 2: name = ReadString(s, end); break;
-                case 2 when wire == 2: type = ReadString(s, end); break;
-                case 7 when wire == 2: blobs.Add(ReadBlob(s, end, maxBlobBytes)); break;
-                case 106 when wire == 2: geometry = ReadConvolution(s, end); break;
-                default: s.Skip(wire, end); break;
-            }
-        }
-        return new CaffeLayer(name, type, blobs, geometry.pad, geometry.stride);
-    }
-
-    private static CaffeLayer ReadLayerV1(ProtoStream s, long end, long maxBlobBytes)
-    {
-        string name = "", type = "";
-        var blobs = new List<CaffeBlob>();
-        (int? pad, int? stride) geometry = (null, null);
-        while (s.Position < end)
-        {
-            (int field, int wire) = s.ReadTag(end);
-            switch (field)
-            {
-                case 1 when wire == 2:
-                    throw new WeightFormatException("The Caffe model uses the V0 layer format (before 2014), which is not supported; upgrade it with Caffe's upgrade_net_proto_binary.");
-                case 4 when wire == 2: name = ReadString(s, end); break;
-                case 5 when wire == 0: type = V1TypeName(s.ReadVarint(end)); break;
-                case 6 when wire == 2: blobs.Add(ReadBlob(s, end, maxBlobBytes)); break;
-                case 10 when wire == 2: geometry = ReadConvolution(s, end); break;
-                default: s.Skip(wire, end); break;
-            }
+            if (v1 && field == 1 && wire == 2)
+                throw new WeightFormatException("The Caffe model uses the V0 layer format (before 2014), which is not supported; upgrade it with Caffe's upgrade_net_proto_binary.");
+            if (field == nameField && wire == 2) name = ReadString(s, end);
+            else if (field == typeField && wire == (v1 ? 0 : 2)) type = v1 ? V1TypeName(s.ReadVarint(end)) : ReadString(s, end);
+            else if (field == blobField && wire == 2) blobs.Add(ReadBlob(s, end, maxBlobBytes));
+            else if (field == convField && wire == 2) geometry = ReadConvolution(s, end);
+            else s.Skip(wire, end);
         }
         return new CaffeLayer(name, type, blobs, geometry.pad, geometry.stride);
     }
