@@ -250,17 +250,4 @@ public sealed class BankTrainingTests(ITestOutputHelper output) : IDisposable
         var twice = Assert.Throws<OptionException>(() => new BankTrainer(FixtureOptions, FastStyleTrainingTests.NarrowVgg16(), [Data().Styles[0], Data().Styles[0]]));
         Assert.Contains("twice", twice.Message);
     }
-
-    [Fact(Skip = "speed measurement; run by hand")]
-    public void Speed_128px_Batch4()
-    {
-        string dataDir = MakeDataset(8, 140);
-        var trainer = new BankTrainer(new BankTrainingOptions { ImageSize = 128, BatchSize = 4, Steps = 7, CheckpointEvery = 0 },
-            new Backbone(Models.Vgg.VggNet.Random(Models.Vgg.VggArchitecture.Vgg16, 1), Models.InputFlavor.Torchvision, "random VGG-16"), Data().Styles);
-        var times = new List<(string, double)>();
-        double last = 0;
-        trainer.Progress = r => { times.Add((r.Stage, r.Seconds - last)); last = r.Seconds; };
-        trainer.Train(ImageFolderDataset.Scan(dataDir), new BankTrainRun());
-        foreach ((string stage, double s) in times) output.WriteLine($"{stage}: {s:F3} s");
-    }
 }
