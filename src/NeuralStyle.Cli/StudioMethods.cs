@@ -25,8 +25,12 @@ namespace NeuralStyle.Cli;
 public static partial class StudioMethods
 {
     /// <summary>The methods <c>serve</c> offers (StyleBanks run through apply).</summary>
-    public static IReadOnlyList<IStudioMethod> All(Func<ModelEntry, string> download) =>
-        [new StylizeMethod(download), new TextureMethod(download), new ApplyMethod(download)];
+    public static IReadOnlyList<IStudioMethod> All(Func<ModelEntry, string> download)
+    {
+        // One loaded backbone shared by the server's jobs that ask for the same model, weights and flavour.
+        var backbones = new BackboneMemo();
+        return [new StylizeMethod(download, backbones), new TextureMethod(download, backbones), new ApplyMethod(download)];
+    }
 
     /// <summary>The option key of a flag in a job's options: the flag without its dashes (--style-weight: style-weight).</summary>
     public static string Key(OptionSpec spec) => spec.Name.TrimStart('-');
@@ -137,7 +141,7 @@ public static partial class StudioMethods
     // ---- stylize ---------------------------------------------------------------------------------------------------
 
     /// <summary>Gatys et al. (<c>stylize</c>): content + styles, presets, coarse-to-fine, colour keeping.</summary>
-    public sealed class StylizeMethod(Func<ModelEntry, string> download) : IStudioMethod
+    public sealed class StylizeMethod(Func<ModelEntry, string> download, BackboneMemo backbones) : IStudioMethod
     {
         public static readonly OptionSpec[] Allowed = Offered(StylizeCommand.Options, ServerDecides);
 
@@ -163,7 +167,7 @@ public static partial class StudioMethods
             (ParsedArgs a, StylizeOptions o, bool presetExplicit) = Bind(work.Options, work.StylePaths.Count);
             (Image content, Image? alpha) = ImageIO.SplitAlpha(ImageIO.Load(work.ContentPath!));
             var styles = work.StylePaths.Select(s => ImageIO.ToRgb(ImageIO.Load(s))).ToList();
-            var loader = new BackboneLoader(new WeightCache(), download) { Info = m => work.Info(RenderForWeb(m)) };
+            var loader = new BackboneLoader(new WeightCache(), download) { Info = m => work.Info(RenderForWeb(m)), Memo = backbones };
             (o, Backbone backbone) = StylizeCommand.LoadBackbone(a, o, presetExplicit, loader);
             o = o with { SaveEvery = PreviewEvery(o.Iterations) };
             var stylizer = new Stylizer(o, backbone) { Progress = work.Report };
@@ -180,7 +184,7 @@ public static partial class StudioMethods
     // ---- texture ---------------------------------------------------------------------------------------------------
 
     /// <summary>Multi-scale texture synthesis (<c>texture</c>): the style images are the sources; one output image.</summary>
-    public sealed class TextureMethod(Func<ModelEntry, string> download) : IStudioMethod
+    public sealed class TextureMethod(Func<ModelEntry, string> download, BackboneMemo backbones) : IStudioMethod
     {
         // One result image a job: the looping animation (several frames) stays on the command line.
         public static readonly OptionSpec[] Allowed = Offered(TextureCommand.Options, [.. ServerDecides, "--count", "--if-weight", "--if-shift", "--if-order"]);
@@ -204,7 +208,7 @@ public static partial class StudioMethods
         {
             (ParsedArgs a, TextureOptions o) = Bind(work.Options);
             var sources = work.StylePaths.Select(s => ImageIO.ToRgb(ImageIO.Load(s))).ToList();
-            var loader = new BackboneLoader(new WeightCache(), download) { Info = m => work.Info(RenderForWeb(m)) };
+            var loader = new BackboneLoader(new WeightCache(), download) { Info = m => work.Info(RenderForWeb(m)), Memo = backbones };
             Backbone backbone = loader.Load(o.Model, o.Weights, o.Flavor, weightsExplicit: a.Has(CommonOptions.Weights.Name));
             if (loader.FellBack || o.Model == "random") o = o with { NormalizeTerms = true };
             o = o with { SaveEvery = PreviewEvery(o.Iterations) };

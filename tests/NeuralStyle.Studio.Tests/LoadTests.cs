@@ -39,7 +39,9 @@ public sealed class LoadTests
         submitted.Add(warm);
         GC.Collect();
         long heapBefore = GC.GetTotalMemory(forceFullCollection: true);
-        long peakWorkingSet = 0;
+        // The working set is the process's, so whatever earlier tests left behind counts; the growth is what this measures.
+        long workingSetBefore = Process.GetCurrentProcess().WorkingSet64;
+        long peakWorkingSet = workingSetBefore;
         var clock = Stopwatch.StartNew();
 
         async Task<HttpResponseMessage?> Send(Func<Task<HttpResponseMessage>> request, string what)
@@ -138,8 +140,10 @@ public sealed class LoadTests
         long heapAfter = GC.GetTotalMemory(forceFullCollection: true);
         // Bounded: the managed heap does not keep what the requests brought (uploads, previews, responses).
         Assert.True(heapAfter - heapBefore < 256L << 20, $"the managed heap grew by {(heapAfter - heapBefore) >> 20} MiB");
-        Assert.True(peakWorkingSet < 3L << 30, $"the process peaked at {peakWorkingSet >> 20} MiB");
+        // Jobs run one at a time over one shared backbone, so the working set grows by about one job's scratch.
+        Assert.True(peakWorkingSet - workingSetBefore < 1L << 30,
+            $"the working set grew by {(peakWorkingSet - workingSetBefore) >> 20} MiB (from {workingSetBefore >> 20} MiB)");
         Console.WriteLine($"load: {requests} requests in {clock.Elapsed.TotalSeconds:F0} s by {Clients} clients, {submitted.Count} jobs, {downloads} results downloaded, " +
-                          $"{deliberate400} deliberate 400s, heap +{(heapAfter - heapBefore) >> 20} MiB, peak working set {peakWorkingSet >> 20} MiB");
+                          $"{deliberate400} deliberate 400s, heap +{(heapAfter - heapBefore) >> 20} MiB, working set {workingSetBefore >> 20} MiB, peak {peakWorkingSet >> 20} MiB");
     }
 }

@@ -29,6 +29,9 @@ public sealed partial class BackboneLoader
     /// <summary>True when the last <see cref="Load"/> fell back to the embedded random network.</summary>
     public bool FellBack { get; private set; }
 
+    /// <summary>Where loads are remembered across loaders (a server's jobs); null: every load reads afresh.</summary>
+    public BackboneMemo? Memo { get; init; }
+
     public static VggArchitecture ParseArchitecture(string model) => model.Trim().ToLowerInvariant() switch
     {
         "vgg19" => VggArchitecture.Vgg19,
@@ -40,6 +43,13 @@ public sealed partial class BackboneLoader
     public Backbone Load(string model, string? weights, InputFlavor? flavor, bool weightsExplicit)
     {
         FellBack = false;
+        if (Memo is null) return LoadAfresh(model, weights, flavor, weightsExplicit);
+        return Memo.GetOrLoad(BackboneMemo.KeyOf(model, weights, flavor, weightsExplicit),
+            () => LoadAfresh(model, weights, flavor, weightsExplicit), keep: () => !FellBack);
+    }
+
+    private Backbone LoadAfresh(string model, string? weights, InputFlavor? flavor, bool weightsExplicit)
+    {
         if (model.Equals("random", StringComparison.OrdinalIgnoreCase))
         {
             if (weights is not null) throw new OptionException("Weights", "{Model} random takes no {Weights}.");
