@@ -19,6 +19,8 @@ internal sealed record Options
     public int ScheduleSingle { get; init; } = 500;
     /// <summary>Schedules to compare, separated by ';' (see ScheduleCompare.Parse); null: issue 5's schedule.</summary>
     public string? ScheduleVariants { get; init; }
+    /// <summary>A folder keeping the single-scale run (curve and image) for reuse by later comparisons; null: always run it.</summary>
+    public string? ScheduleReference { get; init; }
 
     // child-process mode (one fresh process per memory case)
     public string? Child { get; init; }
@@ -42,6 +44,7 @@ internal sealed record Options
                                       both loss curves go to FILE.svg (with --quick: 256 px, 100 iterations)
           --schedule-size N           long edge of the comparison (default 512)
           --schedule-single N         single-scale L-BFGS iterations it is measured against (default 500)
+          --schedule-reference DIR    keep the single-scale run there and reuse it when it exists (same size and iterations)
           --schedule-variants "name:key=v,…;…"  schedules to run (keys: preset=fast, min, factor, iters=a/b/c,
                                       carry=0|1, tv=0|1, stop=F, first, later); total loss vs wall time in FILE.svg
         """;
@@ -87,6 +90,7 @@ internal sealed record Options
                 "--schedule-size" => o with { ScheduleSize = NextInt(16) },
                 "--schedule-single" => o with { ScheduleSingle = NextInt(1) },
                 "--schedule-variants" => o with { ScheduleVariants = Next() },
+                "--schedule-reference" => o with { ScheduleReference = Next() },
                 "--child" => o with { Child = Next() },
                 "--width" => o with { Width = NextInt(1) },
                 "--height" => o with { Height = NextInt(1) },

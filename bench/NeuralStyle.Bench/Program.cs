@@ -39,7 +39,7 @@ if (o.ScheduleCompare is { } svg)
 {
     if (o.ScheduleVariants is { } specs)
         return ScheduleCompare.Run(o.ScheduleSize, o.ScheduleSingle,
-            specs.Split(';', StringSplitOptions.RemoveEmptyEntries).Select(ScheduleCompare.Parse).ToList(), svg, Console.Out);
+            specs.Split(';', StringSplitOptions.RemoveEmptyEntries).Select(ScheduleCompare.Parse).ToList(), svg, Console.Out, o.ScheduleReference);
     return o.Quick
         ? ScheduleCompare.Run(256, 100, 60, 10, svg, Console.Out)
         : ScheduleCompare.Run(512, 500, 300, 50, svg, Console.Out);

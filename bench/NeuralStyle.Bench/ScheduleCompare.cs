@@ -61,7 +61,7 @@ internal static class ScheduleCompare
     /// <summary>Issue 5's original schedule (128 px up by √2, 300 then 50 per scale, cold restarts).</summary>
     public const string Issue5 = "issue5:min=128,first=300,later=50";
 
-    public static int Run(int size, int singleIterations, IReadOnlyList<Variant> variants, string svgPath, TextWriter output)
+    public static int Run(int size, int singleIterations, IReadOnlyList<Variant> variants, string svgPath, TextWriter output, string? referenceDir = null)
     {
         string root = FindRoot();
         Image content = ImageIO.ToRgb(ImageIO.Load(Path.Combine(root, "examples", "images", "tubingen.jpg")));
@@ -72,8 +72,19 @@ internal static class ScheduleCompare
         var inv = CultureInfo.InvariantCulture;
         output.WriteLine(string.Create(inv, $"schedule comparison, neural-style losses, {size} px long edge, embedded random VGG-19 (caffe flavour); load average {LoadAverage()}"));
 
-        var single = Stylize(baseOptions with { Iterations = singleIterations }, backbone, content, style);
-        output.WriteLine(string.Create(inv, $"single scale done: {single.Seconds:F1} s, loss {single.Rows[^1].Loss:G6}; load {LoadAverage()}"));
+        string? reference = referenceDir is null ? null : Path.Combine(referenceDir, $"single-{size}-{singleIterations}");
+        RunResult single;
+        if (reference is not null && File.Exists(reference + ".csv") && File.Exists(reference + ".png"))
+        {
+            single = ReadReference(reference);
+            output.WriteLine(string.Create(inv, $"single scale reused from {reference}.csv: {single.Seconds:F1} s, loss {single.Rows[^1].Loss:G6}"));
+        }
+        else
+        {
+            single = Stylize(baseOptions with { Iterations = singleIterations }, backbone, content, style);
+            output.WriteLine(string.Create(inv, $"single scale done: {single.Seconds:F1} s, loss {single.Rows[^1].Loss:G6}; load {LoadAverage()}"));
+            if (reference is not null) WriteReference(reference, single);
+        }
         var runs = new List<(Variant V, string Schedule, string Budget, RunResult R)>();
         foreach (Variant v in variants)
         {
@@ -123,6 +134,26 @@ internal static class ScheduleCompare
         => Run(size, singleIterations, [Parse($"coarse-to-fine:min=128,first={initialIterations},later={laterIterations}")], svgPath, output);
 
     private sealed record RunResult(List<ProgressRecord> Rows, double Seconds, Image Image);
+
+    // The single-scale run as CSV (step, seconds, loss; the terms are not needed here) and its image.
+    private static void WriteReference(string stem, RunResult r)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(stem))!);
+        var inv = CultureInfo.InvariantCulture;
+        File.WriteAllLines(stem + ".csv", [string.Create(inv, $"total_seconds,{r.Seconds:R}"), "step,total_steps,seconds,loss",
+            .. r.Rows.Select(x => string.Create(inv, $"{x.Step},{x.TotalSteps},{x.Seconds:R},{x.Loss:R}"))]);
+        ImageIO.Save(r.Image, stem + ".png");
+    }
+
+    private static RunResult ReadReference(string stem)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        string[] lines = File.ReadAllLines(stem + ".csv");
+        double seconds = double.Parse(lines[0].Split(',')[1], inv);
+        var rows = lines.Skip(2).Select(l => l.Split(',')).Select(f => new ProgressRecord(int.Parse(f[0], inv), int.Parse(f[1], inv),
+            double.Parse(f[2], inv), double.Parse(f[3], inv), new Dictionary<string, double>())).ToList();
+        return new RunResult(rows, seconds, ImageIO.ToRgb(ImageIO.Load(stem + ".png")));
+    }
 
     private static RunResult Stylize(StylizeOptions o, Backbone backbone, Image content, Image style)
     {
