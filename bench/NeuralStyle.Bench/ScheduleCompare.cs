@@ -20,7 +20,7 @@ internal static class ScheduleCompare
 
     /// <summary>
     /// Parses "name:key=value,key=value" (keys: preset=fast, min=128, factor=2, iters=200/100/50, carry=0|1, tv=0|1,
-    /// stop=1e-3, first=N, later=N).
+    /// stop=1e-3, first=N, later=N, init=image|random|noise, history=N).
     /// </summary>
     public static Variant Parse(string spec)
     {
@@ -36,11 +36,12 @@ internal static class ScheduleCompare
                 string v = kv.Length > 1 ? kv[1] : "1";
                 o = kv[0] switch
                 {
-                    // the preset's schedule fields only: the losses stay the caller's
+                    // the preset's schedule and start only: the losses stay the caller's
                     "preset" => Presets.Get(v) is var p ? o with
                     {
                         MinSize = p.MinSize, ScaleFactor = p.ScaleFactor, ScaleIterations = p.ScaleIterations, CarryHistory = p.CarryHistory,
                         ScaleConsistentTv = p.ScaleConsistentTv, ScaleStopChange = p.ScaleStopChange, Iterations = p.Iterations,
+                        Init = p.Init,
                     } : o,
                     "min" => o with { MinSize = int.Parse(v, inv) },
                     "factor" => o with { ScaleFactor = double.Parse(v, inv) },
@@ -50,6 +51,8 @@ internal static class ScheduleCompare
                     "carry" => o with { CarryHistory = v != "0" },
                     "tv" => o with { ScaleConsistentTv = v != "0" },
                     "stop" => o with { ScaleStopChange = double.Parse(v, inv) },
+                    "init" => o with { Init = Enum.Parse<InitKind>(v, ignoreCase: true) },
+                    "history" => o with { LbfgsHistory = int.Parse(v, inv) },
                     _ => throw new ArgumentException($"Unknown schedule key '{kv[0]}' in '{spec}'."),
                 };
             }
@@ -96,6 +99,11 @@ internal static class ScheduleCompare
             RunResult r = Stylize(o, backbone, content, style);
             runs.Add((v, schedule, budget, r));
             output.WriteLine(string.Create(inv, $"{v.Name} done: {r.Seconds:F1} s, loss {r.Rows[^1].Loss:G6}; load {LoadAverage()}"));
+            if (r.Rows.Where(x => x.Stage == r.Rows[^1].Stage).FirstOrDefault(x => x.Loss <= single.Rows[^1].Loss) is { } hit)
+                output.WriteLine(string.Create(inv, $"    reached the single-scale final loss at row {hit.Step}, {hit.Seconds:F1} s"));
+            // Each scale: its loss at the start (the upsampled previous result) and at the end, and when it ended.
+            foreach (var g in r.Rows.GroupBy(x => x.Stage))
+                output.WriteLine(string.Create(inv, $"    {g.Key}: {g.Count() - 1} its, loss {g.First().Loss:G6} → {g.Last().Loss:G6}, ends at {g.Last().Seconds:F1} s; terms {Terms(g.First())} → {Terms(g.Last())}"));
         }
 
         double singleFinal = single.Rows[^1].Loss;
@@ -119,13 +127,21 @@ internal static class ScheduleCompare
         curves.AddRange(runs.Select(x => (x.V.Name, (IReadOnlyList<ProgressRecord>)x.R.Rows)));
         string? dir = Path.GetDirectoryName(Path.GetFullPath(svgPath));
         if (dir is not null) Directory.CreateDirectory(dir);
-        File.WriteAllText(svgPath, SvgPlot.RenderTotalsAgainstTime(curves,
-            $"neural-style losses at {size} px: total loss against wall time",
-            [($"single scale after {singleIterations}", singleFinal)]));
-        output.WriteLine($"plot: {svgPath}");
+        var references = new List<(string, double)> { ($"single scale after {singleIterations}", singleFinal) };
+        if (single.Rows.FirstOrDefault(x => x.Step == singleIterations / 2) is { } half)
+            references.Add(($"single scale after {half.Step}", half.Loss));
         string stem = Path.Combine(dir ?? ".", Path.GetFileNameWithoutExtension(svgPath));
+        // The plot zooms on the variants' time and the losses near the end; the whole of every curve is in "-full".
+        double longest = runs.Count == 0 ? single.Seconds : runs.Max(x => x.R.Seconds);
+        double lowest = Math.Min(singleFinal, runs.Count == 0 ? singleFinal : runs.Min(x => x.R.Rows[^1].Loss));
+        File.WriteAllText(svgPath, SvgPlot.RenderTotalsAgainstTime(curves,
+            $"neural-style losses at {size} px: total loss against wall time (first {Math.Ceiling(longest * 1.25):F0} s)", references,
+            new SvgPlot.PlotWindow(Math.Ceiling(longest * 1.25), lowest * 0.97, singleFinal * 1.6)));
+        File.WriteAllText(stem + "-full.svg", SvgPlot.RenderTotalsAgainstTime(curves,
+            $"neural-style losses at {size} px: total loss against wall time", references));
+        output.WriteLine($"plot: {svgPath} (whole curves: {stem}-full.svg)");
         ImageIO.Save(single.Image, stem + "-single.png");
-        foreach (var x in runs) ImageIO.Save(x.R.Image, $"{stem}-{x.V.Name}.png");
+        foreach (var x in runs) WriteReference($"{stem}-{x.V.Name}", x.R); // each run's curve (CSV) and image
         return 0;
     }
 
@@ -133,9 +149,12 @@ internal static class ScheduleCompare
     public static int Run(int size, int singleIterations, int initialIterations, int laterIterations, string svgPath, TextWriter output)
         => Run(size, singleIterations, [Parse($"coarse-to-fine:min=128,first={initialIterations},later={laterIterations}")], svgPath, output);
 
+    private static string Terms(ProgressRecord r) =>
+        string.Join(" ", r.Terms.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Key}={t.Value:G4}")));
+
     private sealed record RunResult(List<ProgressRecord> Rows, double Seconds, Image Image);
 
-    // The single-scale run as CSV (step, seconds, loss; the terms are not needed here) and its image.
+    // A run as CSV (step, seconds, loss; the terms are not needed here) and its image.
     private static void WriteReference(string stem, RunResult r)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(stem))!);

@@ -195,7 +195,7 @@ public static class StylizeCommand
         if (a.Choice("--optimizer", new Dictionary<string, OptimizerKind> { ["lbfgs"] = OptimizerKind.Lbfgs, ["adam"] = OptimizerKind.Adam }) is { } opt)
             o = o with { Optimizer = opt, LbfgsRounds = opt == OptimizerKind.Lbfgs ? o.LbfgsRounds : 1 };
         if (a.Int("--iterations", 0, 10_000_000) is { } it) o = o with { Iterations = it, LbfgsRounds = Math.Min(o.LbfgsRounds, Math.Max(1, it)) };
-        // With a per-scale list (the fast preset), --iterations is the final scale's count.
+        // With a per-scale list (the coarse-to-fine preset), --iterations is the final scale's count.
         if (a.Int("--iterations", 0, 10_000_000) is { } itFinal && o.ScaleIterations is { Count: > 0 } perScale)
             o = o with { ScaleIterations = [.. perScale.Take(perScale.Count - 1), itFinal] };
         if (a.Double("--learning-rate", 0) is { } lr)

@@ -67,23 +67,25 @@ public static class SvgPlot
     /// single-scale run beside coarse-to-fine schedules. Optional horizontal reference lines mark target losses.
     /// </summary>
     public static string RenderTotalsAgainstTime(IReadOnlyList<(string Label, IReadOnlyList<ProgressRecord> Rows)> runs, string title,
-        IReadOnlyList<(string Label, double Loss)>? references = null)
+        IReadOnlyList<(string Label, double Loss)>? references = null, PlotWindow? window = null)
     {
         const double W = 760, H = 440, L = 70, R = 230, T = 40, B = 50;
         var pts = runs.SelectMany(run => run.Rows).Where(p => p.Loss > 0 && double.IsFinite(p.Loss)).ToList();
-        double maxX = Math.Max(1e-9, pts.Count == 0 ? 1 : pts.Max(p => p.Seconds));
+        double maxX = window?.MaxSeconds ?? Math.Max(1e-9, pts.Count == 0 ? 1 : pts.Max(p => p.Seconds));
         var ys = pts.Select(p => p.Loss).Concat(references?.Select(r => r.Loss) ?? []).Where(v => v > 0 && double.IsFinite(v)).ToList();
         double lo = ys.Count > 0 ? Math.Log10(ys.Min()) : 0, hi = ys.Count > 0 ? Math.Log10(ys.Max()) : 1;
+        if (window is { } win) (lo, hi) = (Math.Log10(win.MinLoss), Math.Log10(win.MaxLoss));
         double pad = Math.Max(0.05, (hi - lo) * 0.05);
-        lo -= pad; hi += pad;
-        double X(double sec) => L + (W - L - R) * sec / maxX;
-        double Y(double v) => T + (H - T - B) * (1 - (Math.Log10(v) - lo) / (hi - lo));
+        if (window is null) { lo -= pad; hi += pad; }
+        double X(double sec) => L + (W - L - R) * Math.Min(sec, maxX) / maxX;
+        // Inside a window, what lies beyond it runs along its edge.
+        double Y(double v) => T + (H - T - B) * (1 - (Math.Clamp(Math.Log10(v), lo, hi) - lo) / (hi - lo));
         var inv = CultureInfo.InvariantCulture;
         var sb = Begin(W, H, title);
         // y ticks at 1, 2, 5 × 10^e inside the range
         for (int e = (int)Math.Floor(lo); e <= (int)Math.Ceiling(hi); e++)
         {
-            foreach (double m in new[] { 1.0, 2.0, 5.0 })
+            foreach (double m in hi - lo < 1 ? new[] { 1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0 } : new[] { 1.0, 2.0, 5.0 })
             {
                 double v = m * Math.Pow(10, e), lv = Math.Log10(v);
                 if (lv < lo || lv > hi) continue;
@@ -104,7 +106,7 @@ public static class SvgPlot
         for (int ri = 0; ri < runs.Count; ri++)
         {
             string color = RunColors[ri % RunColors.Length];
-            var line = runs[ri].Rows.Where(p => p.Loss > 0 && double.IsFinite(p.Loss))
+            var line = runs[ri].Rows.Where(p => p.Loss > 0 && double.IsFinite(p.Loss) && p.Seconds <= maxX)
                 .Select(p => string.Create(inv, $"{X(p.Seconds):F1},{Y(p.Loss):F1}")).ToList();
             if (line.Count == 0) continue;
             sb.Append(inv, $"<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"1.6\" points=\"{string.Join(' ', line)}\"/>\n");
@@ -115,6 +117,9 @@ public static class SvgPlot
         sb.Append("</svg>\n");
         return sb.ToString();
     }
+
+    /// <summary>A zoom on a loss-against-time chart: time from 0 to <see cref="MaxSeconds"/>, losses between the two bounds (log scale).</summary>
+    public sealed record PlotWindow(double MaxSeconds, double MinLoss, double MaxLoss);
 
     /// <summary>The SVG element, white background and title every chart starts with.</summary>
     private static StringBuilder Begin(double w, double h, string title)

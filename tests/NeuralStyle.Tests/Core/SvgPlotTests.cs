@@ -32,4 +32,17 @@ public sealed class SvgPlotTests
         Assert.Contains("stroke-dasharray=\"2 3\"", svg);
         Assert.Contains(">fast</text>", svg);
     }
+
+    [Fact]
+    public void RenderTotalsAgainstTime_Window_CutsTimeAndClampsLossesToItsEdges()
+    {
+        string svg = SvgPlot.RenderTotalsAgainstTime([("single", Run(2))], "zoom", window: new SvgPlot.PlotWindow(4, 150, 300));
+        Assert.Contains(">4</text>", svg);      // the last x tick is the window's
+        Assert.DoesNotContain(">10</text>", svg);
+        Assert.Contains(">300</text>", svg);    // finer y ticks inside less than a decade
+        var points = Regex.Match(svg, "points=\"([^\"]*)\"").Groups[1].Value.Split(' ')
+            .Select(p => p.Split(',').Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray()).ToList();
+        Assert.All(points, p => Assert.InRange(p[1], 40, 390)); // inside the frame (top 40, bottom 440 − 50)
+        Assert.All(points, p => Assert.InRange(p[0], 70, 530));
+    }
 }

@@ -6,42 +6,61 @@ using NeuralStyle.Tensors.Optim;
 
 namespace NeuralStyle.Tests.Gatys;
 
-/// <summary>The fast preset's coarse-to-fine schedule: sizes, per-scale budgets, the stopping rule and the carried L-BFGS history.</summary>
-public class FastScheduleTests
+/// <summary>
+/// The fast preset (neural-style's objective from the content image, a short budget) and the coarse-to-fine preset's
+/// schedule: sizes, per-scale budgets, the stopping rule and the carried L-BFGS history.
+/// </summary>
+public class FastPresetTests
 {
-    [Fact]
-    public void FastPreset_KeepsNeuralStylesLosses_AndOnlyChangesTheSchedule()
+    // Every field of a preset except the named ones equals neural-style's.
+    private static void AssertNeuralStyleExcept(StylizeOptions preset, params string[] differing)
     {
-        StylizeOptions fast = Presets.Get("fast"), ns = Presets.Get("neural-style");
-        string[] schedule = [nameof(StylizeOptions.Preset), nameof(StylizeOptions.MinSize), nameof(StylizeOptions.ScaleFactor),
-            nameof(StylizeOptions.ScaleIterations), nameof(StylizeOptions.CarryHistory), nameof(StylizeOptions.ScaleConsistentTv),
-            nameof(StylizeOptions.ScaleStopChange), nameof(StylizeOptions.Iterations)];
-        foreach (var prop in typeof(StylizeOptions).GetProperties().Where(p => !schedule.Contains(p.Name)))
+        StylizeOptions ns = Presets.Get("neural-style");
+        foreach (var prop in typeof(StylizeOptions).GetProperties().Where(p => p.Name != nameof(StylizeOptions.Preset) && !differing.Contains(p.Name)))
         {
-            object? a = prop.GetValue(fast), b = prop.GetValue(ns);
+            object? a = prop.GetValue(preset), b = prop.GetValue(ns);
             if (a is System.Collections.IEnumerable ea && b is System.Collections.IEnumerable eb && a is not string)
                 Assert.Equal(eb.Cast<object>(), ea.Cast<object>());
             else
                 Assert.Equal(b, a);
         }
-        Assert.True(fast.CarryHistory);
-        Assert.True(fast.ScaleConsistentTv);
     }
 
     [Fact]
-    public void FastPreset_Schedule_At512_Is128_256_512_With200_60_40()
+    public void FastPreset_IsNeuralStylesObjective_FromTheContentImage_With110Iterations_AtOneScale()
     {
-        var s = new Stylizer(Presets.Get("fast"), Backbone.Random());
+        StylizeOptions fast = Presets.Get("fast");
+        AssertNeuralStyleExcept(fast, nameof(StylizeOptions.Init), nameof(StylizeOptions.Iterations));
+        Assert.Equal(InitKind.Image, fast.Init);
+        Assert.Equal(110, fast.Iterations);
+        Assert.Equal([(512, 384)], new Stylizer(fast, Backbone.Random()).Schedule(1024, 768));
+    }
+
+    [Fact]
+    public void CoarseToFinePreset_KeepsNeuralStylesLosses_AndOnlyChangesTheSchedule()
+    {
+        StylizeOptions c2f = Presets.Get("coarse-to-fine");
+        AssertNeuralStyleExcept(c2f, nameof(StylizeOptions.MinSize), nameof(StylizeOptions.ScaleFactor),
+            nameof(StylizeOptions.ScaleIterations), nameof(StylizeOptions.CarryHistory), nameof(StylizeOptions.ScaleConsistentTv),
+            nameof(StylizeOptions.ScaleStopChange), nameof(StylizeOptions.Iterations));
+        Assert.True(c2f.CarryHistory);
+        Assert.True(c2f.ScaleConsistentTv);
+    }
+
+    [Fact]
+    public void CoarseToFinePreset_Schedule_At512_Is128_256_512_With200_60_40()
+    {
+        var s = new Stylizer(Presets.Get("coarse-to-fine"), Backbone.Random());
         var sizes = s.Schedule(1024, 768);
         Assert.Equal([(128, 96), (256, 192), (512, 384)], sizes);
         Assert.Equal([200, 60, 40], s.IterationsPerScale(sizes.Count));
         Assert.True(s.IterationsPerScale(sizes.Count) is var n && n.Sum() == 300);
         // At 384 px the schedule ends at 384 (the last ×2 step is cut short); the budgets stay aligned to the end.
-        var s384 = new Stylizer(Presets.Get("fast") with { Size = new SizeRule(SizeRuleKind.LongEdge, 384) }, Backbone.Random());
+        var s384 = new Stylizer(Presets.Get("coarse-to-fine") with { Size = new SizeRule(SizeRuleKind.LongEdge, 384) }, Backbone.Random());
         var sizes384 = s384.Schedule(1024, 768);
         Assert.Equal([(128, 96), (256, 192), (384, 288)], sizes384);
         // Two scales: the last two entries.
-        var two = new Stylizer(Presets.Get("fast") with { MinSize = 256 }, Backbone.Random());
+        var two = new Stylizer(Presets.Get("coarse-to-fine") with { MinSize = 256 }, Backbone.Random());
         Assert.Equal([60, 40], two.IterationsPerScale(two.Schedule(1024, 768).Count));
     }
 
@@ -67,7 +86,7 @@ public class FastScheduleTests
     {
         Image content = Pattern(64, 48, 0), style = Pattern(48, 48, 1);
         Backbone backbone = Backbone.Random() with { Flavor = InputFlavor.Caffe }; // the bench's problem, at 64 px
-        StylizeOptions o = Presets.Get("fast") with
+        StylizeOptions o = Presets.Get("coarse-to-fine") with
         {
             Size = new SizeRule(SizeRuleKind.LongEdge, 64), MinSize = 32, ScaleIterations = [40, 6],
             ScaleStopChange = 10, // always "too little progress": the first scale ends after the 10-iteration window
