@@ -134,8 +134,10 @@ internal static class ScheduleCompare
         // The plot zooms on the variants' time and the losses near the end; the whole of every curve is in "-full".
         double longest = runs.Count == 0 ? single.Seconds : runs.Max(x => x.R.Seconds);
         double lowest = Math.Min(singleFinal, runs.Count == 0 ? singleFinal : runs.Min(x => x.R.Rows[^1].Loss));
-        File.WriteAllText(svgPath, SvgPlot.RenderTotalsAgainstTime(curves,
-            $"neural-style losses at {size} px: total loss against wall time (first {Math.Ceiling(longest * 1.25):F0} s)", references,
+        // Zoomed, only the full-size rows: a coarse scale's loss is another problem's and not comparable.
+        var fullSize = curves.Select(c => (c.Item1, (IReadOnlyList<ProgressRecord>)c.Item2.Where(x => x.Stage == c.Item2[^1].Stage).ToList())).ToList();
+        File.WriteAllText(svgPath, SvgPlot.RenderTotalsAgainstTime(fullSize,
+            $"full-size loss at {size} px against wall time (first {Math.Ceiling(longest * 1.25):F0} s)", references,
             new SvgPlot.PlotWindow(Math.Ceiling(longest * 1.25), lowest * 0.97, singleFinal * 1.6)));
         File.WriteAllText(stem + "-full.svg", SvgPlot.RenderTotalsAgainstTime(curves,
             $"neural-style losses at {size} px: total loss against wall time", references));
@@ -152,10 +154,10 @@ internal static class ScheduleCompare
     private static string Terms(ProgressRecord r) =>
         string.Join(" ", r.Terms.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Key}={t.Value:G4}")));
 
-    private sealed record RunResult(List<ProgressRecord> Rows, double Seconds, Image Image);
+    internal sealed record RunResult(List<ProgressRecord> Rows, double Seconds, Image Image);
 
     // A run as CSV (step, seconds, loss; the terms are not needed here) and its image.
-    private static void WriteReference(string stem, RunResult r)
+    internal static void WriteReference(string stem, RunResult r)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(stem))!);
         var inv = CultureInfo.InvariantCulture;
@@ -164,7 +166,7 @@ internal static class ScheduleCompare
         ImageIO.Save(r.Image, stem + ".png");
     }
 
-    private static RunResult ReadReference(string stem)
+    internal static RunResult ReadReference(string stem)
     {
         var inv = CultureInfo.InvariantCulture;
         string[] lines = File.ReadAllLines(stem + ".csv");

@@ -91,16 +91,18 @@ public static class SvgPlot
                 if (lv < lo || lv > hi) continue;
                 double y = Y(v);
                 sb.Append(inv, $"<line x1=\"{L}\" y1=\"{y:F1}\" x2=\"{W - R}\" y2=\"{y:F1}\" stroke=\"#dddddd\"/>");
-                sb.Append(inv, $"<text x=\"{L - 6}\" y=\"{y + 4:F1}\" text-anchor=\"end\">{v:G3}</text>\n");
+                sb.Append(inv, $"<text x=\"{L - 6}\" y=\"{y + 4:F1}\" text-anchor=\"end\">{TickLabel(v)}</text>\n");
             }
         }
         XAxisAndFrame(sb, W, H, L, R, T, B, maxX, X, "wall time (s)");
         int legend = 0;
+        string[] dashes = ["2 3", "7 4", "1 6"];
         foreach ((string label, double loss) in references ?? [])
         {
+            string dash = dashes[legend % dashes.Length];
             double y = Y(loss), ly = T + 10 + 18 * legend++;
-            sb.Append(inv, $"<line x1=\"{L}\" y1=\"{y:F1}\" x2=\"{W - R}\" y2=\"{y:F1}\" stroke=\"#888888\" stroke-dasharray=\"2 3\"/>");
-            sb.Append(inv, $"<line x1=\"{W - R + 10}\" y1=\"{ly}\" x2=\"{W - R + 30}\" y2=\"{ly}\" stroke=\"#888888\" stroke-dasharray=\"2 3\"/>");
+            sb.Append(inv, $"<line x1=\"{L}\" y1=\"{y:F1}\" x2=\"{W - R}\" y2=\"{y:F1}\" stroke=\"#888888\" stroke-dasharray=\"{dash}\"/>");
+            sb.Append(inv, $"<line x1=\"{W - R + 10}\" y1=\"{ly}\" x2=\"{W - R + 30}\" y2=\"{ly}\" stroke=\"#888888\" stroke-dasharray=\"{dash}\"/>");
             sb.Append(inv, $"<text x=\"{W - R + 35}\" y=\"{ly + 4}\">{Escape(label)}</text>\n");
         }
         for (int ri = 0; ri < runs.Count; ri++)
@@ -117,6 +119,11 @@ public static class SvgPlot
         sb.Append("</svg>\n");
         return sb.ToString();
     }
+
+    // Plain numbers where they are short (25000, 0.5), exponents beyond.
+    private static string TickLabel(double v) => v is >= 0.01 and < 1e6
+        ? v.ToString("0.###", CultureInfo.InvariantCulture)
+        : v.ToString("G3", CultureInfo.InvariantCulture);
 
     /// <summary>A zoom on a loss-against-time chart: time from 0 to <see cref="MaxSeconds"/>, losses between the two bounds (log scale).</summary>
     public sealed record PlotWindow(double MaxSeconds, double MinLoss, double MaxLoss);
