@@ -47,7 +47,14 @@ public sealed class ProcessTests : IDisposable
         Assert.True(done == firstRow.Task, "no progress within 60 s: " + err);
         await Task.Delay(300);
         using (Process kill = Process.Start("kill", ["-INT", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) kill.WaitForExit();
-        Assert.True(p.WaitForExit(30_000), "the process did not stop within 30 s of SIGINT");
+        // Generous: in CI the other test assemblies run beside this one on the same two cores.
+        if (!p.WaitForExit(60_000))
+        {
+            string tail;
+            lock (err) tail = string.Join(" | ", err.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(3));
+            p.Kill();
+            Assert.Fail($"the process did not stop within 60 s of SIGINT; its last lines: {tail}");
+        }
         p.WaitForExit(); // lets the asynchronous stderr reader deliver the last lines
         Assert.Equal(130, p.ExitCode);
         Assert.True(File.Exists(output), "no image was written: " + err);
