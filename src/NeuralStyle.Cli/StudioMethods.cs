@@ -167,7 +167,7 @@ public static partial class StudioMethods
             (ParsedArgs a, StylizeOptions o, bool presetExplicit) = Bind(work.Options, work.StylePaths.Count);
             (Image content, Image? alpha) = ImageIO.SplitAlpha(ImageIO.Load(work.ContentPath!));
             var styles = work.StylePaths.Select(s => ImageIO.ToRgb(ImageIO.Load(s))).ToList();
-            var loader = new BackboneLoader(new WeightCache(), download) { Info = m => work.Info(RenderForWeb(m)), Memo = backbones };
+            var loader = new BackboneLoader(new WeightCache(), download) { Info = m => work.Note(RenderForWeb(m)), Memo = backbones };
             (o, Backbone backbone) = StylizeCommand.LoadBackbone(a, o, presetExplicit, loader);
             o = o with { SaveEvery = PreviewEvery(o.Iterations) };
             var stylizer = new Stylizer(o, backbone) { Progress = work.Report };
@@ -208,7 +208,7 @@ public static partial class StudioMethods
         {
             (ParsedArgs a, TextureOptions o) = Bind(work.Options);
             var sources = work.StylePaths.Select(s => ImageIO.ToRgb(ImageIO.Load(s))).ToList();
-            var loader = new BackboneLoader(new WeightCache(), download) { Info = m => work.Info(RenderForWeb(m)), Memo = backbones };
+            var loader = new BackboneLoader(new WeightCache(), download) { Info = m => work.Note(RenderForWeb(m)), Memo = backbones };
             Backbone backbone = loader.Load(o.Model, o.Weights, o.Flavor, weightsExplicit: a.Has(CommonOptions.Weights.Name));
             if (loader.FellBack || o.Model == "random") o = o with { NormalizeTerms = true };
             o = o with { SaveEvery = PreviewEvery(o.Iterations) };
@@ -298,7 +298,7 @@ public static partial class StudioMethods
             FastStyleApplier applier;
             if (b.Bank is { } selection)
             {
-                IImageNetwork bank = BankApplyOptions.Create(b.BankPath!, selection, w => work.Info($"Job {work.Id}: {ForWeb(w)}"));
+                IImageNetwork bank = BankApplyOptions.Create(b.BankPath!, selection, w => work.Note(ForWeb(w)));
                 applier = new FastStyleApplier(bank, b.Options) { Progress = work.Report };
             }
             else

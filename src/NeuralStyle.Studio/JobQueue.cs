@@ -111,7 +111,7 @@ public sealed class JobQueue : BackgroundService
     private static JobView ViewLocked(StudioJob j, int position) => new(
         j.Id, j.Method, StudioJob.StatusName(j.Status), position, j.Iteration, j.Iterations,
         j.Loss is { } l && double.IsFinite(l) ? l : null, j.Error, j.SecondsLeft, j.Stage, j.PreviewVersion,
-        j.ResultFile is not null, j.Created, j.Finished, j.Options);
+        j.ResultFile is not null, j.Created, j.Finished, j.Options, [.. j.Notes]);
 
     /// <summary>A view for a server-sent event, with the loss-curve points the client has not had yet.</summary>
     public (JobView View, int Version, List<double[]> Points, bool Reset, Task Changed) Event(StudioJob job, int pointsSent)
@@ -235,6 +235,7 @@ public sealed class JobQueue : BackgroundService
                 Report = r => OnProgress(job, r),
                 Preview = img => OnPreview(job, img),
                 Info = _info,
+                Note = m => AddNote(job, m),
             };
             StudioJobOutcome outcome = method.Run(work, job.Cancel!.Token);
             failure = outcome.Failure;
@@ -304,6 +305,18 @@ public sealed class JobQueue : BackgroundService
         }
     }
 
+    private void AddNote(StudioJob job, string note)
+    {
+        _info($"Job {job.Id}: {note}");
+        lock (_lock)
+        {
+            if (job.Notes.Count >= StudioJob.MaxNotes || job.Notes.Contains(note)) return;
+            lock (job.Notes) job.Notes.Add(note); // the store reads them under this lock
+            NotifyLocked(job);
+        }
+        _store.Save(job);
+    }
+
     private void OnPreview(StudioJob job, Image image)
     {
         using var png = new MemoryStream();
@@ -328,4 +341,4 @@ public sealed class JobQueue : BackgroundService
 public sealed record JobView(
     string Id, string Method, string Status, int Position, int Iteration, int Iterations, double? Loss, string? Error,
     double? SecondsLeft, string Stage, int PreviewVersion, bool HasResult, DateTimeOffset Created, DateTimeOffset? Finished,
-    JsonElement Options);
+    JsonElement Options, IReadOnlyList<string> Notes);

@@ -44,6 +44,8 @@ public sealed class JobStore : IDisposable
             """);
         // Databases written before region masks existed gain the column (NULL: no mask).
         if (!Columns("jobs").Contains("mask_file")) Execute("ALTER TABLE jobs ADD COLUMN mask_file TEXT;");
+        // ... and the notes for the submitter (a JSON array of sentences).
+        if (!Columns("jobs").Contains("notes")) Execute("ALTER TABLE jobs ADD COLUMN notes TEXT;");
     }
 
     private HashSet<string> Columns(string table)
@@ -69,7 +71,7 @@ public sealed class JobStore : IDisposable
         lock (_lock)
         {
             using SqliteCommand c = _db.CreateCommand();
-            c.CommandText = "SELECT id, seq, method, options, content_file, style_files, status, iteration, iterations, loss, error, result_file, created, finished, mask_file FROM jobs ORDER BY seq";
+            c.CommandText = "SELECT id, seq, method, options, content_file, style_files, status, iteration, iterations, loss, error, result_file, created, finished, mask_file, notes FROM jobs ORDER BY seq";
             using SqliteDataReader r = c.ExecuteReader();
             var jobs = new List<StudioJob>();
             while (r.Read())
@@ -91,6 +93,7 @@ public sealed class JobStore : IDisposable
                     Created = DateTimeOffset.Parse(r.GetString(12), CultureInfo.InvariantCulture),
                     Finished = r.IsDBNull(13) ? null : DateTimeOffset.Parse(r.GetString(13), CultureInfo.InvariantCulture),
                     MaskFile = r.IsDBNull(14) ? null : r.GetString(14),
+                    Notes = r.IsDBNull(15) ? [] : JsonSerializer.Deserialize<List<string>>(r.GetString(15)) ?? [],
                 });
             }
             return jobs;
@@ -104,10 +107,10 @@ public sealed class JobStore : IDisposable
         {
             using SqliteCommand c = _db.CreateCommand();
             c.CommandText = """
-                INSERT INTO jobs(id, seq, method, options, content_file, style_files, status, iteration, iterations, loss, error, result_file, created, finished, mask_file)
-                VALUES($id, $seq, $method, $options, $content, $styles, $status, $iteration, $iterations, $loss, $error, $result, $created, $finished, $mask)
+                INSERT INTO jobs(id, seq, method, options, content_file, style_files, status, iteration, iterations, loss, error, result_file, created, finished, mask_file, notes)
+                VALUES($id, $seq, $method, $options, $content, $styles, $status, $iteration, $iterations, $loss, $error, $result, $created, $finished, $mask, $notes)
                 ON CONFLICT(id) DO UPDATE SET status = $status, iteration = $iteration, iterations = $iterations, loss = $loss,
-                  error = $error, result_file = $result, finished = $finished;
+                  error = $error, result_file = $result, finished = $finished, notes = $notes;
                 """;
             c.Parameters.AddWithValue("$id", j.Id);
             c.Parameters.AddWithValue("$seq", j.Seq);
@@ -116,6 +119,9 @@ public sealed class JobStore : IDisposable
             c.Parameters.AddWithValue("$content", (object?)j.ContentFile ?? DBNull.Value);
             c.Parameters.AddWithValue("$styles", JsonSerializer.Serialize(j.StyleFiles));
             c.Parameters.AddWithValue("$mask", (object?)j.MaskFile ?? DBNull.Value);
+            string[] notes;
+            lock (j.Notes) notes = [.. j.Notes];
+            c.Parameters.AddWithValue("$notes", notes.Length == 0 ? DBNull.Value : JsonSerializer.Serialize(notes));
             c.Parameters.AddWithValue("$status", StudioJob.StatusName(j.Status));
             c.Parameters.AddWithValue("$iteration", j.Iteration);
             c.Parameters.AddWithValue("$iterations", j.Iterations);

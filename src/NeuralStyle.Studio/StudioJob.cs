@@ -47,6 +47,10 @@ public sealed class StudioJob
     public string? ResultFile { get; set; }
     public DateTimeOffset? Finished { get; set; }
 
+    /// <summary>What the run told its submitter (a mask warning, a fallback to the random network), oldest first.</summary>
+    public List<string> Notes { get; init; } = [];
+    public const int MaxNotes = 20;
+
     // ---- live only ----------------------------------------------------------------------------------------------
     public string Stage { get; set; } = "";
     public double? SecondsLeft { get; set; }

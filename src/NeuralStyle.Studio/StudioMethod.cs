@@ -68,8 +68,12 @@ public sealed class StudioJobWork
     /// <summary>The current image, shown in the page while the job runs.</summary>
     public required Action<Image> Preview { get; init; }
 
-    /// <summary>A line for the server's console (e.g. a download or a fallback to the random network).</summary>
+    /// <summary>A line for the server's console only (e.g. a download's progress).</summary>
     public Action<string> Info { get; init; } = _ => { };
+
+    /// <summary>A sentence for the job's submitter, shown with the job (e.g. a mask warning or a fallback to the random
+    /// network); the console gets it too.</summary>
+    public Action<string> Note { get; init; } = _ => { };
 }
 
 /// <summary>How a job ended: <paramref name="Failure"/> is one sentence, or null.</summary>

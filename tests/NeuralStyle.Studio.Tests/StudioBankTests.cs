@@ -166,6 +166,29 @@ public sealed class StudioBankTests
     }
 
     [Fact]
+    public async Task A_mask_warning_reaches_the_job_and_survives_a_restart()
+    {
+        string dir = DataWithBank();
+        string resized, plain;
+        await using (StudioHost s = await StudioHost.InProcess(dir))
+        {
+            byte[] content = StudioHost.Png(48, 40);
+            resized = await Run(s, new { model = BankName, regionStyles = "ff0000:waves,0000ff:hat" }, HalvesMask(96, 80), content);
+            plain = await Run(s, new { model = BankName, regionStyles = "ff0000:waves,0000ff:hat" }, HalvesMask(48, 40), content);
+            string[] notes = (await s.Job(resized)).GetProperty("notes").EnumerateArray().Select(n => n.GetString()!).ToArray();
+            Assert.Single(notes);
+            Assert.Contains("is 96×80 and the image 48×40: the mask was resized to fit", notes[0]);
+            Assert.Equal(0, (await s.Job(plain)).GetProperty("notes").GetArrayLength());
+            s.KeepData = true; // for the restart below
+        }
+        await using (StudioHost again = await StudioHost.InProcess(dir))
+        {
+            JsonElement job = await again.Job(resized);
+            Assert.Contains("the mask was resized to fit", job.GetProperty("notes")[0].GetString());
+        }
+    }
+
+    [Fact]
     public async Task Mistakes_are_refused_with_one_sentence_naming_the_banks_styles()
     {
         await using StudioHost s = await StudioHost.InProcess(DataWithBank());

@@ -386,6 +386,10 @@ function show(job) {
   const st = $('#status');
   st.textContent = text;
   st.dataset.status = job.status;
+  // What the run had to say (a mask warning, a fallback to the random network), one line each.
+  const notes = $('#notes');
+  notes.replaceChildren(...(job.notes || []).map(n => { const li = document.createElement('li'); li.textContent = n; return li; }));
+  notes.hidden = notes.children.length === 0;
   $('#bar').style.width = job.iterations > 0 ? `${(100 * job.iteration / job.iterations).toFixed(1)}%` : (job.status === 'done' ? '100%' : '0');
   $('#cancel').disabled = !(running || queued);
   if (job.previewVersion > state.previewVersion && (running || !job.hasResult)) {
