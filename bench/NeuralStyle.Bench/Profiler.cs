@@ -40,14 +40,28 @@ internal static class Profiler
             {
                 int co = Widths[b];
                 var weights = new Conv3x3Weights(co, ci);
-                weights.Pack(Synthetic.Random(co * ci * 9, 7, (float)Math.Sqrt(2.0 / (9 * ci))));
+                float[] oihw = Synthetic.Random(co * ci * 9, 7, (float)Math.Sqrt(2.0 / (9 * ci)));
+                weights.Pack(oihw);
                 float[] x = Synthetic.Random(hh * ww * ci, 8), y = new float[hh * ww * co], bias = new float[co];
                 float[] dy = Synthetic.Random(hh * ww * co, 9), dx = new float[hh * ww * ci];
-                double f = Time(runs, () => Conv3x3.Forward(x, 1, hh, ww, weights, bias, y, ConvPadding.Zero, relu: true));
-                double bi = Time(runs, () => Conv3x3.BackwardInput(dy, 1, hh, ww, weights, dx, ConvPadding.Zero));
+                // The route the Gatys graph takes: Winograd F(4×4) where it wins, direct convolution elsewhere.
+                bool wino = Winograd4x4.Wins(ci, co, hh, ww);
+                double f, bi;
+                if (wino)
+                {
+                    float[] uf = Winograd4x4.TransformWeightsPacked(oihw, co, ci), ub = Winograd4x4.TransformWeightsBackwardPacked(oihw, co, ci);
+                    int cin = ci, cout = co, hin = hh, win = ww;
+                    f = Time(runs, () => Winograd4x4.ForwardPacked(x, null, 1, hin, win, cin, cout, uf, bias, y, relu: true));
+                    bi = Time(runs, () => Winograd4x4.BackwardInputPacked(dy, null, 1, hin, win, cin, cout, ub, dx));
+                }
+                else
+                {
+                    f = Time(runs, () => Conv3x3.Forward(x, 1, hh, ww, weights, bias, y, ConvPadding.Zero, relu: true));
+                    bi = Time(runs, () => Conv3x3.BackwardInput(dy, 1, hh, ww, weights, dx, ConvPadding.Zero));
+                }
                 double m = Time(runs, () => Activation.ReluMask(dy, y, dy));
                 maskScalar += Time(runs, () => Activation.ReluMaskReference(dy, y, dy));
-                rows.Add(($"conv{b + 1}_{k + 1}", $"{ww}×{hh} {ci}→{co}", f, bi, 9.0 * ci * co * hh * ww));
+                rows.Add(($"conv{b + 1}_{k + 1}", $"{ww}×{hh} {ci}→{co}{(wino ? " (Winograd)" : "")}", f, bi, 9.0 * ci * co * hh * ww));
                 convF += f;
                 convB += bi;
                 mask += m;
