@@ -49,6 +49,7 @@ internal static class Catalog
 
         cases.Add(new JohnsonMemoryCase(o.Quick ? 512 : 1024));
         cases.Add(new JohnsonTrainStepCase(4, o.Quick ? 128 : 256));
+        cases.Add(new BankTrainStepCase(4, o.Quick ? 128 : 256));
         cases.Add(o.Quick ? new GatysIterationCase(256, 192) : new GatysIterationCase(512, 384));
         cases.Add(new ResNetGatysIterationCase(o.Quick ? 256 : 512));
         cases.Add(o.Quick ? new StylizeCase(256, 192, 5) : new StylizeCase(512, 384, o.StylizeIterations));

@@ -4,6 +4,8 @@ using NeuralStyle.Core;
 using NeuralStyle.Models;
 using NeuralStyle.Models.Johnson;
 using NeuralStyle.Models.Vgg;
+using NeuralStyle.StyleBank;
+using NeuralStyle.Imaging;
 using NeuralStyle.Tensors;
 using NeuralStyle.Tensors.Training;
 
@@ -250,5 +252,53 @@ internal sealed class JohnsonTrainStepCase(int batch, int size) : BenchCase
         _loss = null;
         _binding = null;
         _adam = null;
+    }
+}
+
+/// <summary>
+/// One stylising step of StyleBank training (spec §6) as <c>bank train</c> runs it: a batch of 4 with a different
+/// style per sample, the encoder, each sample's filter set and the decoder, VGG-16 (random, to relu4_2) on the output
+/// and the batch, content + 1e6·style (Gram MSE at relu1_2/2_2/3_2/4_2) + 1e-5·TV, backward, Adam(1e-3) over what the
+/// batch used. The schedule's auto-encoder steps (every T+1-th, about a third cheaper) are kept out of the timing.
+/// </summary>
+internal sealed class BankTrainStepCase(int batch, int size) : BenchCase
+{
+    private BankTrainer? _trainer;
+    private float[]? _batch;
+
+    public override string Name => "bank-train-step";
+
+    public override string Size => $"{batch}×{size}²";
+
+    public override double Flops => 0;
+
+    public override Dictionary<string, object> PeerSpec => new() { ["kind"] = "bank_train_step", ["n"] = batch, ["h"] = size, ["w"] = size };
+
+    public override void Setup()
+    {
+        var backbone = new Backbone(VggNet.Random(VggArchitecture.Vgg16, Backbone.RandomSeed), InputFlavor.Torchvision, "random VGG-16");
+        var styles = Enumerable.Range(0, batch).Select(k =>
+        {
+            var img = new Image(size, size, 3);
+            Synthetic.Random(img.Data.Length, (ulong)(20 + k), 0.5f).Select(v => v + 0.5f).ToArray().CopyTo(img.Data, 0);
+            return new BankStyleImage($"style{k}", img);
+        }).ToList();
+        // T larger than any run: every timed step is a stylising one.
+        var options = new BankTrainingOptions { BatchSize = batch, ImageSize = size, T = 1_000_000 };
+        _trainer = new BankTrainer(options, backbone, styles);
+        _batch = Synthetic.Random(batch * size * size * 3, 12, 127.5f).Select(v => v + 127.5f).ToArray();
+    }
+
+    public override RunResult Run()
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        _trainer!.Step(_batch);
+        return new RunResult(Stopwatch.GetElapsedTime(t0).TotalSeconds);
+    }
+
+    public override void Teardown()
+    {
+        _trainer = null;
+        _batch = null;
     }
 }

@@ -25,6 +25,11 @@ Each case computes exactly what the C# case computes (NCHW here, NHWC there):
   johnson_train_step                              one training step of fast_neural_style (spec §5): TransformerNet +
                                                   VGG-16 to relu4_3, content 1e5 (relu2_2) + style 1e10 (Gram MSE at
                                                   relu1_2/2_2/3_3/4_3), backward, Adam(1e-3); batch 4 at h×w
+  bank_train_step                                 one stylising step of StyleBank training (spec §6): encoder (the
+                                                  TransformerNet's first three layers), one 3×3 128→128 filter set per
+                                                  style (batch 4, a different style per sample), decoder; VGG-16 to
+                                                  relu4_2, content relu4_2 + 1e6 · style Gram MSE at relu1_2/2_2/3_2/4_2
+                                                  + 1e-5 · TV; backward, Adam(1e-3) over what the batch used
 
 `peer.py --export-johnson PATH` writes the same TransformerNet (random init, seed 0) as ONNX (opset 13, dynamic H/W,
 input "input" / output "output", NCHW RGB 0-255) for the harness's ONNX Runtime side, and exits.
@@ -318,6 +323,86 @@ class JohnsonTrainStep:
         return float(loss)
 
 
+class StyleBankNet(torch.nn.Module):
+    """The StyleBank network as our StyleBankNet: E = conv 9×9 3→32, 3×3/2 32→64, 3×3/2 64→128 (reflection padding,
+    instance norm with affine, ReLU); Kᵢ = conv 3×3 128→128 per style; D = nearest ×2 + conv 3×3 128→64, ×2 + 64→32
+    (instance norm, ReLU), conv 9×9 32→3."""
+
+    def __init__(self, styles):
+        super().__init__()
+
+        def conv(ci, co, k, stride=1):
+            return torch.nn.Sequential(torch.nn.ReflectionPad2d(k // 2), torch.nn.Conv2d(ci, co, k, stride))
+
+        def block(ci, co, k, stride=1):
+            return [conv(ci, co, k, stride), torch.nn.InstanceNorm2d(co, affine=True), torch.nn.ReLU()]
+        self.encoder = torch.nn.Sequential(*block(3, 32, 9), *block(32, 64, 3, 2), *block(64, 128, 3, 2))
+        self.bank = torch.nn.ModuleList([conv(128, 128, 3) for _ in range(styles)])
+        self.decoder = torch.nn.Sequential(torch.nn.Upsample(scale_factor=2, mode="nearest"), *block(128, 64, 3),
+                                           torch.nn.Upsample(scale_factor=2, mode="nearest"), *block(64, 32, 3),
+                                           conv(32, 3, 9))
+
+    def forward(self, x, styles):
+        f = self.encoder(x)
+        return self.decoder(torch.cat([self.bank[s](f[k:k + 1]) for k, s in enumerate(styles)], 0))
+
+
+# torchvision vgg16().features indices of relu1_2, relu2_2, relu3_2, relu4_2 (the StyleBank losses)
+BANK_STYLE = [3, 8, 13, 20]
+BANK_CONTENT = 20
+
+
+class BankTrainStep:
+    """One stylising step of StyleBank training, four styles in the batch (one per sample), as our BankTrainer."""
+
+    def __init__(self, n, h, w, g):
+        self.net = StyleBankNet(n)
+        self.styles = list(range(n))
+        vgg = torchvision.models.vgg.make_layers(torchvision.models.vgg.cfgs["D"])[:BANK_CONTENT + 1]
+        for m in vgg:
+            if isinstance(m, torch.nn.Conv2d):
+                torch.nn.init.kaiming_normal_(m.weight, mode="fan_in", nonlinearity="relu")
+                torch.nn.init.zeros_(m.bias)
+        for p in vgg.parameters():
+            p.requires_grad_(False)
+        self.vgg = vgg.eval()
+        self.opt = torch.optim.Adam(self.net.parameters(), 1e-3)
+        self.x = torch.rand(n, 3, h, w, generator=g) * 255
+        self.mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
+        self.std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+        with torch.no_grad():
+            grams = [[plain_gram(f) for f in self.features(torch.rand(1, 3, h, w, generator=g) * 255)[1]] for _ in range(n)]
+            self.gram_style = [torch.cat([grams[k][l] for k in range(n)], 0) for l in range(len(BANK_STYLE))]
+
+    def features(self, x):
+        x = (x / 255.0 - self.mean) / self.std
+        style, content = [], None
+        for i, layer in enumerate(self.vgg):
+            x = layer(x)
+            if i == BANK_CONTENT:
+                content = x
+            if i in BANK_STYLE:
+                style.append(x)
+        return content, style
+
+    def __call__(self):
+        self.opt.zero_grad()
+        y = self.net(self.x, self.styles)
+        cy, sy = self.features(y)
+        with torch.no_grad():
+            cx, _ = self.features(self.x)
+        content = F.mse_loss(cy, cx)
+        style = 0.0
+        for f, gs in zip(sy, self.gram_style):
+            style = style + F.mse_loss(plain_gram(f), gs)
+        z = y / 255.0
+        tv = (z[:, :, 1:, :] - z[:, :, :-1, :]).abs().sum() + (z[:, :, :, 1:] - z[:, :, :, :-1]).abs().sum()
+        loss = content + 1e6 * style + 1e-5 * tv
+        loss.backward()
+        self.opt.step()
+        return float(loss)
+
+
 class Case:
     """A set-up case: run() does one timed repetition and returns extra fields for the answer."""
 
@@ -369,6 +454,8 @@ class Case:
             self.x = torch.rand(1, 3, spec["h"], spec["w"], generator=g) * 255
         elif kind == "johnson_train_step":
             self.step = JohnsonTrainStep(spec["n"], spec["h"], spec["w"], g)
+        elif kind == "bank_train_step":
+            self.step = BankTrainStep(spec["n"], spec["h"], spec["w"], g)
         elif kind == "stylize":
             pass  # everything, including the targets, is inside the timed run
         else:
@@ -412,7 +499,7 @@ class Case:
         elif kind == "johnson_fwd":
             with torch.no_grad():
                 self.net(self.x)
-        elif kind == "johnson_train_step":
+        elif kind in ("johnson_train_step", "bank_train_step"):
             extra["loss"] = self.step()
         elif kind == "stylize":
             extra = self.stylize()
