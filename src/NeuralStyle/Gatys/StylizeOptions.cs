@@ -131,8 +131,9 @@ public sealed record StylizeOptions
     public int? InitialIterations { get; init; }
     /// <summary>
     /// Iterations at each scale of a coarse-to-fine run, aligned to the END of the schedule: the last entry is the final
-    /// scale's, the one before it the scale before's; scales before the first entry use the first entry. Null: the
-    /// first scale runs <see cref="InitialIterations"/> and every later one <see cref="Iterations"/>.
+    /// scale's, the one before it the scale before's; scales before the first entry use the first entry. A schedule
+    /// shorter than the list still gives its first scale, which starts from noise, the first entry (200,60,40 over two
+    /// scales: 200,40). Null: the first scale runs <see cref="InitialIterations"/> and every later one <see cref="Iterations"/>.
     /// </summary>
     public IReadOnlyList<int>? ScaleIterations { get; init; }
     /// <summary>Carry the L-BFGS curvature pairs and H₀ scaling from each scale to the next, resampled to its size.</summary>

@@ -77,8 +77,10 @@ public sealed class Stylizer
         if (_o.ScaleIterations is { Count: > 0 } list)
         {
             if (list.Any(n => n < 0)) throw new OptionException(nameof(StylizeOptions.ScaleIterations), "{ScaleIterations} must not be negative.");
-            // Aligned to the end: the last entry is the final scale's.
-            return Enumerable.Range(0, scaleCount).Select(k => list[Math.Max(0, list.Count - scaleCount + k)]).ToArray();
+            // Aligned to the end: the last entry is the final scale's; a shorter schedule keeps the first entry for its
+            // first scale (it starts from noise and is the cheapest), dropping middle entries instead.
+            return Enumerable.Range(0, scaleCount).Select(k =>
+                k == 0 && scaleCount > 1 ? list[0] : list[Math.Max(0, list.Count - scaleCount + k)]).ToArray();
         }
         return Enumerable.Range(0, scaleCount).Select(k => k == 0 && scaleCount > 1 ? _o.InitialIterations ?? _o.Iterations : _o.Iterations).ToArray();
     }

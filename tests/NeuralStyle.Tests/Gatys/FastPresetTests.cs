@@ -59,9 +59,16 @@ public class FastPresetTests
         var s384 = new Stylizer(Presets.Get("coarse-to-fine") with { Size = new SizeRule(SizeRuleKind.LongEdge, 384) }, Backbone.Random());
         var sizes384 = s384.Schedule(1024, 768);
         Assert.Equal([(128, 96), (256, 192), (384, 288)], sizes384);
-        // Two scales: the last two entries.
+        // Two scales: the first scale (from noise) keeps the first budget, the final one the last.
         var two = new Stylizer(Presets.Get("coarse-to-fine") with { MinSize = 256 }, Backbone.Random());
-        Assert.Equal([60, 40], two.IterationsPerScale(two.Schedule(1024, 768).Count));
+        Assert.Equal([200, 40], two.IterationsPerScale(two.Schedule(1024, 768).Count));
+        var at256 = new Stylizer(Presets.Get("coarse-to-fine") with { Size = new SizeRule(SizeRuleKind.LongEdge, 256) }, Backbone.Random());
+        Assert.Equal([(128, 96), (256, 192)], at256.Schedule(1024, 768));
+        Assert.Equal([200, 40], at256.IterationsPerScale(2));
+        // Four scales: the extra coarse one repeats the first budget, as before.
+        Assert.Equal([200, 200, 60, 40], s.IterationsPerScale(4));
+        // One scale is the final scale: the last budget.
+        Assert.Equal([40], s.IterationsPerScale(1));
     }
 
     [Fact]
