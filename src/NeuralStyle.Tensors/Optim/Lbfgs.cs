@@ -200,8 +200,43 @@ public sealed class Lbfgs
         TwoLoop();
     }
 
-    /// <summary>d = −H·g by the two-loop recursion over the stored pairs, H₀ = γI.</summary>
+    /// <summary>
+    /// d = −H·g by the two-loop recursion over the stored pairs, H₀ = γI. Each pair's update of q (or d) is fused with
+    /// the next pair's dot product (<see cref="PreciseSums.AxpyThenDot"/>), which reads the updated vector from cache:
+    /// the same arithmetic as <see cref="TwoLoopReference"/>, bit for bit, with a fifth less memory traffic.
+    /// </summary>
     private void TwoLoop()
+    {
+        int m = _dirs.Count;
+        System.Numerics.Tensors.TensorPrimitives.Negate(_g, _q);
+        if (m > 0)
+        {
+            _al[m - 1] = Dot(_steps[m - 1], _q) * _ro[m - 1];
+            for (int i = m - 1; i > 0; i--)
+                _al[i - 1] = PreciseSums.AxpyThenDot(-(float)_al[i], _dirs[i], _q, _steps[i - 1]) * _ro[i - 1];
+            Axpy(-(float)_al[0], _dirs[0], _q);
+        }
+        System.Numerics.Tensors.TensorPrimitives.Multiply(_q, (float)_hDiag, _d);
+        if (m > 0)
+        {
+            double be = Dot(_dirs[0], _d) * _ro[0];
+            for (int i = 0; i < m - 1; i++)
+                be = PreciseSums.AxpyThenDot((float)(_al[i] - be), _steps[i], _d, _dirs[i + 1]) * _ro[i + 1];
+            Axpy((float)(_al[m - 1] - be), _steps[m - 1], _d);
+        }
+    }
+
+    /// <summary>The search direction −H·g for <paramref name="gradient"/> from the current pairs, by the two-loop
+    /// recursion or its reference (for the kernel comparisons).</summary>
+    internal float[] DirectionFor(ReadOnlySpan<float> gradient, bool reference)
+    {
+        gradient.CopyTo(_g);
+        if (reference) TwoLoopReference(); else TwoLoop();
+        return (float[])_d.Clone();
+    }
+
+    /// <summary>The two-loop recursion written plainly: the slow reference <see cref="TwoLoop"/> is tested against.</summary>
+    internal void TwoLoopReference()
     {
         int m = _dirs.Count;
         for (int i = 0; i < _n; i++) _q[i] = -_g[i];

@@ -34,6 +34,40 @@ public static class OptimizerComparisons
         return Identical(what + " x", x, x2) ?? Identical(what + " momentum buffer", b, b2);
     }
 
+    /// <summary>Lengths around PreciseSums' 4096-element blocks, where the fused L-BFGS passes split their work; the
+    /// longest is shared out over the kernel threads.</summary>
+    public static readonly int[] BlockLengths = [1, 17, 4095, 4096, 4097, 2 * 4096 + 33, 40 * 4096 + 7];
+
+    public static string? CompareAxpyThenDot(int length, int seed)
+    {
+        float[] x = KernelComparisons.Random(length, seed), y = KernelComparisons.Random(length, seed + 1), z = KernelComparisons.Random(length, seed + 2);
+        float[] y2 = (float[])y.Clone();
+        double fast = PreciseSums.AxpyThenDot(-0.37f, x, y, z);
+        System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(x, -0.37f, y2, y2);
+        double reference = PreciseSums.Dot(z, y2);
+        string what = $"AxpyThenDot length={length}";
+        if (Identical(what + " y", y, y2) is { } bad) return bad;
+        return BitConverter.DoubleToInt64Bits(fast) == BitConverter.DoubleToInt64Bits(reference) ? null
+            : $"{what}: the dot product is {fast:R}, reference {reference:R} (must be bit-identical)";
+    }
+
+    /// <summary>L-BFGS's fused two-loop recursion against the plain one, over <paramref name="pairs"/> seeded pairs.</summary>
+    public static string? CompareTwoLoop(int length, int pairs, int seed)
+    {
+        var steps = new List<float[]>();
+        var changes = new List<float[]>();
+        for (int k = 0; k < pairs; k++)
+        {
+            float[] s = KernelComparisons.Random(length, seed + 2 * k), noise = KernelComparisons.Random(length, seed + 2 * k + 1, 0.1f);
+            steps.Add(s);
+            changes.Add([.. s.Select((v, i) => 1.5f * v + noise[i])]); // sᵀy > 0: every pair is kept
+        }
+        var lbfgs = new NeuralStyle.Tensors.Optim.Lbfgs(length, new NeuralStyle.Tensors.Optim.LbfgsOptions { HistorySize = pairs });
+        lbfgs.SeedHistory(new NeuralStyle.Tensors.Optim.LbfgsHistory(steps, changes, 0.7));
+        float[] g = KernelComparisons.Random(length, seed + 999);
+        return Identical($"L-BFGS two-loop length={length} pairs={pairs}", lbfgs.DirectionFor(g, reference: false), lbfgs.DirectionFor(g, reference: true));
+    }
+
     private static string? Identical(string what, float[] fast, float[] reference)
     {
         for (int i = 0; i < fast.Length; i++)
@@ -55,6 +89,13 @@ public static class OptimizerComparisons
             yield return () => CompareSgd(length, 0.9f, 0, 1e-4f, false, false, s + 2);
             yield return () => CompareSgd(length, 0.9f, 0, 0, true, false, s + 3);
             yield return () => CompareSgd(length, 0.5f, 0.25f, 1e-3f, false, false, s + 4);
+        }
+        foreach (int length in BlockLengths)
+        {
+            int s = seed++;
+            yield return () => CompareAxpyThenDot(length, s);
+            yield return () => CompareTwoLoop(length, 1, s);
+            yield return () => CompareTwoLoop(length, 5, s + 100);
         }
     }
 }
