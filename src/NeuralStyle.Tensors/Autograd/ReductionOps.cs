@@ -30,7 +30,7 @@ internal sealed class GramOp : Op
     {
         int n = _f.Shape[0], m = _f.Shape[1] * _f.Shape[2], c = _f.Shape[3];
         for (int s = 0; s < n; s++)
-            Gemm.Sgemm(true, false, c, c, m, _alpha, _f.Data, s * m * c, c, _f.Data, s * m * c, c, 0f, y.Data, s * c * c, c);
+            Gemm.Gram(m, c, _alpha, _f.Data, s * m * c, y.Data, s * c * c);
     }
 
     public override void Backward(Value y)

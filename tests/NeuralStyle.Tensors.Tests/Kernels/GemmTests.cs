@@ -46,6 +46,24 @@ public class GemmTests
     }
 
     [Theory]
+    [InlineData(1, 1)]
+    [InlineData(9, 5)]
+    [InlineData(40, 63)]
+    [InlineData(33, 64)]
+    [InlineData(17, 65)]
+    [InlineData(70, 100)]
+    [InlineData(300, 130)]
+    [InlineData(3000, 256)] // long enough to be split between threads inside each strip
+    public void Gram_BySymmetry_MatchesReferenceAndIsExactlySymmetric(int m, int c)
+    {
+        foreach (int degree in new[] { 1, 2 })
+        {
+            using var _ = KernelThreadingCollection.Degree(degree);
+            Assert.Null(KernelComparisons.CompareGram(m, c, 1f / (m * c), seed: m + c));
+        }
+    }
+
+    [Theory]
     [InlineData(64, 3000)]
     [InlineData(65, 2200)] // k split between threads, edge tiles in both directions
     [InlineData(130, 700)]

@@ -220,6 +220,33 @@ public static class KernelComparisons
         return null;
     }
 
+    /// <summary>The Gram matrix by symmetry against every entry computed by the reference, and exactly symmetric.</summary>
+    public static string? CompareGram(int m, int c, float alpha, int seed)
+    {
+        int fOffset = 3, gOffset = 4;
+        var f = Random(fOffset + (m * c) + 2, seed);
+        var expected = Garbage(gOffset + (c * c) + 3);
+        var actual = Garbage(gOffset + (c * c) + 3);
+        Gemm.GramReference(m, c, alpha, f, fOffset, expected, gOffset);
+        Gemm.Gram(m, c, alpha, f, fOffset, actual, gOffset);
+        string what = $"Gemm.Gram m={m} c={c}";
+        for (int i = 0; i < c; i++)
+        {
+            for (int j = 0; j < c; j++)
+            {
+                float a = actual[gOffset + (i * c) + j], e = expected[gOffset + (i * c) + j];
+                if (!(Math.Abs((double)a - e) <= Tolerance(e, m + 1) * Math.Max(1, Math.Abs(alpha))))
+                    return $"{what}: G[{i},{j}] is {a}, reference {e}";
+                if (BitConverter.SingleToInt32Bits(a) != BitConverter.SingleToInt32Bits(actual[gOffset + (j * c) + i]))
+                    return $"{what}: G[{i},{j}] = {a} but G[{j},{i}] = {actual[gOffset + (j * c) + i]} (must be symmetric)";
+            }
+        }
+        for (int i = 0; i < actual.Length; i++)
+            if ((i < gOffset || i >= gOffset + (c * c)) && !float.IsNaN(actual[i]))
+                return $"{what}: element {i} outside G changed";
+        return null;
+    }
+
     public static string? CompareInstanceNorm(int n, int h, int w, int c, bool affine, bool relu, int seed)
     {
         int p = h * w, length = n * p * c;
@@ -633,6 +660,13 @@ public static class KernelComparisons
                     yield return () => CompareGemm(ta, tb, m, n, k, 0.5f, s % 2 == 0 ? 0f : 1.5f, s);
                 }
             }
+        }
+
+        // Gram by symmetry: below two strips (one GEMM), exactly two, with a partial last strip, and many strips.
+        foreach (var (m, c) in new[] { (9, 5), (40, 63), (33, 64), (17, 65), (70, 100), (300, 130) })
+        {
+            int s = seed++;
+            yield return () => CompareGram(m, c, 0.25f, s);
         }
     }
 }
