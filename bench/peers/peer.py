@@ -274,12 +274,12 @@ def plain_gram(f):
     return m.bmm(m.transpose(1, 2)) / (c * h * w)
 
 
-class JohnsonTrainStep:
-    """One step of pytorch/examples neural_style.py train(): random VGG-16 (Kaiming, as ours), random style target."""
+class LossVgg16:
+    """The training steps' loss network: torchvision's VGG-16 features up to the deepest layer used, Kaiming-normal
+    weights and zero biases (as our random VGG-16), frozen; features() takes 0-255 RGB and returns (content, [style])."""
 
-    def __init__(self, n, h, w, g):
-        self.net = TransformerNet()
-        vgg = torchvision.models.vgg.make_layers(torchvision.models.vgg.cfgs["D"])[:23]
+    def __init__(self, content_index, style_indices):
+        vgg = torchvision.models.vgg.make_layers(torchvision.models.vgg.cfgs["D"])[:max(content_index, *style_indices) + 1]
         for m in vgg:
             if isinstance(m, torch.nn.Conv2d):
                 torch.nn.init.kaiming_normal_(m.weight, mode="fan_in", nonlinearity="relu")
@@ -287,25 +287,34 @@ class JohnsonTrainStep:
         for p in vgg.parameters():
             p.requires_grad_(False)
         self.vgg = vgg.eval()
-        self.opt = torch.optim.Adam(self.net.parameters(), 1e-3)
-        self.x = torch.rand(n, 3, h, w, generator=g) * 255
+        self.content_index, self.style_indices = content_index, style_indices
         self.mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
         self.std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
-        with torch.no_grad():
-            style = torch.rand(1, 3, h, w, generator=g) * 255
-            self.gram_style = [plain_gram(f).expand(n, -1, -1) for f in self.features(style)[1]]
 
     def features(self, x):
         x = (x / 255.0 - self.mean) / self.std
-        style = []
-        content = None
+        style, content = [], None
         for i, layer in enumerate(self.vgg):
             x = layer(x)
-            if i == VGG16_CONTENT:
+            if i == self.content_index:
                 content = x
-            if i in VGG16_STYLE:
+            if i in self.style_indices:
                 style.append(x)
         return content, style
+
+
+class JohnsonTrainStep:
+    """One step of pytorch/examples neural_style.py train(): random VGG-16 (Kaiming, as ours), random style target."""
+
+    def __init__(self, n, h, w, g):
+        self.net = TransformerNet()
+        self.loss_net = LossVgg16(VGG16_CONTENT, VGG16_STYLE)
+        self.features = self.loss_net.features
+        self.opt = torch.optim.Adam(self.net.parameters(), 1e-3)
+        self.x = torch.rand(n, 3, h, w, generator=g) * 255
+        with torch.no_grad():
+            style = torch.rand(1, 3, h, w, generator=g) * 255
+            self.gram_style = [plain_gram(f).expand(n, -1, -1) for f in self.features(style)[1]]
 
     def __call__(self):
         self.opt.zero_grad()
@@ -358,32 +367,13 @@ class BankTrainStep:
     def __init__(self, n, h, w, g):
         self.net = StyleBankNet(n)
         self.styles = list(range(n))
-        vgg = torchvision.models.vgg.make_layers(torchvision.models.vgg.cfgs["D"])[:BANK_CONTENT + 1]
-        for m in vgg:
-            if isinstance(m, torch.nn.Conv2d):
-                torch.nn.init.kaiming_normal_(m.weight, mode="fan_in", nonlinearity="relu")
-                torch.nn.init.zeros_(m.bias)
-        for p in vgg.parameters():
-            p.requires_grad_(False)
-        self.vgg = vgg.eval()
+        self.loss_net = LossVgg16(BANK_CONTENT, BANK_STYLE)
+        self.features = self.loss_net.features
         self.opt = torch.optim.Adam(self.net.parameters(), 1e-3)
         self.x = torch.rand(n, 3, h, w, generator=g) * 255
-        self.mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
-        self.std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
         with torch.no_grad():
             grams = [[plain_gram(f) for f in self.features(torch.rand(1, 3, h, w, generator=g) * 255)[1]] for _ in range(n)]
             self.gram_style = [torch.cat([grams[k][l] for k in range(n)], 0) for l in range(len(BANK_STYLE))]
-
-    def features(self, x):
-        x = (x / 255.0 - self.mean) / self.std
-        style, content = [], None
-        for i, layer in enumerate(self.vgg):
-            x = layer(x)
-            if i == BANK_CONTENT:
-                content = x
-            if i in BANK_STYLE:
-                style.append(x)
-        return content, style
 
     def __call__(self):
         self.opt.zero_grad()
