@@ -111,7 +111,7 @@ public sealed class JobQueue : BackgroundService
     private static JobView ViewLocked(StudioJob j, int position) => new(
         j.Id, j.Method, StudioJob.StatusName(j.Status), position, j.Iteration, j.Iterations,
         j.Loss is { } l && double.IsFinite(l) ? l : null, j.Error, j.SecondsLeft, j.Stage, j.PreviewVersion,
-        j.ResultFile is not null, j.Created, j.Finished, j.Options, [.. j.Notes]);
+        j.ResultFile is not null, j.Created, j.Finished, j.Options, j.Notes);
 
     /// <summary>A view for a server-sent event, with the loss-curve points the client has not had yet.</summary>
     public (JobView View, int Version, List<double[]> Points, bool Reset, Task Changed) Event(StudioJob job, int pointsSent)
@@ -311,7 +311,7 @@ public sealed class JobQueue : BackgroundService
         lock (_lock)
         {
             if (job.Notes.Count >= StudioJob.MaxNotes || job.Notes.Contains(note)) return;
-            lock (job.Notes) job.Notes.Add(note); // the store reads them under this lock
+            job.Notes = [.. job.Notes, note];
             NotifyLocked(job);
         }
         _store.Save(job);

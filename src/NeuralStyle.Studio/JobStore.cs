@@ -119,9 +119,8 @@ public sealed class JobStore : IDisposable
             c.Parameters.AddWithValue("$content", (object?)j.ContentFile ?? DBNull.Value);
             c.Parameters.AddWithValue("$styles", JsonSerializer.Serialize(j.StyleFiles));
             c.Parameters.AddWithValue("$mask", (object?)j.MaskFile ?? DBNull.Value);
-            string[] notes;
-            lock (j.Notes) notes = [.. j.Notes];
-            c.Parameters.AddWithValue("$notes", notes.Length == 0 ? DBNull.Value : JsonSerializer.Serialize(notes));
+            IReadOnlyList<string> notes = j.Notes;
+            c.Parameters.AddWithValue("$notes", notes.Count == 0 ? DBNull.Value : JsonSerializer.Serialize(notes));
             c.Parameters.AddWithValue("$status", StudioJob.StatusName(j.Status));
             c.Parameters.AddWithValue("$iteration", j.Iteration);
             c.Parameters.AddWithValue("$iterations", j.Iterations);

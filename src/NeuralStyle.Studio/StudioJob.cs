@@ -47,8 +47,9 @@ public sealed class StudioJob
     public string? ResultFile { get; set; }
     public DateTimeOffset? Finished { get; set; }
 
-    /// <summary>What the run told its submitter (a mask warning, a fallback to the random network), oldest first.</summary>
-    public List<string> Notes { get; init; } = [];
+    /// <summary>What the run told its submitter (a mask warning, a fallback to the random network), oldest first. Never
+    /// changed in place: a new note replaces the list, so a reader outside the queue's lock sees one whole list.</summary>
+    public IReadOnlyList<string> Notes { get; set; } = [];
     public const int MaxNotes = 20;
 
     // ---- live only ----------------------------------------------------------------------------------------------

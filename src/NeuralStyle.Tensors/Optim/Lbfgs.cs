@@ -202,8 +202,8 @@ public sealed class Lbfgs
 
     /// <summary>
     /// d = −H·g by the two-loop recursion over the stored pairs, H₀ = γI. Each pair's update of q (or d) is fused with
-    /// the next pair's dot product (<see cref="PreciseSums.AxpyThenDot"/>), which reads the updated vector from cache:
-    /// the same arithmetic as <see cref="TwoLoopReference"/>, bit for bit, with a fifth less memory traffic.
+    /// the next pair's dot product (<see cref="PreciseSums.AxpyThenDot"/>: one pass, long vectors shared over the kernel
+    /// threads): the same arithmetic as <see cref="TwoLoopReference"/>, bit for bit.
     /// </summary>
     private void TwoLoop()
     {
