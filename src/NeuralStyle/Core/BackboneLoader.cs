@@ -44,8 +44,20 @@ public sealed partial class BackboneLoader
     {
         FellBack = false;
         if (Memo is null) return LoadAfresh(model, weights, flavor, weightsExplicit);
-        return Memo.GetOrLoad(BackboneMemo.KeyOf(model, weights, flavor, weightsExplicit),
+        return Memo.GetOrLoad(MemoKey(model, weights, flavor, weightsExplicit),
             () => LoadAfresh(model, weights, flavor, weightsExplicit), keep: () => !FellBack);
+    }
+
+    // Everything a load depends on: the arguments, this loader's settings, and the identity of a weights file.
+    private string MemoKey(string model, string? weights, InputFlavor? flavor, bool weightsExplicit)
+    {
+        string file = "";
+        if (weights is not null && File.Exists(weights))
+        {
+            var info = new FileInfo(weights);
+            file = $"|{info.FullName}|{info.Length}|{info.LastWriteTimeUtc.Ticks}";
+        }
+        return $"{model.Trim().ToLowerInvariant()}|{weights}|{flavor}|{weightsExplicit}|{MatConvNetTranspose}{file}";
     }
 
     private Backbone LoadAfresh(string model, string? weights, InputFlavor? flavor, bool weightsExplicit)

@@ -1,12 +1,12 @@
-using NeuralStyle.Models;
 
 namespace NeuralStyle.Core;
 
 /// <summary>
 /// The most recently loaded <see cref="Backbone"/>, kept for the next load of the same model, weights and flavour:
 /// a server running job after job would otherwise read and pack the same few hundred megabytes for every job and
-/// hold several copies until the collector catches up. A weights file is recognised by its path, length and time
-/// of last write, so a file replaced in between is loaded afresh. Thread-safe; backbones are read-only in use.
+/// hold several copies until the collector catches up. The loader makes the key from everything a load depends on
+/// (a weights file by its path, length and time of last write, so a file replaced in between is loaded afresh).
+/// Thread-safe; backbones are read-only in use.
 /// </summary>
 public sealed class BackboneMemo
 {
@@ -27,17 +27,5 @@ public sealed class BackboneMemo
         if (keep())
             lock (_gate) _last = (key, loaded);
         return loaded;
-    }
-
-    /// <summary>The memo key of a load: the options, plus the identity of a weights file when they name one.</summary>
-    public static string KeyOf(string model, string? weights, InputFlavor? flavor, bool weightsExplicit)
-    {
-        string file = "";
-        if (weights is not null && File.Exists(weights))
-        {
-            var info = new FileInfo(weights);
-            file = $"|{info.FullName}|{info.Length}|{info.LastWriteTimeUtc.Ticks}";
-        }
-        return $"{model.Trim().ToLowerInvariant()}|{weights}|{flavor}|{weightsExplicit}{file}";
     }
 }

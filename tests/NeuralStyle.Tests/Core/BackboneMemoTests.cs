@@ -29,6 +29,16 @@ public sealed class BackboneMemoTests : IDisposable
     }
 
     [Fact]
+    public void Load_LoaderSettingDiffers_LoadedAfresh()
+    {
+        var memo = new BackboneMemo();
+        Backbone plain = Loader(memo).Load("random", null, null, weightsExplicit: false);
+        BackboneLoader transposing = Loader(memo);
+        transposing.MatConvNetTranspose = true;
+        Assert.NotSame(plain.Net, transposing.Load("random", null, null, weightsExplicit: false).Net);
+    }
+
+    [Fact]
     public void Load_WithoutMemo_EveryLoadReads()
     {
         var loader = new BackboneLoader(new WeightCache(), _ => throw new InvalidOperationException());
