@@ -154,7 +154,7 @@ public class KerasWeightsTests
     public void Read_TruncatedAnywhere_OneSentence()
     {
         byte[] data = System.IO.File.ReadAllBytes(File("vgg19_notop_keras2.h5"));
-        foreach (int length in new[] { 0, 5, 8, 40, 100, 500, 2000, 10_000, 50_000, data.Length - 1 })
+        foreach (int length in new[] { 0, 5, 8, 12, 13, 14, 15, 40, 100, 500, 2000, 10_000, 50_000, data.Length - 1 })
         {
             var ex = Assert.Throws<WeightFormatException>(() => KerasWeights.Read(new MemoryStream(data[..length]), (_, _) => true));
             Assert.False(string.IsNullOrWhiteSpace(ex.Message));

@@ -37,7 +37,7 @@ internal sealed class Hdf5File
         _length = stream.Length;
         byte[] sb = ReadAt(0, (int)Math.Min(_length, 96));
         if (sb.Length < 8 || !KerasWeights.IsHdf5(sb)) throw new WeightFormatException("The file is not an HDF5 (Keras .h5) file: it does not start with the HDF5 signature.");
-        if (sb.Length < 12) throw Truncated();
+        if (sb.Length < 16) throw Truncated(); // both superblock layouts read up to byte 14 before their own checks
         int version = sb[8];
         ulong rootAddress;
         switch (version)
