@@ -107,7 +107,7 @@ public sealed class StudioApiTests
         { "pixel-bomb", "cannot be read" },
         { "empty", "is empty" },
         { "tiny", "at least 8×8" },
-        { "png-named-evil", "" },
+        { "png-named-evil", "is not a PNG or JPEG image" }, // the name says PNG; the content decides
     };
 
     [Theory]

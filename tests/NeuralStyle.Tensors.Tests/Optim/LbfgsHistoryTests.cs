@@ -66,13 +66,15 @@ public class LbfgsHistoryTests
     }
 
     [Fact]
-    public void SeedingACopiedHistory_ContinuesLikeTheSameOptimiser()
+    public void SeedHistory_CopiesThePairs_TheSeededRunLeavesThemUntouched_AndIsRepeatable()
     {
-        // Two optimisers at the same point with the same pairs and γ take the same steps: seeding is exact.
+        // Two optimisers at the same point with the same pairs and γ take the same steps; L-BFGS recycles its pair
+        // arrays in place, so seeding must copy them: the history handed over is unchanged after both ran.
         float[] x = [3, 2, -1, 1, 0];
         var first = new Lbfgs(x.Length, new LbfgsOptions { MaxIterations = 3, ToleranceGrad = -1, ToleranceChange = -1 });
         first.Minimize(x, Quadratic);
         LbfgsHistory h = first.History;
+        float[][] stepsBefore = [.. h.Steps.Select(v => (float[])v.Clone())], changesBefore = [.. h.GradientChanges.Select(v => (float[])v.Clone())];
 
         float[] a = (float[])x.Clone(), b = (float[])x.Clone();
         var o = new LbfgsOptions { MaxIterations = 2, ToleranceGrad = -1, ToleranceChange = -1 };
@@ -82,6 +84,8 @@ public class LbfgsHistoryTests
         two.Minimize(b, Quadratic);
         Assert.Equal(a, b);
         Assert.True(Quadratic(a, new float[5]) < Quadratic(x, new float[5]));
+        Assert.Equal(stepsBefore, h.Steps);
+        Assert.Equal(changesBefore, h.GradientChanges);
     }
 
     [Fact]
