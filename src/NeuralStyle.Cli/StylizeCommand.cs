@@ -194,10 +194,8 @@ public static class StylizeCommand
         if (CommonOptions.BindSeed(a) is { } seed) o = o with { Seed = seed };
         if (a.Choice("--optimizer", new Dictionary<string, OptimizerKind> { ["lbfgs"] = OptimizerKind.Lbfgs, ["adam"] = OptimizerKind.Adam }) is { } opt)
             o = o with { Optimizer = opt, LbfgsRounds = opt == OptimizerKind.Lbfgs ? o.LbfgsRounds : 1 };
-        if (a.Int("--iterations", 0, 10_000_000) is { } it) o = o with { Iterations = it, LbfgsRounds = Math.Min(o.LbfgsRounds, Math.Max(1, it)) };
-        // With a per-scale list (the coarse-to-fine preset), --iterations is the final scale's count.
-        if (a.Int("--iterations", 0, 10_000_000) is { } itFinal && o.ScaleIterations is { Count: > 0 } perScale)
-            o = o with { ScaleIterations = [.. perScale.Take(perScale.Count - 1), itFinal] };
+        int? iterations = a.Int("--iterations", 0, 10_000_000);
+        if (iterations is { } it) o = o with { Iterations = it, LbfgsRounds = Math.Min(o.LbfgsRounds, Math.Max(1, it)) };
         if (a.Double("--learning-rate", 0) is { } lr)
         {
             if (lr <= 0) throw new UsageException("Option --learning-rate must be positive.");
@@ -225,6 +223,9 @@ public static class StylizeCommand
                     throw new UsageException($"--scale-iterations takes whole numbers separated by commas; '{si[i]}' is not one.");
             o = o with { ScaleIterations = counts };
         }
+        // With a per-scale list (the preset's or --scale-iterations), --iterations is the final scale's count.
+        if (iterations is { } itFinal && o.ScaleIterations is { Count: > 0 } perScale)
+            o = o with { ScaleIterations = [.. perScale.Take(perScale.Count - 1), itFinal] };
         if (a.Choice("--carry-history", new Dictionary<string, bool> { ["on"] = true, ["off"] = false }) is { } carry) o = o with { CarryHistory = carry };
         if (a.Choice("--scale-tv", new Dictionary<string, bool> { ["on"] = true, ["off"] = false }) is { } stv) o = o with { ScaleConsistentTv = stv };
         if (a.Double("--scale-stop", 0) is { } stopChange) o = o with { ScaleStopChange = stopChange };

@@ -1,3 +1,4 @@
+using NeuralStyle.Cli;
 using NeuralStyle.Tensors;
 using NeuralStyle.Core;
 using NeuralStyle.Gatys;
@@ -70,6 +71,18 @@ public class FastPresetTests
         Assert.Equal([200, 200, 60, 40], s.IterationsPerScale(4));
         // One scale is the final scale: the last budget.
         Assert.Equal([40], s.IterationsPerScale(1));
+    }
+
+    [Theory]
+    [InlineData(new[] { "--iterations", "20" }, new[] { 200, 60, 20 })]
+    [InlineData(new[] { "--scale-iterations", "100,50" }, new[] { 100, 50 })]
+    [InlineData(new[] { "--scale-iterations", "100,50", "--iterations", "20" }, new[] { 100, 20 })]
+    [InlineData(new[] { "--iterations", "20", "--scale-iterations", "100,50" }, new[] { 100, 20 })]
+    public void Cli_IterationsSetTheFinalScale_OfWhicheverPerScaleList(string[] args, int[] expected)
+    {
+        ParsedArgs a = ParsedArgs.Parse("stylize", args, NeuralStyle.Cli.StylizeCommand.Options);
+        StylizeOptions o = NeuralStyle.Cli.StylizeCommand.Bind(a, Presets.Get("coarse-to-fine"));
+        Assert.Equal(expected, o.ScaleIterations);
     }
 
     [Fact]
