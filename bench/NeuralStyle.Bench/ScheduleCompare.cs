@@ -61,9 +61,6 @@ internal static class ScheduleCompare
         return new Variant(name, Apply, body);
     }
 
-    /// <summary>Issue 5's original schedule (128 px up by √2, 300 then 50 per scale, cold restarts).</summary>
-    public const string Issue5 = "issue5:min=128,first=300,later=50";
-
     public static int Run(int size, int singleIterations, IReadOnlyList<Variant> variants, string svgPath, TextWriter output, string? referenceDir = null)
     {
         string root = FindRoot();

@@ -82,9 +82,6 @@ public sealed class ResNet50 : IFeatureNetwork
         return macs;
     }
 
-    /// <summary>Weights and biases of every convolution (batch norm folded in).</summary>
-    public long ParameterCount => Units().Sum(u => (long)u.Weight.Length + u.Bias.Length);
-
     private IEnumerable<ConvUnit> Units()
     {
         yield return _stem;
@@ -292,7 +289,7 @@ public sealed class ResNet50 : IFeatureNetwork
             if (bn) bns[si] = layer.Weights.Select(w => w.Data).ToArray();
             else
             {
-                kernels[si] = HwioToOihw(layer.Weights[0].Data, spec.Kernel, spec.In, spec.Out);
+                kernels[si] = KerasVgg.HwioToOihw(layer.Weights[0], spec.Name).Data;
                 biases[si] = layer.Weights[1].Data;
             }
         }
@@ -318,17 +315,6 @@ public sealed class ResNet50 : IFeatureNetwork
     }
 
     private static string Shapes(IEnumerable<int[]> shapes) => string.Join(" ", shapes.Select(s => $"[{string.Join(",", s)}]"));
-
-    private static float[] HwioToOihw(float[] hwio, int k, int inC, int outC)
-    {
-        var oihw = new float[hwio.Length];
-        for (int y = 0; y < k; y++)
-            for (int x = 0; x < k; x++)
-                for (int i = 0; i < inC; i++)
-                    for (int o = 0; o < outC; o++)
-                        oihw[((o * inC + i) * k + y) * k + x] = hwio[((y * k + x) * inC + i) * outC + o];
-        return oihw;
-    }
 
     /// <summary>
     /// A seeded random ResNet-50 for tests and offline use: Kaiming-normal convolutions (fan-in, gain √2), zero conv
@@ -397,7 +383,7 @@ public sealed class ResNet50 : IFeatureNetwork
             if (b.AddIndex > deepest) break;
             string prefix = b.U1.Name[..^7]; // conv3_block2
             Value sum = graph.Add(y, shortcut, $"{prefix}_add");
-            if (b.AddIndex <= deepest) values[b.AddIndex] = sum;
+            values[b.AddIndex] = sum;
             if (b.OutIndex > deepest) break;
             x = values[b.OutIndex] = graph.Relu(sum, $"{prefix}_out");
         }

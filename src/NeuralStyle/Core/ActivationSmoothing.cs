@@ -51,7 +51,7 @@ public sealed class ActivationSmoothing
         ArgumentNullException.ThrowIfNull(net);
         IReadOnlyList<string> names = layers ?? net.DefaultSmoothedLayers;
         SmoothingKind k = kind ?? (names.Count > 0 ? SmoothingKind.Softmax : SmoothingKind.None);
-        if (k == SmoothingKind.None) return new ActivationSmoothing(k, 1f, []);
+        if (k == SmoothingKind.None) return Off;
         if (!(temperature > 0) || !double.IsFinite(temperature))
             throw new OptionException(temperatureOption, $"{OptionException.Ref(temperatureOption)} must be a positive number (got {temperature}).");
         HashSet<int> set = names.Count > 0

@@ -43,9 +43,6 @@ public abstract record TrainingSettings
     /// <summary>The registry name used when <see cref="Weights"/> is not given.</summary>
     public const string DefaultWeights = "vgg16-torchvision";
 
-    /// <summary>Images the run needs no fewer than on a side (smaller ones are skipped).</summary>
-    public const int MinImageSide = ImageFolderDataset.MinImageSide;
-
     /// <summary>Checks the values a user can get wrong; throws <see cref="OptionException"/> naming the property.</summary>
     public abstract void Validate();
 

@@ -170,7 +170,8 @@ public sealed class BankTrainer
         var terms = new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (Value t in _sterms) terms[t.Name!] = t.Data[0];
         var result = new BankTrainStep(false, _stotal!.Data[0], terms, styles, null);
-        if (!Incremental) _lastStylizeNorm = SharedGradientNorm();
+        // ‖∂L_K‖ for the next auto-encoder step's balancing (the separate-optimiser mode does not balance).
+        if (!Incremental && _o.Balancing == BranchBalancing.GradientNorm) _lastStylizeNorm = SharedGradientNorm();
         var used = styles.ToHashSet();
         // Only the filter sets this batch used move (as torch's Adam skips parameters without a gradient).
         StepOnly(Optimizer, p => !IsBank(p.Name, out int k) || used.Contains(k));
