@@ -19,6 +19,9 @@ public sealed record OptimizerSettings
     public double ToleranceChange { get; init; } = -1;
     /// <summary>L-BFGS starts from these curvature pairs (e.g. carried from a coarser scale); null: an empty history.</summary>
     public LbfgsHistory? SeedHistory { get; init; }
+    /// <summary>Return the L-BFGS curvature pairs at the end (a copy: history × 2 image-sized vectors); only a run that
+    /// hands them on to another asks for them.</summary>
+    public bool ReturnHistory { get; init; }
     /// <summary>Stop once the loss fell by less than this fraction over the last <see cref="StopWindow"/> iterations (0: never).</summary>
     public double StopRelativeChange { get; init; }
     public int StopWindow { get; init; } = 10;
@@ -34,7 +37,7 @@ public sealed record OptimizerSettings
 /// <summary>What one optimisation ended with. <see cref="Result"/> is the image to keep (the average when enabled).</summary>
 public sealed record OptimizeOutcome(float[] Result, int Iterations, double Seconds, bool Cancelled, string? Failure)
 {
-    /// <summary>The L-BFGS curvature memory at the end (null for Adam).</summary>
+    /// <summary>The L-BFGS curvature memory at the end (null for Adam, and unless <see cref="OptimizerSettings.ReturnHistory"/>).</summary>
     public LbfgsHistory? History { get; init; }
 }
 
@@ -207,6 +210,6 @@ public static class ImageOptimizer
             lbfgs.Minimize(x, Objective, cancel);
             done += n;
         }
-        return last?.History;
+        return s.ReturnHistory ? last?.History : null;
     }
 }

@@ -107,6 +107,7 @@ public sealed class Stylizer
             OptimizerSettings settings = Settings(iterations[k]) with
             {
                 SeedHistory = carried is null ? null : ResampleHistory(carried, carriedSize, (w, h)),
+                ReturnHistory = _o.CarryHistory && !last,
                 StopRelativeChange = last ? 0 : _o.ScaleStopChange,
                 StopWindow = StopWindow,
             };
