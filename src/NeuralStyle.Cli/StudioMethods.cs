@@ -209,8 +209,7 @@ public static partial class StudioMethods
             (ParsedArgs a, TextureOptions o) = Bind(work.Options);
             var sources = work.StylePaths.Select(s => ImageIO.ToRgb(ImageIO.Load(s))).ToList();
             var loader = new BackboneLoader(new WeightCache(), download) { Info = m => work.Note(RenderForWeb(m)), Memo = backbones };
-            Backbone backbone = loader.Load(o.Model, o.Weights, o.Flavor, weightsExplicit: a.Has(CommonOptions.Weights.Name));
-            if (loader.FellBack || o.Model == "random") o = o with { NormalizeTerms = true };
+            (o, Backbone backbone) = TextureCommand.LoadBackbone(a, o, loader);
             o = o with { SaveEvery = PreviewEvery(o.Iterations) };
             var synth = new TextureSynthesizer(o, backbone) { Progress = work.Report };
             long need = TextureSynthesizer.EstimateBytes(o, backbone.Net, synth.PrepareSources(sources).Select(s => (s.Width, s.Height)).ToList());

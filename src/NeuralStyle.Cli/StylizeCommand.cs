@@ -121,8 +121,13 @@ public static class StylizeCommand
     {
         loader.MatConvNetTranspose = a.Flag("--matconvnet-transpose");
         Backbone backbone = loader.Load(o.Model, o.Weights, o.Flavor, weightsExplicit: a.Has(CommonOptions.Weights.Name));
-        // Only VGG falls back to the random-features preset; a ResNet fallback keeps its own preset.
-        if (loader.FellBack && !presetExplicit && backbone.Net is VggNet) o = Bind(a, Presets.Get("random-features")) with { Model = "random", Weights = null };
+        // Only VGG falls back to the random-features preset (exactly a --model random run); a ResNet fallback keeps its
+        // own preset, and a preset asked for keeps the fallback network fed as the missing weights would be.
+        if (loader.FellBack && !presetExplicit && backbone.Net is VggNet)
+        {
+            o = Bind(a, Presets.Get("random-features")) with { Model = "random", Weights = null };
+            backbone = loader.Load(o.Model, null, o.Flavor, weightsExplicit: false);
+        }
         return (o, backbone);
     }
 

@@ -60,8 +60,7 @@ public static class TextureCommand
 
         var sources = files.Select(f => ImageIO.ToRgb(ImageIO.Load(f))).ToList();
         var loader = new BackboneLoader(new WeightCache(), entry => WeightsCommand.Download(entry, ctx)) { Info = m => ctx.Info(CommandSupport.Render(m)) };
-        Backbone backbone = loader.Load(o.Model, o.Weights, o.Flavor, weightsExplicit: a.Has(CommonOptions.Weights.Name));
-        if (loader.FellBack || o.Model == "random") o = o with { NormalizeTerms = true };
+        (o, Backbone backbone) = LoadBackbone(a, o, loader);
 
         var synth = new TextureSynthesizer(o, backbone);
         long need = TextureSynthesizer.EstimateBytes(o, backbone.Net, synth.PrepareSources(sources).Select(s => (s.Width, s.Height)).ToList());
@@ -114,6 +113,18 @@ public static class TextureCommand
             else throw new UsageException($"The source '{s}' does not exist.");
         }
         return files;
+    }
+
+    /// <summary>
+    /// The network for <paramref name="o"/>. On the random network (asked for, or standing in for weights that could not
+    /// be had: then exactly a --model random run) the terms are normalised, as its feature scales are arbitrary.
+    /// </summary>
+    public static (TextureOptions Options, Backbone Backbone) LoadBackbone(ParsedArgs a, TextureOptions o, BackboneLoader loader)
+    {
+        Backbone backbone = loader.Load(o.Model, o.Weights, o.Flavor, weightsExplicit: a.Has(CommonOptions.Weights.Name));
+        if (loader.FellBack) backbone = loader.Load("random", null, o.Flavor, weightsExplicit: false);
+        else if (o.Model != "random") return (o, backbone);
+        return (o with { NormalizeTerms = true }, backbone);
     }
 
     public static TextureOptions Bind(ParsedArgs a, TextureOptions o)

@@ -111,7 +111,10 @@ public sealed partial class BackboneLoader
                 Info?.Invoke($"No pretrained weights ({entry.Name} is not cached and could not be downloaded: {e.Message.TrimEnd('.')}); " +
                              "using the embedded random VGG-19 instead.");
                 FellBack = true;
-                return Backbone.Random();
+                // Fed as the missing weights would be (caffe for the default VGG-19): the presets' loss weights assume
+                // that input scale, and on [0,1]-normalised input the random network's terms are so small that the
+                // non-smooth TV term dominates and L-BFGS without a line search diverges.
+                return Backbone.Random() with { Flavor = flavor ?? InputFlavors.Parse(entry.Flavor) };
             }
         }
         return FromFile(path, arch, flavor, entry, cacheFeaturesTo: features);
