@@ -212,10 +212,7 @@ public static partial class StudioMethods
             (o, Backbone backbone) = TextureCommand.LoadBackbone(a, o, loader);
             o = o with { SaveEvery = PreviewEvery(o.Iterations) };
             var synth = new TextureSynthesizer(o, backbone) { Progress = work.Report };
-            long need = TextureSynthesizer.EstimateBytes(o, backbone.Net, synth.PrepareSources(sources).Select(s => (s.Width, s.Height)).ToList());
-            if (MemoryBudget.AvailableBytes() is { } avail && need > avail)
-                throw new JobRejectedException(string.Create(CultureInfo.InvariantCulture,
-                    $"A {o.Width}×{o.OutputHeight} texture needs about {need >> 20:N0} MiB but only {avail >> 20:N0} MiB are free; use a smaller width or height."));
+            TextureCommand.CheckMemory(o, backbone, synth, sources);
             synth.Snapshot = (_, frames) => work.Preview(frames[0]);
             TextureResult r = synth.Run(sources, cancel);
             ImageIO.Save(r.Frames[0], work.ResultPath, Save(a));

@@ -63,10 +63,7 @@ public static class TextureCommand
         (o, Backbone backbone) = LoadBackbone(a, o, loader);
 
         var synth = new TextureSynthesizer(o, backbone);
-        long need = TextureSynthesizer.EstimateBytes(o, backbone.Net, synth.PrepareSources(sources).Select(s => (s.Width, s.Height)).ToList());
-        if (MemoryBudget.AvailableBytes() is { } avail && need > avail)
-            throw new UsageException(string.Create(CultureInfo.InvariantCulture,
-                $"A {o.Width}×{o.OutputHeight} texture needs about {need >> 20:N0} MiB but only {avail >> 20:N0} MiB are free; use a smaller --width/--height or fewer --count frames."));
+        long need = CheckMemory(o, backbone, synth, sources);
         ctx.Info($"texture: {o.Width}×{o.OutputHeight}{(o.Count > 1 ? $" × {o.Count} frames" : "")} from {files.Count} source(s), {o.Octaves} octaves, " +
                  $"layers {string.Join(",", o.Layers)}, {backbone.Description}, about {need >> 20:N0} MiB");
 
@@ -113,6 +110,16 @@ public static class TextureCommand
             else throw new UsageException($"The source '{s}' does not exist.");
         }
         return files;
+    }
+
+    /// <summary>The memory a texture run needs; refused in one sentence when it is more than is free.</summary>
+    public static long CheckMemory(TextureOptions o, Backbone backbone, TextureSynthesizer synth, IReadOnlyList<Image> sources)
+    {
+        long need = TextureSynthesizer.EstimateBytes(o, backbone.Net, synth.PrepareSources(sources).Select(s => (s.Width, s.Height)).ToList());
+        if (MemoryBudget.AvailableBytes() is { } avail && need > avail)
+            throw new UsageException(string.Create(CultureInfo.InvariantCulture,
+                $"A {o.Width}×{o.OutputHeight} texture needs about {need >> 20:N0} MiB but only {avail >> 20:N0} MiB are free; use a smaller --width/--height{(o.Count > 1 ? " or fewer --count frames" : "")}."));
+        return need;
     }
 
     /// <summary>

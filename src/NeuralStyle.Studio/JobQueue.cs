@@ -222,11 +222,10 @@ public sealed class JobQueue : BackgroundService
         {
             if (!_methods.TryGetValue(job.Method, out IStudioMethod? method))
                 throw new JobRejectedException($"This server has no method '{job.Method}'.");
-            using JsonDocument options = JsonDocument.Parse(job.OptionsJson);
             var work = new StudioJobWork
             {
                 Id = job.Id,
-                Options = options.RootElement,
+                Options = job.Options,
                 ContentPath = job.ContentFile is null ? null : Path.Combine(dir, job.ContentFile),
                 StylePaths = job.StyleFiles.Select(f => Path.Combine(dir, f)).ToList(),
                 MaskPath = job.MaskFile is null ? null : Path.Combine(dir, job.MaskFile),
