@@ -53,6 +53,9 @@ internal static class ScheduleCompare
                     "stop" => o with { ScaleStopChange = double.Parse(v, inv) },
                     "init" => o with { Init = Enum.Parse<InitKind>(v, ignoreCase: true) },
                     "history" => o with { LbfgsHistory = int.Parse(v, inv) },
+                    "pre" => o with { PreconditionLevels = int.Parse(v, inv) },
+                    "tvph" => o with { TvSmoothingPhases = v.Split('/').Select(x => x.Split('x')).Select(x => (double.Parse(x[0], inv), int.Parse(x[1], inv))).ToArray() },
+                    "prew" => o with { PreconditionLevelWeight = double.Parse(v, inv) },
                     _ => throw new ArgumentException($"Unknown schedule key '{kv[0]}' in '{spec}'."),
                 };
             }

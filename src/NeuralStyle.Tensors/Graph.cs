@@ -134,6 +134,13 @@ public sealed partial class Graph
 
     public Value Abs(Value a, string? name = null) => Node(new UnaryOp(a, UnaryKind.Abs, 0), name);
 
+    /// <summary>√(a² + ε²) − ε: |a| with its corner rounded over about ±ε, so that its gradient is continuous (ε &gt; 0).</summary>
+    public Value SmoothAbs(Value a, float epsilon, string? name = null)
+    {
+        if (!(epsilon > 0) || !float.IsFinite(epsilon)) throw new ArgumentOutOfRangeException(nameof(epsilon), "The rounding of a smooth |a| must be a positive number.");
+        return Node(new UnaryOp(a, UnaryKind.SmoothAbs, epsilon), name);
+    }
+
     /// <summary>a^p for a ≥ 0 (negative inputs are clamped to 0).</summary>
     public Value Pow(Value a, float p, string? name = null) => Node(new UnaryOp(a, UnaryKind.Pow, p), name);
 

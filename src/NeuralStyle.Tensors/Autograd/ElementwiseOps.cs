@@ -116,7 +116,7 @@ internal sealed class BinaryOp : Op
     }
 }
 
-internal enum UnaryKind { Scale, Square, Abs, Pow }
+internal enum UnaryKind { Scale, Square, Abs, Pow, SmoothAbs }
 
 internal sealed class UnaryOp : Op
 {
@@ -141,6 +141,9 @@ internal sealed class UnaryOp : Op
             case UnaryKind.Scale: TensorPrimitives.Multiply(x, _p, yd); break;
             case UnaryKind.Square: TensorPrimitives.Multiply(x, x, yd); break;
             case UnaryKind.Abs: TensorPrimitives.Abs(x, yd); break;
+            case UnaryKind.SmoothAbs:
+                for (int i = 0; i < x.Length; i++) yd[i] = MathF.Sqrt(x[i] * x[i] + _p * _p) - _p;
+                break;
             default:
                 for (int i = 0; i < x.Length; i++) yd[i] = x[i] > 0f ? MathF.Pow(x[i], _p) : 0f;
                 break;
@@ -161,6 +164,9 @@ internal sealed class UnaryOp : Op
                 break;
             case UnaryKind.Abs:
                 for (int i = 0; i < dy.Length; i++) dx[i] = x[i] > 0f ? dy[i] : x[i] < 0f ? -dy[i] : 0f;
+                break;
+            case UnaryKind.SmoothAbs:
+                for (int i = 0; i < dy.Length; i++) dx[i] = x[i] / MathF.Sqrt(x[i] * x[i] + _p * _p) * dy[i];
                 break;
             default:
                 for (int i = 0; i < dy.Length; i++) dx[i] = x[i] > 0f ? _p * MathF.Pow(x[i], _p - 1f) * dy[i] : 0f;

@@ -11,6 +11,18 @@ public sealed record LbfgsOptions
     public double ToleranceChange { get; init; } = 1e-9;
     public int HistorySize { get; init; } = 100;
     public bool StrongWolfe { get; init; }
+    /// <summary>
+    /// A symmetric positive definite M for the initial inverse Hessian H₀ = γM (γ = sᵀy/yᵀMy), applied as
+    /// <c>Apply(v, result)</c>; null: M = I, torch's L-BFGS exactly. With it the first direction is −Mg, scaled by
+    /// min(1, 1/‖Mg‖₁)·lr.
+    /// </summary>
+    public ILinearOperator? Preconditioner { get; init; }
+}
+
+/// <summary>A linear map of vectors (result = A·v); the two spans never overlap.</summary>
+public interface ILinearOperator
+{
+    void Apply(ReadOnlySpan<float> v, Span<float> result);
 }
 
 /// <summary>
@@ -47,6 +59,7 @@ public sealed class Lbfgs
     private readonly List<float[]> _dirs = [], _steps = [];
     private readonly List<double> _ro = [];
     private readonly float[] _d, _g, _prevG, _q, _y, _s, _xInit;
+    private readonly float[]? _my; // M·y for γ when preconditioned
     private readonly double[] _al;
     private double _t, _hDiag = 1;
     private int _iter;
@@ -60,6 +73,7 @@ public sealed class Lbfgs
         _d = new float[length]; _g = new float[length]; _prevG = new float[length];
         _q = new float[length]; _y = new float[length]; _s = new float[length]; _xInit = new float[length];
         _al = new double[options.HistorySize];
+        if (options.Preconditioner is not null) _my = new float[length];
     }
 
     /// <summary>Total function evaluations so far.</summary>
@@ -124,7 +138,15 @@ public sealed class Lbfgs
             }
             else if (_iter == 1)
             {
-                for (int i = 0; i < _n; i++) _d[i] = -_g[i];
+                if (_o.Preconditioner is { } m)
+                {
+                    m.Apply(_g, _d);
+                    System.Numerics.Tensors.TensorPrimitives.Negate(_d, _d);
+                }
+                else
+                {
+                    for (int i = 0; i < _n; i++) _d[i] = -_g[i];
+                }
                 _dirs.Clear(); _steps.Clear(); _ro.Clear();
                 _hDiag = 1;
             }
@@ -135,7 +157,7 @@ public sealed class Lbfgs
 
             Array.Copy(_g, _prevG, _n);
             double prevLoss = loss;
-            _t = _iter == 1 && !_seeded ? Math.Min(1.0, 1.0 / SumAbs(_g)) * _o.LearningRate : _o.LearningRate;
+            _t = _iter == 1 && !_seeded ? Math.Min(1.0, 1.0 / SumAbs(_o.Preconditioner is null ? _g : _d)) * _o.LearningRate : _o.LearningRate;
             double gtd = Dot(_g, _d);
             if (gtd > -_o.ToleranceChange) break;
 
@@ -195,7 +217,15 @@ public sealed class Lbfgs
             Array.Copy(_y, yNew, _n);
             Array.Copy(_s, sNew, _n);
             _dirs.Add(yNew); _steps.Add(sNew); _ro.Add(1.0 / ys);
-            _hDiag = ys / Dot(_y, _y);
+            if (_o.Preconditioner is { } m)
+            {
+                m.Apply(_y, _my);
+                _hDiag = ys / Dot(_y, _my!);
+            }
+            else
+            {
+                _hDiag = ys / Dot(_y, _y);
+            }
         }
         TwoLoop();
     }
@@ -216,13 +246,27 @@ public sealed class Lbfgs
                 _al[i - 1] = PreciseSums.AxpyThenDot(-(float)_al[i], _dirs[i], _q, _steps[i - 1]) * _ro[i - 1];
             Axpy(-(float)_al[0], _dirs[0], _q);
         }
-        System.Numerics.Tensors.TensorPrimitives.Multiply(_q, (float)_hDiag, _d);
+        ApplyH0(_q, _d);
         if (m > 0)
         {
             double be = Dot(_dirs[0], _d) * _ro[0];
             for (int i = 0; i < m - 1; i++)
                 be = PreciseSums.AxpyThenDot((float)(_al[i] - be), _steps[i], _d, _dirs[i + 1]) * _ro[i + 1];
             Axpy((float)(_al[m - 1] - be), _steps[m - 1], _d);
+        }
+    }
+
+    /// <summary>d = H₀·q = γ·M·q (γ·q without a preconditioner).</summary>
+    private void ApplyH0(float[] q, float[] d)
+    {
+        if (_o.Preconditioner is { } m)
+        {
+            m.Apply(q, d);
+            System.Numerics.Tensors.TensorPrimitives.Multiply(d, (float)_hDiag, d);
+        }
+        else
+        {
+            System.Numerics.Tensors.TensorPrimitives.Multiply(q, (float)_hDiag, d);
         }
     }
 
@@ -245,8 +289,17 @@ public sealed class Lbfgs
             _al[i] = Dot(_steps[i], _q) * _ro[i];
             Axpy(-(float)_al[i], _dirs[i], _q);
         }
-        float h = (float)_hDiag;
-        for (int i = 0; i < _n; i++) _d[i] = _q[i] * h;
+        if (_o.Preconditioner is { } pre)
+        {
+            pre.Apply(_q, _d);
+            float hp = (float)_hDiag;
+            for (int i = 0; i < _n; i++) _d[i] *= hp;
+        }
+        else
+        {
+            float h = (float)_hDiag;
+            for (int i = 0; i < _n; i++) _d[i] = _q[i] * h;
+        }
         for (int i = 0; i < m; i++)
         {
             double be = Dot(_dirs[i], _d) * _ro[i];

@@ -19,6 +19,8 @@ public sealed record OptimizerSettings
     public double ToleranceChange { get; init; } = -1;
     /// <summary>L-BFGS starts from these curvature pairs (e.g. carried from a coarser scale); null: an empty history.</summary>
     public LbfgsHistory? SeedHistory { get; init; }
+    /// <summary>L-BFGS's initial inverse Hessian is γ times this operator (null: γI, torch's L-BFGS).</summary>
+    public ILinearOperator? Preconditioner { get; init; }
     /// <summary>Return the L-BFGS curvature pairs at the end (a copy: history × 2 image-sized vectors); only a run that
     /// hands them on to another asks for them.</summary>
     public bool ReturnHistory { get; init; }
@@ -102,7 +104,7 @@ public static class ImageOptimizer
         {
             if (!ReferenceEquals(xs, x)) Array.Copy(xs, x, x.Length);
             LossRow r = p.Evaluate(withGradient: true);
-            if (!double.IsFinite(r.Loss)) throw new NonFiniteLossException();
+            if (!double.IsFinite(r.Loss) || !double.IsFinite(r.Optimised)) throw new NonFiniteLossException();
             Array.Copy(x, lastFinite, x.Length);
             Array.Copy(p.X.Grad!, grad, grad.Length);
             return r;
@@ -190,6 +192,7 @@ public static class ImageOptimizer
                 ToleranceGrad = s.ToleranceGrad,
                 ToleranceChange = s.ToleranceChange,
                 StrongWolfe = s.StrongWolfe,
+                Preconditioner = s.Preconditioner,
             });
             if (r == 0 && s.SeedHistory is { } seed) lbfgs.SeedHistory(seed);
             last = lbfgs;
@@ -200,7 +203,7 @@ public static class ImageOptimizer
                 LossRow row = f(xs, g);
                 if (rows.Count == 0 && reportedRow() < iterations()) report(iterations(), row);
                 rows.Add(row);
-                return row.Loss;
+                return row.Optimised;
             }
             lbfgs.IterationDone = it =>
             {

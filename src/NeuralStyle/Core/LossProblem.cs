@@ -2,8 +2,15 @@ using NeuralStyle.Tensors;
 
 namespace NeuralStyle.Core;
 
-/// <summary>The loss terms of one row: total, grouped sums and every named term.</summary>
-public sealed record LossRow(double Loss, double Content, double Style, double Tv, Dictionary<string, double> Terms);
+/// <summary>
+/// The loss terms of one row: total, grouped sums and every named term. <see cref="Optimised"/> is the value the
+/// optimiser minimises: the total itself unless a term is stood in for by a smooth surrogate
+/// (<see cref="LossProblem.Surrogates"/>), when the row reports the exact terms and the optimiser gets the surrogate's.
+/// </summary>
+public sealed record LossRow(double Loss, double Content, double Style, double Tv, Dictionary<string, double> Terms)
+{
+    public double Optimised { get; init; } = Loss;
+}
 
 /// <summary>
 /// A built loss graph over an optimised image X: every term is a named scalar node whose value is its contribution
@@ -21,6 +28,13 @@ public class LossProblem
     public Value Total { get; }
     public IReadOnlyList<Value> Terms { get; }
 
+    /// <summary>
+    /// Terms optimised through a smooth stand-in: each pair's <c>Surrogate</c> is one of <see cref="Terms"/> (part of
+    /// <see cref="Total"/>, differentiated) and <c>Exact</c> a node of the same graph computed beside it (not
+    /// differentiated). Rows report the exact value under the surrogate's name and in the total.
+    /// </summary>
+    public IReadOnlyList<(Value Surrogate, Value Exact)> Surrogates { get; init; } = [];
+
     /// <summary>Recomputes the loss at the current X (and its gradient in X.Grad).</summary>
     public LossRow Evaluate(bool withGradient)
     {
@@ -32,16 +46,22 @@ public class LossProblem
     public LossRow ReadTerms()
     {
         var d = new Dictionary<string, double>(Terms.Count);
-        double c = 0, s = 0, other = 0;
+        double c = 0, s = 0, other = 0, correction = 0;
         foreach (Value t in Terms)
         {
             double v = t.Data[0];
+            foreach ((Value surrogate, Value exact) in Surrogates)
+            {
+                if (!ReferenceEquals(surrogate, t)) continue;
+                correction += exact.Data[0] - v;
+                v = exact.Data[0];
+            }
             d[t.Name!] = v;
             if (t.Name!.StartsWith("content:", StringComparison.Ordinal)) c += v;
             else if (t.Name.StartsWith("style:", StringComparison.Ordinal)) s += v;
             else other += v;
         }
-        return new LossRow(Total.Data[0], c, s, other, d);
+        return new LossRow(Total.Data[0] + correction, c, s, other, d) { Optimised = Total.Data[0] };
     }
 
     /// <summary>Builds the sum of the terms as one node.</summary>

@@ -118,6 +118,19 @@ public sealed record StylizeOptions
     /// <summary>L-BFGS restarted this many times, Iterations/Rounds evaluations each (keras's scipy loop); 1 = one run.</summary>
     public int LbfgsRounds { get; init; } = 1;
     public bool StrongWolfe { get; init; }
+    /// <summary>
+    /// L-BFGS preconditioned over this many coarser levels of an image pyramid (<see cref="Core.PyramidPreconditioner"/>):
+    /// large areas of the image move together from the first steps. 0: plain L-BFGS, as torch's.
+    /// </summary>
+    public int PreconditionLevels { get; init; }
+    /// <summary>
+    /// The final scale's first <see cref="TvSmoothingIterations"/> iterations replace the L1 TV's |d| by √(d² + ε²) − ε
+    /// with this ε (in the optimised space's units): L-BFGS's curvature model fits a smooth term, and the exact term
+    /// takes over (with the curvature pairs) for the rest. 0: the exact term throughout.
+    /// </summary>
+    public IReadOnlyList<(double Epsilon, int Iterations)>? TvSmoothingPhases { get; init; }
+    /// <summary>The gain of each pyramid level relative to the one finer (1: all equal).</summary>
+    public double PreconditionLevelWeight { get; init; } = 1;
     /// <summary>Optimise the [0,1] pixel image (clamped after each step) instead of the backbone's input space.</summary>
     public bool PixelSpace { get; init; }
 

@@ -97,19 +97,46 @@ public sealed class Stylizer
         int offset = 0;
         double seconds = 0;
         int finalEdge = Math.Max(schedule[^1].Width, schedule[^1].Height);
+        float[]? smoothStart = null;
         for (int k = 0; k < schedule.Count; k++)
         {
             (int w, int h) = schedule[k];
             bool last = k == schedule.Count - 1;
             double tvFactor = _o.ScaleConsistentTv ? TvScaleFactor((double)finalEdge / Math.Max(w, h)) : 1;
-            Problem p = Prepare(content, styles, (w, h), previous, tvFactor);
             string stage = schedule.Count > 1 ? $"scale {k + 1}/{schedule.Count} {w}×{h}" : "";
+            if (last && _o.TvScheme == TvScheme.L1)
+            {
+                foreach ((double eps, int n) in TvPhases(iterations[k]))
+                {
+                    // A phase on the smoothed TV; its image and curvature pairs start the next phase.
+                    Problem ps = Prepare(content, styles, (w, h), previous, tvFactor, eps);
+                    if (smoothStart is not null) smoothStart.CopyTo(ps.X.Data, 0);
+                    OptimizerSettings s1 = Settings(n) with
+                    {
+                        SeedHistory = carried is null ? null : ResampleHistory(carried, carriedSize, (w, h)),
+                        ReturnHistory = true,
+                        Preconditioner = _o.PreconditionLevels > 0 ? new PyramidPreconditioner(w, h, 3, _o.PreconditionLevels, _o.PreconditionLevelWeight) : null,
+                    };
+                    OptimizeOutcome r1 = ImageOptimizer.Run(ps, s1, Progress,
+                        (i, x) => Snapshot?.Invoke(i, Finish(ps.ToImage(x), ps)), cancel, stage, offset, totalRows, seconds);
+                    offset += r1.Iterations;
+                    seconds += r1.Seconds;
+                    if (r1.Failure is not null || r1.Cancelled)
+                        return new StylizeResult(Finish(ps.ToImage(r1.Result), ps), offset, seconds, r1.Cancelled, r1.Failure);
+                    carried = r1.History; carriedSize = (w, h);
+                    smoothStart = r1.Result;
+                    iterations = iterations.Select((m, i) => i == k ? m - n : m).ToArray();
+                }
+            }
+            Problem p = Prepare(content, styles, (w, h), previous, tvFactor);
+            if (smoothStart is not null) smoothStart.CopyTo(p.X.Data, 0);
             OptimizerSettings settings = Settings(iterations[k]) with
             {
                 SeedHistory = carried is null ? null : ResampleHistory(carried, carriedSize, (w, h)),
                 ReturnHistory = _o.CarryHistory && !last,
                 StopRelativeChange = last ? 0 : _o.ScaleStopChange,
                 StopWindow = StopWindow,
+                Preconditioner = _o.PreconditionLevels > 0 ? new PyramidPreconditioner(w, h, 3, _o.PreconditionLevels, _o.PreconditionLevelWeight) : null,
             };
             OptimizeOutcome r = ImageOptimizer.Run(p, settings, Progress,
                 (i, x) => Snapshot?.Invoke(i, Finish(p.ToImage(x), p)), cancel, stage, offset, totalRows, seconds);
@@ -121,6 +148,17 @@ public sealed class Stylizer
                 return new StylizeResult(Finish(previous, p), offset, seconds, r.Cancelled, r.Failure);
         }
         throw new InvalidOperationException("unreachable");
+    }
+
+    private IEnumerable<(double Epsilon, int Iterations)> TvPhases(int budget)
+    {
+        foreach ((double e, int n) in _o.TvSmoothingPhases ?? [])
+        {
+            int take = Math.Min(n, budget);
+            if (take <= 0 || !(e > 0)) continue;
+            budget -= take;
+            yield return (e, take);
+        }
     }
 
     /// <summary>How much heavier the TV term weighs at a scale whose long edge is the final one / <paramref name="ratio"/>.</summary>
@@ -246,7 +284,8 @@ public sealed class Stylizer
     public Problem Prepare(Image content, IReadOnlyList<Image> styles, (int Width, int Height) size, Image? start)
         => Prepare(content, styles, size, start, tvFactor: 1);
 
-    private Problem Prepare(Image content, IReadOnlyList<Image> styles, (int Width, int Height) size, Image? start, double tvFactor)
+    private Problem Prepare(Image content, IReadOnlyList<Image> styles, (int Width, int Height) size, Image? start, double tvFactor,
+        double tvSmoothing = 0)
     {
         if (styles.Count == 0) throw new ArgumentException("At least one style image is needed.", nameof(styles));
         double[] blend = NormalizedBlend(styles.Count);
@@ -279,8 +318,8 @@ public sealed class Stylizer
         }
 
         var g = new Graph();
-        (Value x, Value total, List<Value> terms) = BuildLoss(g, w, h, tf, contentTargets, styleTargets, tvFactor);
-        var problem = new Problem(g, x, total, terms, w, h, tf, contentRgb, _o.PixelSpace);
+        (Value x, Value total, List<Value> terms, var surrogates) = BuildLoss(g, w, h, tf, contentTargets, styleTargets, tvFactor, tvSmoothing);
+        var problem = new Problem(g, x, total, terms, w, h, tf, contentRgb, _o.PixelSpace) { Surrogates = surrogates };
         if (start is not null)
             problem.FromPixels(ImageTensors.Rgb(ImageOps.Resize(start, w, h, ResampleFilter.Bicubic))).CopyTo(x.Data, 0);
         else
@@ -289,8 +328,8 @@ public sealed class Stylizer
     }
 
     /// <summary>The loss graph of one scale over the optimised image x, given the targets (any values in a shapes-only graph).</summary>
-    private (Value X, Value Total, List<Value> Terms) BuildLoss(Graph g, int w, int h, FlavorTransform tf,
-        Dictionary<string, float[]> contentTargets, List<Dictionary<string, float[]>> styleTargets, double tvFactor = 1)
+    private (Value X, Value Total, List<Value> Terms, List<(Value, Value)> Surrogates) BuildLoss(Graph g, int w, int h, FlavorTransform tf,
+        Dictionary<string, float[]> contentTargets, List<Dictionary<string, float[]>> styleTargets, double tvFactor = 1, double tvSmoothing = 0)
     {
         IFeatureNetwork net = _backbone.Net;
         LayerRef[] contentRefs = Layers.Resolve(net, _o.ContentLayers, nameof(StylizeOptions.ContentLayers));
@@ -327,10 +366,16 @@ public sealed class Stylizer
                     .Build(g, feats[r.Name]));
             }
         }
-        if (_o.TvWeight != 0) terms.Add(new TvLoss(_o.TvWeight * tvFactor, _o.TvScheme).Build(g, input));
+        var surrogates = new List<(Value, Value)>();
+        if (_o.TvWeight != 0)
+        {
+            (Value tv, Value? exact) = new TvLoss(_o.TvWeight * tvFactor, _o.TvScheme, tvSmoothing).BuildWithExact(g, input);
+            terms.Add(tv);
+            if (exact is not null) surrogates.Add((tv, exact));
+        }
         if (terms.Count == 0)
             throw new OptionException(nameof(StylizeOptions.StyleWeight), "{ContentWeight}, {StyleWeight} and {TvWeight} are all zero: there is nothing to optimise.");
-        return (x, LossProblem.SumTerms(g, terms), terms);
+        return (x, LossProblem.SumTerms(g, terms), terms, surrogates);
     }
 
     /// <summary>
@@ -353,7 +398,7 @@ public sealed class Stylizer
         long targets = content.Concat(style).SelectMany(d => d.Values).Sum(v => 4L * v.Length);
 
         var loss = new Graph(GraphMode.ShapesOnly);
-        (_, Value total, _) = BuildLoss(loss, w, h, tf,
+        (_, Value total, _, _) = BuildLoss(loss, w, h, tf,
             content[0].ToDictionary(kv => kv.Key, kv => new float[kv.Value.Length]),
             style.Select(d => d.ToDictionary(kv => kv.Key, kv => new float[kv.Value.Length])).ToList());
         long passes = Math.Max(contentPass.PlannedPeakBytes(runAs: GraphMode.Inference), stylePass.PlannedPeakBytes(runAs: GraphMode.Inference));
