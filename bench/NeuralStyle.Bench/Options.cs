@@ -46,7 +46,8 @@ internal sealed record Options
           --schedule-single N         single-scale L-BFGS iterations it is measured against (default 500)
           --schedule-reference DIR    keep the single-scale run there and reuse it when it exists (same size and iterations)
           --schedule-variants "name:key=v,…;…"  schedules to run (keys: preset=fast, min, factor, iters=a/b/c,
-                                      carry=0|1, tv=0|1, stop=F, first, later); total loss vs wall time in FILE.svg
+                                      carry=0|1, tv=0|1, stop=F, first, later, init, history,
+                                      pre=N pyramid preconditioner levels, tveps=F TV rounding); total loss vs wall time in FILE.svg
         """;
 
     public static Options Parse(IReadOnlyList<string> args)

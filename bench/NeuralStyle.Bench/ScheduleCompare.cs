@@ -20,7 +20,7 @@ internal static class ScheduleCompare
 
     /// <summary>
     /// Parses "name:key=value,key=value" (keys: preset=fast, min=128, factor=2, iters=200/100/50, carry=0|1, tv=0|1,
-    /// stop=1e-3, first=N, later=N, init=image|random|noise, history=N).
+    /// stop=1e-3, first=N, later=N, init=image|random|noise, history=N, pre=levels, tveps=pixel levels).
     /// </summary>
     public static Variant Parse(string spec)
     {
@@ -36,12 +36,12 @@ internal static class ScheduleCompare
                 string v = kv.Length > 1 ? kv[1] : "1";
                 o = kv[0] switch
                 {
-                    // the preset's schedule and start only: the losses stay the caller's
+                    // the preset's schedule, start and optimiser settings only: the losses stay the caller's
                     "preset" => Presets.Get(v) is var p ? o with
                     {
                         MinSize = p.MinSize, ScaleFactor = p.ScaleFactor, ScaleIterations = p.ScaleIterations, CarryHistory = p.CarryHistory,
                         ScaleConsistentTv = p.ScaleConsistentTv, ScaleStopChange = p.ScaleStopChange, Iterations = p.Iterations,
-                        Init = p.Init,
+                        Init = p.Init, TvSmoothing = p.TvSmoothing, PreconditionLevels = p.PreconditionLevels,
                     } : o,
                     "min" => o with { MinSize = int.Parse(v, inv) },
                     "factor" => o with { ScaleFactor = double.Parse(v, inv) },
@@ -54,8 +54,7 @@ internal static class ScheduleCompare
                     "init" => o with { Init = Enum.Parse<InitKind>(v, ignoreCase: true) },
                     "history" => o with { LbfgsHistory = int.Parse(v, inv) },
                     "pre" => o with { PreconditionLevels = int.Parse(v, inv) },
-                    "tvph" => o with { TvSmoothingPhases = v.Split('/').Select(x => x.Split('x')).Select(x => (double.Parse(x[0], inv), int.Parse(x[1], inv))).ToArray() },
-                    "prew" => o with { PreconditionLevelWeight = double.Parse(v, inv) },
+                    "tveps" => o with { TvSmoothing = double.Parse(v, inv) },
                     _ => throw new ArgumentException($"Unknown schedule key '{kv[0]}' in '{spec}'."),
                 };
             }

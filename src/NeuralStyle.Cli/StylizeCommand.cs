@@ -23,6 +23,8 @@ public static class StylizeCommand
         new("--content-weight", Arity.One, "weight of the content terms", "F"),
         new("--style-weight", Arity.One, "weight of the style terms", "F"),
         new("--tv-weight", Arity.One, "weight of the total-variation term", "F"),
+        new("--tv-smoothing", Arity.One, "optimise the L1 TV with its corner rounded over this many pixel levels (0–255 scale); losses stay exact (0: off)", "F"),
+        new("--precondition-levels", Arity.One, "L-BFGS preconditioned over this many coarser image-pyramid levels (0: off)", "N"),
         new("--content-layers", Arity.One, "content layers, e.g. relu4_2", "a,b"),
         new("--style-layers", Arity.One, "style layers, e.g. relu1_1,relu2_1", "a,b"),
         new("--style-layer-weights", Arity.One, "one weight per style layer", "w,w"),
@@ -176,6 +178,8 @@ public static class StylizeCommand
         if (a.Double("--content-weight", 0) is { } cw) o = o with { ContentWeight = cw };
         if (a.Double("--style-weight", 0) is { } sw) o = o with { StyleWeight = sw };
         if (a.Double("--tv-weight", 0) is { } tw) o = o with { TvWeight = tw };
+        if (a.Double("--tv-smoothing", 0) is { } tvs) o = o with { TvSmoothing = tvs };
+        if (a.Int("--precondition-levels", 0, 12) is { } pl) o = o with { PreconditionLevels = pl };
         if (a.List("--content-layers") is { } cl) o = o with { ContentLayers = cl };
         if (a.List("--style-layers") is { } sl) o = o with { StyleLayers = sl, StyleLayerWeights = o.StyleLayerWeights?.Count == sl.Length ? o.StyleLayerWeights : null };
         if (a.Doubles("--style-layer-weights") is { } slw)

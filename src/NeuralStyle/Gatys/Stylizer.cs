@@ -24,6 +24,12 @@ public sealed class Stylizer
         LayerRef[] content = Layers.Resolve(backbone.Net, options.ContentLayers, nameof(StylizeOptions.ContentLayers));
         LayerRef[] style = Layers.Resolve(backbone.Net, options.StyleLayers, nameof(StylizeOptions.StyleLayers));
         options.EffectiveStyleLayerWeights();
+        if (!(options.TvSmoothing >= 0) || !double.IsFinite(options.TvSmoothing))
+            throw new OptionException(nameof(StylizeOptions.TvSmoothing), "{TvSmoothing} must be zero or a positive number of pixel levels.");
+        if (options.TvSmoothing > 0 && options.TvScheme != TvScheme.L1 && options.TvWeight != 0)
+            throw new OptionException(nameof(StylizeOptions.TvSmoothing), "{TvSmoothing} rounds the L1 total variation only; this preset's TV term is another.");
+        if (options.PreconditionLevels is < 0 or > 12)
+            throw new OptionException(nameof(StylizeOptions.PreconditionLevels), "{PreconditionLevels} must be between 0 and 12.");
         _smoothing = ActivationSmoothing.Resolve(backbone.Net, options.ActivationSmoothing, options.SmoothingTemperature, options.SmoothedLayers,
             content.Concat(style), nameof(StylizeOptions.ActivationSmoothing), nameof(StylizeOptions.SmoothingTemperature), nameof(StylizeOptions.SmoothedLayers));
         _o = options;
@@ -97,46 +103,20 @@ public sealed class Stylizer
         int offset = 0;
         double seconds = 0;
         int finalEdge = Math.Max(schedule[^1].Width, schedule[^1].Height);
-        float[]? smoothStart = null;
         for (int k = 0; k < schedule.Count; k++)
         {
             (int w, int h) = schedule[k];
             bool last = k == schedule.Count - 1;
             double tvFactor = _o.ScaleConsistentTv ? TvScaleFactor((double)finalEdge / Math.Max(w, h)) : 1;
             string stage = schedule.Count > 1 ? $"scale {k + 1}/{schedule.Count} {w}×{h}" : "";
-            if (last && _o.TvScheme == TvScheme.L1)
-            {
-                foreach ((double eps, int n) in TvPhases(iterations[k]))
-                {
-                    // A phase on the smoothed TV; its image and curvature pairs start the next phase.
-                    Problem ps = Prepare(content, styles, (w, h), previous, tvFactor, eps);
-                    if (smoothStart is not null) smoothStart.CopyTo(ps.X.Data, 0);
-                    OptimizerSettings s1 = Settings(n) with
-                    {
-                        SeedHistory = carried is null ? null : ResampleHistory(carried, carriedSize, (w, h)),
-                        ReturnHistory = true,
-                        Preconditioner = _o.PreconditionLevels > 0 ? new PyramidPreconditioner(w, h, 3, _o.PreconditionLevels, _o.PreconditionLevelWeight) : null,
-                    };
-                    OptimizeOutcome r1 = ImageOptimizer.Run(ps, s1, Progress,
-                        (i, x) => Snapshot?.Invoke(i, Finish(ps.ToImage(x), ps)), cancel, stage, offset, totalRows, seconds);
-                    offset += r1.Iterations;
-                    seconds += r1.Seconds;
-                    if (r1.Failure is not null || r1.Cancelled)
-                        return new StylizeResult(Finish(ps.ToImage(r1.Result), ps), offset, seconds, r1.Cancelled, r1.Failure);
-                    carried = r1.History; carriedSize = (w, h);
-                    smoothStart = r1.Result;
-                    iterations = iterations.Select((m, i) => i == k ? m - n : m).ToArray();
-                }
-            }
             Problem p = Prepare(content, styles, (w, h), previous, tvFactor);
-            if (smoothStart is not null) smoothStart.CopyTo(p.X.Data, 0);
             OptimizerSettings settings = Settings(iterations[k]) with
             {
                 SeedHistory = carried is null ? null : ResampleHistory(carried, carriedSize, (w, h)),
                 ReturnHistory = _o.CarryHistory && !last,
                 StopRelativeChange = last ? 0 : _o.ScaleStopChange,
                 StopWindow = StopWindow,
-                Preconditioner = _o.PreconditionLevels > 0 ? new PyramidPreconditioner(w, h, 3, _o.PreconditionLevels, _o.PreconditionLevelWeight) : null,
+                Preconditioner = _o.PreconditionLevels > 0 ? new PyramidPreconditioner(w, h, 3, _o.PreconditionLevels, levelWeight: 1) : null,
             };
             OptimizeOutcome r = ImageOptimizer.Run(p, settings, Progress,
                 (i, x) => Snapshot?.Invoke(i, Finish(p.ToImage(x), p)), cancel, stage, offset, totalRows, seconds);
@@ -148,17 +128,6 @@ public sealed class Stylizer
                 return new StylizeResult(Finish(previous, p), offset, seconds, r.Cancelled, r.Failure);
         }
         throw new InvalidOperationException("unreachable");
-    }
-
-    private IEnumerable<(double Epsilon, int Iterations)> TvPhases(int budget)
-    {
-        foreach ((double e, int n) in _o.TvSmoothingPhases ?? [])
-        {
-            int take = Math.Min(n, budget);
-            if (take <= 0 || !(e > 0)) continue;
-            budget -= take;
-            yield return (e, take);
-        }
     }
 
     /// <summary>How much heavier the TV term weighs at a scale whose long edge is the final one / <paramref name="ratio"/>.</summary>
@@ -284,8 +253,7 @@ public sealed class Stylizer
     public Problem Prepare(Image content, IReadOnlyList<Image> styles, (int Width, int Height) size, Image? start)
         => Prepare(content, styles, size, start, tvFactor: 1);
 
-    private Problem Prepare(Image content, IReadOnlyList<Image> styles, (int Width, int Height) size, Image? start, double tvFactor,
-        double tvSmoothing = 0)
+    private Problem Prepare(Image content, IReadOnlyList<Image> styles, (int Width, int Height) size, Image? start, double tvFactor)
     {
         if (styles.Count == 0) throw new ArgumentException("At least one style image is needed.", nameof(styles));
         double[] blend = NormalizedBlend(styles.Count);
@@ -318,7 +286,7 @@ public sealed class Stylizer
         }
 
         var g = new Graph();
-        (Value x, Value total, List<Value> terms, var surrogates) = BuildLoss(g, w, h, tf, contentTargets, styleTargets, tvFactor, tvSmoothing);
+        (Value x, Value total, List<Value> terms, var surrogates) = BuildLoss(g, w, h, tf, contentTargets, styleTargets, tvFactor);
         var problem = new Problem(g, x, total, terms, w, h, tf, contentRgb, _o.PixelSpace) { Surrogates = surrogates };
         if (start is not null)
             problem.FromPixels(ImageTensors.Rgb(ImageOps.Resize(start, w, h, ResampleFilter.Bicubic))).CopyTo(x.Data, 0);
@@ -329,7 +297,7 @@ public sealed class Stylizer
 
     /// <summary>The loss graph of one scale over the optimised image x, given the targets (any values in a shapes-only graph).</summary>
     private (Value X, Value Total, List<Value> Terms, List<(Value, Value)> Surrogates) BuildLoss(Graph g, int w, int h, FlavorTransform tf,
-        Dictionary<string, float[]> contentTargets, List<Dictionary<string, float[]>> styleTargets, double tvFactor = 1, double tvSmoothing = 0)
+        Dictionary<string, float[]> contentTargets, List<Dictionary<string, float[]>> styleTargets, double tvFactor = 1)
     {
         IFeatureNetwork net = _backbone.Net;
         LayerRef[] contentRefs = Layers.Resolve(net, _o.ContentLayers, nameof(StylizeOptions.ContentLayers));
@@ -369,7 +337,9 @@ public sealed class Stylizer
         var surrogates = new List<(Value, Value)>();
         if (_o.TvWeight != 0)
         {
-            (Value tv, Value? exact) = new TvLoss(_o.TvWeight * tvFactor, _o.TvScheme, tvSmoothing).BuildWithExact(g, input);
+            // The smoothing's ε is given in 0–255 pixel levels; the term is taken in the backbone's input space.
+            double epsilon = _o.TvSmoothing > 0 ? _o.TvSmoothing / 255 * (_o.PixelSpace ? 1 : tf.Scale.Average(v => Math.Abs(v))) : 0;
+            (Value tv, Value? exact) = new TvLoss(_o.TvWeight * tvFactor, _o.TvScheme, epsilon).BuildWithExact(g, input);
             terms.Add(tv);
             if (exact is not null) surrogates.Add((tv, exact));
         }

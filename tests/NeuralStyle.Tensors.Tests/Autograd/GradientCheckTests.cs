@@ -22,6 +22,7 @@ public class GradientCheckTests
 
     [Fact] public void Square_MatchesFiniteDifferences() => Check([2, 3, 4, 5], (g, x) => g.Square(x));
     [Fact] public void Abs_MatchesFiniteDifferences() => Check([2, 3, 4, 5], (g, x) => g.Abs(x), lo: 0.1, hi: 1);
+    [Fact] public void SmoothAbs_MatchesFiniteDifferences() => Check([2, 3, 4, 5], (g, x) => g.SmoothAbs(x, 0.3f), lo: -1, hi: 1);
     [Fact] public void Pow_MatchesFiniteDifferences() => Check([2, 3, 4, 5], (g, x) => g.Pow(x, 1.25f), lo: 0.2, hi: 2);
     [Fact] public void Relu_MatchesFiniteDifferences() => Check([1, 4, 4, 3], (g, x) => g.Relu(x), eps: 1e-3);
     [Fact] public void Mean_MatchesFiniteDifferences() => Check([1, 4, 4, 3], (g, x) => g.Scale(g.Mean(g.Square(x)), 3f));

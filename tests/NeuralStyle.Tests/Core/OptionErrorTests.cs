@@ -39,6 +39,18 @@ public sealed class OptionErrorTests : IDisposable
     }
 
     [Fact]
+    public void TvSmoothing_OnAnotherTvScheme_OrNegative_IsRefusedInOneSentenceNamingTheFlag()
+    {
+        var keras = Assert.Throws<OptionException>(() => new Stylizer(Presets.Get("keras") with { TvSmoothing = 1 }, Narrow()));
+        Assert.Equal(nameof(StylizeOptions.TvSmoothing), keras.Option);
+        Assert.StartsWith("--tv-smoothing rounds the L1 total variation only", keras.Render(CommandSupport.FlagFor));
+        var negative = Assert.Throws<OptionException>(() => new Stylizer(Presets.Get("neural-style") with { TvSmoothing = -1 }, Narrow()));
+        Assert.Equal(nameof(StylizeOptions.TvSmoothing), negative.Option);
+        var levels = Assert.Throws<OptionException>(() => new Stylizer(Presets.Get("neural-style") with { PreconditionLevels = -2 }, Narrow()));
+        Assert.StartsWith("--precondition-levels must be between 0 and 12", levels.Render(CommandSupport.FlagFor));
+    }
+
+    [Fact]
     public void TextureSynthesizer_ZeroOctaves_ThrowsOptionException()
     {
         var e = Assert.Throws<OptionException>(() => new TextureSynthesizer(new TextureOptions { Octaves = 0 }, Narrow()));

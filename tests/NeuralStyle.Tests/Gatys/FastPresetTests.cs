@@ -29,13 +29,48 @@ public class FastPresetTests
     }
 
     [Fact]
-    public void FastPreset_IsNeuralStylesObjective_FromTheContentImage_With110Iterations_AtOneScale()
+    public void FastPreset_IsNeuralStylesObjective_FromTheContentImage_70RoundedTvPreconditionedIterations_AtOneScale()
     {
         StylizeOptions fast = Presets.Get("fast");
-        AssertNeuralStyleExcept(fast, nameof(StylizeOptions.Init), nameof(StylizeOptions.Iterations));
+        AssertNeuralStyleExcept(fast, nameof(StylizeOptions.Init), nameof(StylizeOptions.Iterations), nameof(StylizeOptions.TvSmoothing),
+            nameof(StylizeOptions.PreconditionLevels));
         Assert.Equal(InitKind.Image, fast.Init);
-        Assert.Equal(110, fast.Iterations);
+        Assert.Equal(70, fast.Iterations);
+        Assert.Equal(1.5, fast.TvSmoothing);
+        Assert.Equal(4, fast.PreconditionLevels);
         Assert.Equal([(512, 384)], new Stylizer(fast, Backbone.Random()).Schedule(1024, 768));
+    }
+
+    [Theory]
+    [InlineData(InputFlavor.Caffe)]
+    [InlineData(InputFlavor.Torchvision)]
+    public void RoundedTvRun_ReportsTheExactLoss_AndDescendsFurtherThanThePlainRun(InputFlavor flavor)
+    {
+        var rng = new Random(3);
+        Image Random(int w, int h) => ImageTensors.FromRgb(Enumerable.Range(0, w * h * 3).Select(_ => (float)rng.NextDouble()).ToArray(), w, h);
+        Image content = Random(48, 40), style = Random(40, 40);
+        Backbone backbone = Backbone.Random() with { Flavor = flavor };
+        StylizeOptions o = Presets.Get("neural-style") with { Size = new SizeRule(SizeRuleKind.LongEdge, 48), Iterations = 15, Init = InitKind.Image, SaveEvery = 0 };
+
+        (double Last, Stylizer.Problem P) Run(StylizeOptions options)
+        {
+            var s = new Stylizer(options, backbone);
+            var rows = new List<ProgressRecord>();
+            s.Progress = rows.Add;
+            Stylizer.Problem p = s.Prepare(content, [style]);
+            s.Optimize(p);
+            return (rows[^1].Loss, p);
+        }
+
+        (double rounded, Stylizer.Problem pr) = Run(o with { TvSmoothing = 1.5, PreconditionLevels = 2 });
+        // The last row is the exact objective at the result: the same image in a problem without the rounding.
+        Stylizer.Problem exact = new Stylizer(o, backbone).Prepare(content, [style]);
+        pr.X.Data.CopyTo(exact.X.Data, 0);
+        LossRow check = exact.Evaluate(withGradient: false);
+        Assert.Equal(check.Loss, rounded, 1e-5 * check.Loss);
+        Assert.True(pr.Evaluate(withGradient: false).Optimised < check.Loss, "the optimiser saw the rounded TV");
+        (double plain, _) = Run(o);
+        Assert.True(rounded < plain, $"rounded {rounded} vs plain {plain}");
     }
 
     [Fact]
