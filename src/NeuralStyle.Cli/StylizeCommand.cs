@@ -179,7 +179,6 @@ public static class StylizeCommand
         if (a.Double("--style-weight", 0) is { } sw) o = o with { StyleWeight = sw };
         if (a.Double("--tv-weight", 0) is { } tw) o = o with { TvWeight = tw };
         if (a.Double("--tv-smoothing", 0) is { } tvs) o = o with { TvSmoothing = tvs };
-        if (a.Int("--precondition-levels", 0, 12) is { } pl) o = o with { PreconditionLevels = pl };
         if (a.List("--content-layers") is { } cl) o = o with { ContentLayers = cl };
         if (a.List("--style-layers") is { } sl) o = o with { StyleLayers = sl, StyleLayerWeights = o.StyleLayerWeights?.Count == sl.Length ? o.StyleLayerWeights : null };
         if (a.Doubles("--style-layer-weights") is { } slw)
@@ -202,7 +201,13 @@ public static class StylizeCommand
         }
         if (CommonOptions.BindSeed(a) is { } seed) o = o with { Seed = seed };
         if (a.Choice("--optimizer", new Dictionary<string, OptimizerKind> { ["lbfgs"] = OptimizerKind.Lbfgs, ["adam"] = OptimizerKind.Adam }) is { } opt)
-            o = o with { Optimizer = opt, LbfgsRounds = opt == OptimizerKind.Lbfgs ? o.LbfgsRounds : 1 };
+            o = o with
+            {
+                Optimizer = opt,
+                LbfgsRounds = opt == OptimizerKind.Lbfgs ? o.LbfgsRounds : 1,
+                PreconditionLevels = opt == OptimizerKind.Lbfgs ? o.PreconditionLevels : 0, // a preset's L-BFGS preconditioner
+            };
+        if (a.Int("--precondition-levels", 0, 12) is { } pl) o = o with { PreconditionLevels = pl };
         int? iterations = a.Int("--iterations", 0, 10_000_000);
         if (iterations is { } it) o = o with { Iterations = it, LbfgsRounds = Math.Min(o.LbfgsRounds, Math.Max(1, it)) };
         if (a.Double("--learning-rate", 0) is { } lr)

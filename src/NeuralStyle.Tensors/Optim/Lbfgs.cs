@@ -111,6 +111,12 @@ public sealed class Lbfgs
             _ro.Add(1.0 / ys);
         }
         _hDiag = history.H0Scale;
+        // The carried γ is sᵀy/yᵀy; with H₀ = γM it must be sᵀy/yᵀMy, taken from the newest pair as an iteration would.
+        if (_o.Preconditioner is { } m && _dirs.Count > 0)
+        {
+            m.Apply(_dirs[^1], _my);
+            _hDiag = 1.0 / _ro[^1] / Dot(_dirs[^1], _my!);
+        }
         _seeded = true;
     }
 

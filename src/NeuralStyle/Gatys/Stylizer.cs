@@ -30,6 +30,8 @@ public sealed class Stylizer
             throw new OptionException(nameof(StylizeOptions.TvSmoothing), "{TvSmoothing} rounds the L1 total variation only; this preset's TV term is another.");
         if (options.PreconditionLevels is < 0 or > 12)
             throw new OptionException(nameof(StylizeOptions.PreconditionLevels), "{PreconditionLevels} must be between 0 and 12.");
+        if (options.PreconditionLevels > 0 && options.Optimizer != OptimizerKind.Lbfgs)
+            throw new OptionException(nameof(StylizeOptions.PreconditionLevels), "{PreconditionLevels} preconditions L-BFGS only; set it to 0 with {Optimizer} adam.");
         _smoothing = ActivationSmoothing.Resolve(backbone.Net, options.ActivationSmoothing, options.SmoothingTemperature, options.SmoothedLayers,
             content.Concat(style), nameof(StylizeOptions.ActivationSmoothing), nameof(StylizeOptions.SmoothingTemperature), nameof(StylizeOptions.SmoothedLayers));
         _o = options;

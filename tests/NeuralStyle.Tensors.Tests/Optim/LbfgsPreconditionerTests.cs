@@ -68,4 +68,20 @@ public class LbfgsPreconditionerTests
         double farthest = plain.Select((v, i) => Math.Abs(v - Target[i])).Max();
         Assert.True(farthest > 0.1, $"plain L-BFGS is already within {farthest} after two iterations: the test shows nothing");
     }
+
+    [Fact]
+    public void SeededHistory_TakesItsScaleFromThePreconditioner()
+    {
+        // One carried pair (s, y = A s) with the wrong γ: the first seeded step must use γ = sᵀy/yᵀMy (= 1 for M = A⁻¹),
+        // which with one exact pair is the Newton step from anywhere on the quadratic.
+        int n = Curvature.Length;
+        float[] s = Enumerable.Range(0, n).Select(i => (float)Math.Cos(i)).ToArray();
+        float[] y = s.Select((v, i) => v * Curvature[i]).ToArray();
+        var inverse = new Diagonal(Curvature.Select(a => 1 / a).ToArray());
+        var x = new float[n];
+        var lbfgs = new Lbfgs(n, new LbfgsOptions { MaxIterations = 1, ToleranceGrad = -1, ToleranceChange = -1, Preconditioner = inverse });
+        lbfgs.SeedHistory(new LbfgsHistory([s], [y], H0Scale: 123));
+        lbfgs.Minimize(x, Quadratic);
+        for (int i = 0; i < n; i++) Assert.Equal(Target[i], x[i], 1e-4f);
+    }
 }

@@ -120,6 +120,28 @@ public class FastPresetTests
         Assert.Equal(expected, o.ScaleIterations);
     }
 
+    [Theory]
+    [InlineData(new[] { "--optimizer", "adam" }, 0, 1.5)]
+    [InlineData(new[] { "--precondition-levels", "2", "--tv-smoothing", "0" }, 2, 0.0)]
+    [InlineData(new[] { "--optimizer", "lbfgs" }, 4, 1.5)]
+    public void Cli_FastPresetsOptimiserSettings_FollowTheFlags(string[] args, int levels, double smoothing)
+    {
+        ParsedArgs a = ParsedArgs.Parse("stylize", args, NeuralStyle.Cli.StylizeCommand.Options);
+        StylizeOptions o = NeuralStyle.Cli.StylizeCommand.Bind(a, Presets.Get("fast"));
+        Assert.Equal(levels, o.PreconditionLevels);
+        Assert.Equal(smoothing, o.TvSmoothing);
+        _ = new Stylizer(o, Backbone.Random()); // a valid combination
+    }
+
+    [Fact]
+    public void Cli_PreconditionerAskedForWithAdam_IsRefused()
+    {
+        ParsedArgs a = ParsedArgs.Parse("stylize", ["--optimizer", "adam", "--precondition-levels", "3"], NeuralStyle.Cli.StylizeCommand.Options);
+        StylizeOptions o = NeuralStyle.Cli.StylizeCommand.Bind(a, Presets.Get("fast"));
+        var e = Assert.Throws<OptionException>(() => new Stylizer(o, Backbone.Random()));
+        Assert.Equal("--precondition-levels preconditions L-BFGS only; set it to 0 with --optimizer adam.", e.Render(NeuralStyle.Cli.CommandSupport.FlagFor));
+    }
+
     [Fact]
     public void ResampledHistory_KeepsStepsAsImages_AndScalesGradientChangesByThePixelRatio()
     {
