@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using NeuralStyle.Tensors.Optim;
 
 namespace NeuralStyle.Core;
@@ -7,7 +8,8 @@ namespace NeuralStyle.Core;
 /// binomial filter [1,4,6,4,1]/16 (edges mirrored) and keeps every second pixel each way. Each term passes the image's
 /// structure coarser than 2ᵏ pixels at gain αₖ, so a step moves large areas together as readily as single pixels: plain
 /// L-BFGS starts from H₀ = γI, which changes low frequencies only as fast as the gradient's pixel-level noise lets it.
-/// M is symmetric positive definite (the k = 0 term is α₀I, every other a Gram form), as L-BFGS needs.
+/// M is symmetric positive definite (the k = 0 term is α₀I, every other a Gram form), as L-BFGS needs. An instance
+/// keeps its scratch buffers: one caller at a time.
 /// </summary>
 public sealed class PyramidPreconditioner : ILinearOperator
 {
@@ -15,9 +17,13 @@ public sealed class PyramidPreconditioner : ILinearOperator
     private readonly int _w, _h, _c;
     private readonly double[] _alpha;
     private readonly (int W, int H)[] _sizes;
+    // Scratch, allocated once (large arrays would otherwise land on the large-object heap at every application):
+    // each channel's plane, each level's downsampled and upsampled image, the half-way buffers of D and U, a padded row.
+    private readonly float[][] _planes, _down, _up, _downMid, _upMid;
+    private readonly float[] _pad;
 
-    /// <param name="levels">Coarser levels beyond the image itself (each halves the size; fewer when the image gets
-    /// smaller than 8 pixels a side).</param>
+    /// <param name="levels">Coarser levels beyond the image itself (each halves the size; fewer once a side would drop
+    /// below 8 pixels).</param>
     /// <param name="levelWeight">αₖ = levelWeightᵏ (1: every level at the same gain).</param>
     public PyramidPreconditioner(int width, int height, int channels, int levels, double levelWeight)
     {
@@ -32,6 +38,14 @@ public sealed class PyramidPreconditioner : ILinearOperator
             sizes.Add(((sizes[^1].Item1 + 1) / 2, (sizes[^1].Item2 + 1) / 2));
         _sizes = [.. sizes];
         _alpha = Enumerable.Range(0, _sizes.Length).Select(k => Math.Pow(levelWeight, k)).ToArray();
+        int count = _sizes.Length;
+        _planes = Enumerable.Range(0, channels).Select(_ => new float[width * height]).ToArray();
+        _down = _sizes.Select(z => new float[z.W * z.H]).ToArray();
+        _up = _sizes.Select(z => new float[z.W * z.H]).ToArray();
+        // Level k ← k−1: D's half-way image is (to.W × from.H), U's is (from.W × to.H).
+        _downMid = Enumerable.Range(0, count).Select(k => k == 0 ? [] : new float[_sizes[k].W * _sizes[k - 1].H]).ToArray();
+        _upMid = Enumerable.Range(0, count).Select(k => k == 0 ? [] : new float[_sizes[k].W * _sizes[k - 1].H]).ToArray();
+        _pad = new float[2 * width + 8];
     }
 
     /// <summary>The levels in use, the image itself included.</summary>
@@ -42,31 +56,27 @@ public sealed class PyramidPreconditioner : ILinearOperator
         int n = _w * _h * _c;
         if (v.Length != n || result.Length != n) throw new ArgumentException($"The preconditioner works on vectors of {n} values.");
         int plane = _w * _h;
-        var levels = new float[_sizes.Length][];
+        for (int i = 0, k = 0; i < plane; i++)
+            for (int ch = 0; ch < _c; ch++, k++) _planes[ch][i] = v[k];
+        int last = _sizes.Length - 1;
         for (int ch = 0; ch < _c; ch++)
         {
-            var p = new float[plane];
-            for (int i = 0; i < plane; i++) p[i] = v[i * _c + ch];
-            levels[0] = p;
-            for (int k = 1; k < _sizes.Length; k++) levels[k] = Down(levels[k - 1], _sizes[k - 1], _sizes[k]);
+            float[] level0 = _planes[ch];
+            float[] Level(int k) => k == 0 ? level0 : _down[k];
+            for (int k = 1; k <= last; k++) Down(Level(k - 1), _sizes[k - 1], _sizes[k], _downMid[k], _down[k]);
             // Horner from the coarsest: r = α_K v_K; r ← α_k v_k + U(r) going finer, U = 4·Dᵀ.
-            float[] r = Scaled(levels[^1], _alpha[^1]);
-            for (int k = _sizes.Length - 2; k >= 0; k--)
+            float[] r = Level(last);
+            TensorPrimitives.Multiply(r, (float)_alpha[last], r);
+            for (int k = last - 1; k >= 0; k--)
             {
-                float[] up = Up(r, _sizes[k + 1], _sizes[k]);
-                float a = (float)_alpha[k];
-                for (int i = 0; i < up.Length; i++) up[i] += a * levels[k][i];
-                r = up;
+                Up(r, _sizes[k + 1], _sizes[k], _upMid[k + 1], _up[k], _pad);
+                TensorPrimitives.MultiplyAdd(Level(k), (float)_alpha[k], _up[k], _up[k]);
+                r = _up[k];
             }
-            for (int i = 0; i < plane; i++) result[i * _c + ch] = r[i];
+            if (!ReferenceEquals(r, level0)) r.CopyTo(level0, 0);
         }
-    }
-
-    private static float[] Scaled(float[] a, double s)
-    {
-        var r = new float[a.Length];
-        System.Numerics.Tensors.TensorPrimitives.Multiply(a, (float)s, r);
-        return r;
+        for (int i = 0, k = 0; i < plane; i++)
+            for (int ch = 0; ch < _c; ch++, k++) result[k] = _planes[ch][i];
     }
 
     /// <summary>Mirrors an index into [0, n) about the half-sample edges (… b a | a b c … z | z y …).</summary>
@@ -76,46 +86,67 @@ public sealed class PyramidPreconditioner : ILinearOperator
         return i;
     }
 
-    /// <summary>D: blur and keep every second pixel, along x then y.</summary>
-    private static float[] Down(float[] src, (int W, int H) from, (int W, int H) to)
+    /// <summary>D: blur and keep every second pixel, along x (through a row padded by mirroring) then y (whole rows).</summary>
+    private static void Down(float[] src, (int W, int H) from, (int W, int H) to, float[] mid, float[] dst)
     {
-        var mid = new float[to.W * from.H];
+        float b0 = Binomial[0], b1 = Binomial[1], b2 = Binomial[2];
         for (int y = 0; y < from.H; y++)
+        {
+            ReadOnlySpan<float> row = src.AsSpan(y * from.W, from.W);
+            Span<float> o = mid.AsSpan(y * to.W, to.W);
             for (int j = 0; j < to.W; j++)
             {
-                float s = 0;
-                for (int t = 0; t < 5; t++) s += Binomial[t] * src[y * from.W + Mirror(2 * j + t - 2, from.W)];
-                mid[y * to.W + j] = s;
+                int c = 2 * j;
+                if (c >= 2 && c + 2 < from.W)
+                    o[j] = b0 * (row[c - 2] + row[c + 2]) + b1 * (row[c - 1] + row[c + 1]) + b2 * row[c];
+                else
+                {
+                    float sum = 0;
+                    for (int t = 0; t < 5; t++) sum += Binomial[t] * row[Mirror(c + t - 2, from.W)];
+                    o[j] = sum;
+                }
             }
-        var dst = new float[to.W * to.H];
+        }
+        Array.Clear(dst);
         for (int j = 0; j < to.H; j++)
-            for (int x = 0; x < to.W; x++)
-            {
-                float s = 0;
-                for (int t = 0; t < 5; t++) s += Binomial[t] * mid[Mirror(2 * j + t - 2, from.H) * to.W + x];
-                dst[j * to.W + x] = s;
-            }
-        return dst;
+        {
+            Span<float> o = dst.AsSpan(j * to.W, to.W);
+            for (int t = 0; t < 5; t++)
+                TensorPrimitives.MultiplyAdd(mid.AsSpan(Mirror(2 * j + t - 2, from.H) * to.W, to.W), Binomial[t], o, o);
+        }
     }
 
-    /// <summary>U = 4·Dᵀ: D's exact transpose (each coarse value spread back over the taps that read it), times 2 per axis.</summary>
-    private static float[] Up(float[] src, (int W, int H) from, (int W, int H) to)
+    /// <summary>U = 4·Dᵀ: D's exact transpose (each coarse value spread back over the taps that read it), times 2 per
+    /// axis: along y by whole rows, along x into a padded row whose overhang is folded back by the same mirroring.</summary>
+    private static void Up(float[] src, (int W, int H) from, (int W, int H) to, float[] mid, float[] dst, float[] pad)
     {
-        var mid = new float[from.W * to.H];
+        Array.Clear(mid);
         for (int j = 0; j < from.H; j++)
+        {
+            ReadOnlySpan<float> row = src.AsSpan(j * from.W, from.W);
             for (int t = 0; t < 5; t++)
             {
-                int row = Mirror(2 * j + t - 2, to.H);
-                float b = 2 * Binomial[t];
-                for (int x = 0; x < from.W; x++) mid[row * from.W + x] += b * src[j * from.W + x];
+                Span<float> o = mid.AsSpan(Mirror(2 * j + t - 2, to.H) * from.W, from.W);
+                TensorPrimitives.MultiplyAdd(row, 2 * Binomial[t], o, o);
             }
-        var dst = new float[to.W * to.H];
+        }
+        float c0 = 2 * Binomial[0], c1 = 2 * Binomial[1], c2 = 2 * Binomial[2];
+        int padLength = 2 * from.W + 4;
         for (int y = 0; y < to.H; y++)
+        {
+            Span<float> p = pad.AsSpan(0, padLength);
+            p.Clear();
+            ReadOnlySpan<float> m = mid.AsSpan(y * from.W, from.W);
             for (int j = 0; j < from.W; j++)
             {
-                float m = mid[y * from.W + j];
-                for (int t = 0; t < 5; t++) dst[y * to.W + Mirror(2 * j + t - 2, to.W)] += 2 * Binomial[t] * m;
+                float v = m[j];
+                int c = 2 * j + 2;
+                p[c - 2] += c0 * v; p[c - 1] += c1 * v; p[c] += c2 * v; p[c + 1] += c1 * v; p[c + 2] += c0 * v;
             }
-        return dst;
+            Span<float> o = dst.AsSpan(y * to.W, to.W);
+            p.Slice(2, to.W).CopyTo(o);
+            for (int e = 0; e < padLength; e++)
+                if (e < 2 || e >= to.W + 2) o[Mirror(e - 2, to.W)] += p[e];
+        }
     }
 }

@@ -146,19 +146,15 @@ public sealed class BankApplier
                 throw new ArgumentException($"The mask of '{region.Style}' must hold {width}×{height} values (the image's size), got {region.Mask?.Length ?? 0}.", nameof(r));
             parts.Add((style, Feather(region.Mask, width, height, r.FeatherPixels)));
         }
+        RegionMaskSource.Normalise(parts.Select(p => p.Item2).ToList(), width * height);
         var remainder = new float[width * height];
         bool any = false;
         for (int i = 0; i < remainder.Length; i++)
         {
             float sum = 0;
-            foreach ((_, float[] m) in parts) sum += m[i] = Math.Clamp(m[i], 0f, 1f);
-            if (sum > 1f)
-                foreach ((_, float[] m) in parts) m[i] /= sum;
-            else if (sum < 1f)
-            {
-                remainder[i] = 1f - sum;
-                any |= remainder[i] > 1e-6f;
-            }
+            foreach ((_, float[] m) in parts) sum += m[i];
+            remainder[i] = Math.Max(0f, 1f - sum);
+            any |= remainder[i] > 1e-6f;
         }
         return (parts, any ? remainder : null);
     }

@@ -296,8 +296,9 @@ public sealed class RegionMaskSource
         return g;
     }
 
-    /// <summary>Scales the masks down wherever they sum to more than 1; returns how many pixels summed past 1 + 1e-3.</summary>
-    private static int Normalise(IReadOnlyList<float[]> masks, int n)
+    /// <summary>Clamps the masks to [0,1] and scales them down wherever they sum to more than 1; returns how many pixels
+    /// summed past 1 + 1e-3.</summary>
+    internal static int Normalise(IReadOnlyList<float[]> masks, int n)
     {
         int over = 0;
         for (int i = 0; i < n; i++)

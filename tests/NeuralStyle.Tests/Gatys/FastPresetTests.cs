@@ -74,12 +74,15 @@ public class FastPresetTests
     }
 
     [Fact]
-    public void CoarseToFinePreset_KeepsNeuralStylesLosses_AndOnlyChangesTheSchedule()
+    public void CoarseToFinePreset_KeepsNeuralStylesLosses_ChangesTheSchedule_AndWalksAsFast()
     {
         StylizeOptions c2f = Presets.Get("coarse-to-fine");
         AssertNeuralStyleExcept(c2f, nameof(StylizeOptions.MinSize), nameof(StylizeOptions.ScaleFactor),
             nameof(StylizeOptions.ScaleIterations), nameof(StylizeOptions.CarryHistory), nameof(StylizeOptions.ScaleConsistentTv),
-            nameof(StylizeOptions.ScaleStopChange), nameof(StylizeOptions.Iterations));
+            nameof(StylizeOptions.ScaleStopChange), nameof(StylizeOptions.Iterations), nameof(StylizeOptions.TvSmoothing),
+            nameof(StylizeOptions.PreconditionLevels));
+        Assert.Equal(Presets.Get("fast").TvSmoothing, c2f.TvSmoothing);
+        Assert.Equal(Presets.Get("fast").PreconditionLevels, c2f.PreconditionLevels);
         Assert.True(c2f.CarryHistory);
         Assert.True(c2f.ScaleConsistentTv);
     }

@@ -85,6 +85,11 @@ public class TvSmoothingTests
         var result = new float[v.Data.Length];
         m.Apply(Fixtures.ToNhwc(v), result);
         Assert.True(Fixtures.RelativeError(result, Fixtures.ToNhwc(t[$"{name}.mv"])) <= 1e-5, "M·v");
+        // The scratch buffers it keeps leave nothing behind: another vector, then this one again, gives the same.
+        m.Apply(Enumerable.Repeat(3f, v.Data.Length).ToArray(), new float[v.Data.Length]);
+        var again = new float[v.Data.Length];
+        m.Apply(Fixtures.ToNhwc(v), again);
+        Assert.Equal(result, again);
     }
 
     [Theory]
