@@ -35,7 +35,8 @@ public static class CommonOptions
     public static readonly OptionSpec Init = new("--init", Arity.One,
         "starting image: stylize random | noise | image | style | PATH; texture random | symmetric", "KIND") { Binds = ["Init", "InitPath"] };
     public static readonly OptionSpec Octaves = new("--octaves", Arity.One, "Gaussian pyramid levels (default 4)", "N") { Binds = ["Octaves", "StyleOctaves"] };
-    public static readonly OptionSpec[] OptimizerGroup = [Iterations, LbfgsHistory, LineSearch];
+    public static readonly OptionSpec PreconditionLevels = new("--precondition-levels", Arity.One, "L-BFGS preconditioned over this many coarser image-pyramid levels (0: off)", "N");
+    public static readonly OptionSpec[] OptimizerGroup = [Iterations, LbfgsHistory, LineSearch, PreconditionLevels];
 
     // ---- progress ----------------------------------------------------------------------------------------------
     public static readonly OptionSpec SaveEvery = new("--save-every", Arity.One, "also write out_0100.png-style intermediates every N steps (0: off)", "N");

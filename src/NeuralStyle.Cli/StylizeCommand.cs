@@ -24,7 +24,6 @@ public static class StylizeCommand
         new("--style-weight", Arity.One, "weight of the style terms", "F"),
         new("--tv-weight", Arity.One, "weight of the total-variation term", "F"),
         new("--tv-smoothing", Arity.One, "optimise the L1 TV with its corner rounded over this many pixel levels (0–255 scale); losses stay exact (0: off)", "F"),
-        new("--precondition-levels", Arity.One, "L-BFGS preconditioned over this many coarser image-pyramid levels (0: off)", "N"),
         new("--content-layers", Arity.One, "content layers, e.g. relu4_2", "a,b"),
         new("--style-layers", Arity.One, "style layers, e.g. relu1_1,relu2_1", "a,b"),
         new("--style-layer-weights", Arity.One, "one weight per style layer", "w,w"),
@@ -207,7 +206,7 @@ public static class StylizeCommand
                 LbfgsRounds = opt == OptimizerKind.Lbfgs ? o.LbfgsRounds : 1,
                 PreconditionLevels = opt == OptimizerKind.Lbfgs ? o.PreconditionLevels : 0, // a preset's L-BFGS preconditioner
             };
-        if (a.Int("--precondition-levels", 0, 12) is { } pl) o = o with { PreconditionLevels = pl };
+        if (a.Int(CommonOptions.PreconditionLevels.Name, 0, 12) is { } pl) o = o with { PreconditionLevels = pl };
         int? iterations = a.Int("--iterations", 0, 10_000_000);
         if (iterations is { } it) o = o with { Iterations = it, LbfgsRounds = Math.Min(o.LbfgsRounds, Math.Max(1, it)) };
         if (a.Double("--learning-rate", 0) is { } lr)

@@ -49,6 +49,8 @@ public sealed record TextureOptions
     /// <summary>L-BFGS history; 10 is scipy's L-BFGS-B default, which subjective-functions uses (and keeps 2048² outputs small).</summary>
     public int LbfgsHistory { get; init; } = 10;
     public bool StrongWolfe { get; init; }
+    /// <summary>L-BFGS preconditioned over this many coarser levels of an image pyramid (0: plain L-BFGS).</summary>
+    public int PreconditionLevels { get; init; }
     /// <summary>Divide each term by Σ Â² so every level and layer counts alike (used with the random network).</summary>
     public bool NormalizeTerms { get; init; }
 

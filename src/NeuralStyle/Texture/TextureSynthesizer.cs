@@ -58,6 +58,8 @@ public sealed class TextureSynthesizer
             Iterations = _o.Iterations,
             LbfgsHistory = _o.LbfgsHistory,
             StrongWolfe = _o.StrongWolfe,
+            // The frames lie one below the other in X: one tall image to the pyramid (it blurs across their seams a little).
+            Preconditioner = _o.PreconditionLevels > 0 ? new PyramidPreconditioner(_o.Width, _o.OutputHeight * _o.Count, 3, _o.PreconditionLevels, levelWeight: 1) : null,
             ToleranceGrad = _o.Tol,
             ToleranceChange = _o.Tol,
             SaveEvery = _o.SaveEvery,
