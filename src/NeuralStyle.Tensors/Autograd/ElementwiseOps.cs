@@ -142,8 +142,15 @@ internal sealed class UnaryOp : Op
             case UnaryKind.Square: TensorPrimitives.Multiply(x, x, yd); break;
             case UnaryKind.Abs: TensorPrimitives.Abs(x, yd); break;
             case UnaryKind.SmoothAbs:
-                for (int i = 0; i < x.Length; i++) yd[i] = MathF.Sqrt(x[i] * x[i] + _p * _p) - _p;
+            {
+                // √(x² + ε²) − ε, one vector pass per operation (the same IEEE operations as the scalar formula)
+                Span<float> r = yd.AsSpan(0, x.Length);
+                TensorPrimitives.Multiply(x, x, r);
+                TensorPrimitives.Add(r, _p * _p, r);
+                TensorPrimitives.Sqrt(r, r);
+                TensorPrimitives.Subtract(r, _p, r);
                 break;
+            }
             default:
                 for (int i = 0; i < x.Length; i++) yd[i] = x[i] > 0f ? MathF.Pow(x[i], _p) : 0f;
                 break;
@@ -166,8 +173,18 @@ internal sealed class UnaryOp : Op
                 for (int i = 0; i < dy.Length; i++) dx[i] = x[i] > 0f ? dy[i] : x[i] < 0f ? -dy[i] : 0f;
                 break;
             case UnaryKind.SmoothAbs:
-                for (int i = 0; i < dy.Length; i++) dx[i] = x[i] / MathF.Sqrt(x[i] * x[i] + _p * _p) * dy[i];
+            {
+                // x / √(x² + ε²) · dy, built in dx's own span
+                int n = dy.Length;
+                Span<float> d = dx.AsSpan(0, n);
+                ReadOnlySpan<float> xs = x.AsSpan(0, n);
+                TensorPrimitives.Multiply(xs, xs, d);
+                TensorPrimitives.Add(d, _p * _p, d);
+                TensorPrimitives.Sqrt(d, d);
+                TensorPrimitives.Divide(xs, d, d);
+                TensorPrimitives.Multiply(d, dy, d);
                 break;
+            }
             default:
                 for (int i = 0; i < dy.Length; i++) dx[i] = x[i] > 0f ? _p * MathF.Pow(x[i], _p - 1f) * dy[i] : 0f;
                 break;
