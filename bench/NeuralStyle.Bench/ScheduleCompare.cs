@@ -41,7 +41,7 @@ internal static class ScheduleCompare
                     {
                         MinSize = p.MinSize, ScaleFactor = p.ScaleFactor, ScaleIterations = p.ScaleIterations, CarryHistory = p.CarryHistory,
                         ScaleConsistentTv = p.ScaleConsistentTv, ScaleStopChange = p.ScaleStopChange, Iterations = p.Iterations,
-                        Init = p.Init, TvSmoothing = p.TvSmoothing, PreconditionLevels = p.PreconditionLevels,
+                        Init = p.Init, TvSmoothing = p.TvSmoothing, PreconditionLevels = p.PreconditionLevels, LbfgsHistory = p.LbfgsHistory,
                     } : o,
                     "min" => o with { MinSize = int.Parse(v, inv) },
                     "factor" => o with { ScaleFactor = double.Parse(v, inv) },

@@ -29,11 +29,12 @@ public class FastPresetTests
     }
 
     [Fact]
-    public void FastPreset_IsNeuralStylesObjective_FromTheContentImage_70RoundedTvPreconditionedIterations_AtOneScale()
+    public void FastPreset_IsNeuralStylesObjective_FromTheContentImage_70RoundedTvPreconditionedIterations_History40_AtOneScale()
     {
         StylizeOptions fast = Presets.Get("fast");
         AssertNeuralStyleExcept(fast, nameof(StylizeOptions.Init), nameof(StylizeOptions.Iterations), nameof(StylizeOptions.TvSmoothing),
-            nameof(StylizeOptions.PreconditionLevels));
+            nameof(StylizeOptions.PreconditionLevels), nameof(StylizeOptions.LbfgsHistory));
+        Assert.Equal(40, fast.LbfgsHistory);
         Assert.Equal(InitKind.Image, fast.Init);
         Assert.Equal(70, fast.Iterations);
         Assert.Equal(1.5, fast.TvSmoothing);
