@@ -333,7 +333,22 @@ public sealed class StudioApiTests
         var err = new StringWriter();
         int code = CliApp.Run(["serve", "--host", "0.0.0.0", "--data", s.DataDirectory], new CliContext(new StringWriter(), err, false));
         Assert.Equal(CliApp.ExitUsage, code);
-        Assert.Equal("neuralstyle: Binding to 0.0.0.0 opens the studio to the network, so give --token T, which every request must then carry.", err.ToString().Trim());
+        Assert.Equal("neuralstyle: Binding to 0.0.0.0 opens the studio to the network, so it needs a --token that every request must carry.", err.ToString().Trim());
+    }
+
+    // The studio's own checks (StudioOptions.Validate), told on the command line with the flags' names.
+    [Theory]
+    [InlineData(new[] { "--host", "example.org" }, "--host must be an IP address such as 127.0.0.1 or 0.0.0.0 (or localhost), got 'example.org'.")]
+    [InlineData(new[] { "--token=" }, "--token must not be empty.")]
+    [InlineData(new[] { "--port", "70000" }, "--port must be between 0 and 65535, got 70000.")]
+    [InlineData(new[] { "--jobs", "0" }, "--jobs must be between 1 and 64, got 0.")]
+    [InlineData(new[] { "--data", " " }, "--data must name the studio's data folder.")]
+    public void The_cli_tells_the_studio_s_option_checks_with_the_flag_names(string[] flags, string sentence)
+    {
+        var err = new StringWriter();
+        int code = CliApp.Run(["serve", .. flags], new CliContext(new StringWriter(), err, false));
+        Assert.Equal(CliApp.ExitUsage, code);
+        Assert.Equal("neuralstyle: " + sentence, err.ToString().Trim());
     }
 
     [Fact]
