@@ -28,7 +28,7 @@ public static class CommandSupport
 
     /// <summary>Every option of every command (the shared groups once).</summary>
     public static IEnumerable<OptionSpec> AllOptions => StylizeCommand.Options.Concat(TextureCommand.Options).Concat(ApplyCommand.Options).Concat(TrainCommand.Options)
-        .Concat(BankCommand.AllOptions).Distinct();
+        .Concat(BankCommand.AllOptions).Concat(ServeCommand.Options).Distinct();
 
     /// <summary>The flag that sets an options-record property (what library errors name), e.g. StyleWeight: --style-weight.</summary>
     public static string FlagFor(string property)

@@ -11,9 +11,9 @@ public static class ServeCommand
     [
         new("--port", Arity.One, "TCP port (default 8080)", "N"),
         new("--host", Arity.One, "address to bind (default 127.0.0.1; any other needs --token)", "ADDR"),
-        new("--data", Arity.One, "folder for the job database and images (default ~/.local/share/neuralstyle/studio)", "DIR"),
+        new("--data", Arity.One, "folder for the job database and images (default ~/.local/share/neuralstyle/studio)", "DIR") { Binds = ["DataDirectory"] },
         new("--token", Arity.One, "every request must carry it (Authorization: Bearer T, or open /?token=T)", "T"),
-        new("--jobs", Arity.One, "jobs that run at once (default 1: each uses every core)", "N"),
+        new("--jobs", Arity.One, "jobs that run at once (default 1: each uses every core)", "N") { Binds = ["ConcurrentJobs"] },
     ];
 
     public static readonly (string Heading, OptionSpec[] Options)[] Sections =
@@ -33,21 +33,18 @@ public static class ServeCommand
             return CliApp.ExitOk;
         }
         if (a.Positionals.Count > 0) throw new UsageException($"Unexpected argument '{a.Positionals[0]}'; serve takes only options.");
-        string host = a.String("--host") ?? "127.0.0.1";
-        if (host != "localhost" && !System.Net.IPAddress.TryParse(host.Trim('[', ']'), out _))
-            throw new UsageException($"--host must be an IP address such as 127.0.0.1 or 0.0.0.0 (or localhost), got '{host}'.");
         string? token = a.String("--token");
-        if (token is { Length: 0 }) throw new UsageException("--token must not be empty.");
-        if (token is null && !StudioOptions.IsLoopback(host))
-            throw new UsageException($"Binding to {host} opens the studio to the network, so give --token T, which every request must then carry.");
         var options = new StudioOptions
         {
-            Host = host,
-            Port = a.Int("--port", 0, 65535) ?? 8080,
+            Host = a.String("--host") ?? "127.0.0.1",
+            Port = a.Int("--port") ?? 8080,
             DataDirectory = a.String("--data") ?? DefaultDataDirectory(),
             Token = token,
-            ConcurrentJobs = a.Int("--jobs", 1, 64) ?? 1,
+            ConcurrentJobs = a.Int("--jobs") ?? 1,
         };
+        // The studio checks its options (one home for each check); its sentence names them as {Property}: here, flags.
+        try { options.Validate(); }
+        catch (ArgumentException e) { throw new UsageException(CommandSupport.Render(e.Message)); }
         CommonOptions.ApplyThreads(a);
 
         WebApplication app = StudioApp.Build(options, StudioMethods.All(entry => WeightsCommand.Download(entry, ctx)), ctx.Info);

@@ -84,15 +84,19 @@ public static class StudioApp
 
     private const string TokenCookie = "neuralstyle_token";
 
-    // Every request carries the token: header, query (the first page load) or the cookie that load sets.
+    // Every request carries the token: header, query (the first page load) or the cookie that load sets. A browser
+    // opening the page without it gets a form asking for it (which loads /?token=…); everything else the JSON 401.
     private static async Task CheckToken(HttpContext ctx, Func<Task> next, string token)
     {
-        string? given = ctx.Request.Headers.Authorization.ToString() is { } auth && auth.StartsWith("Bearer ", StringComparison.Ordinal)
+        string? bearer = ctx.Request.Headers.Authorization.ToString() is { } auth && auth.StartsWith("Bearer ", StringComparison.Ordinal)
             ? auth["Bearer ".Length..]
-            : ctx.Request.Query["token"].FirstOrDefault() ?? ctx.Request.Cookies[TokenCookie];
+            : null;
+        string? query = ctx.Request.Query["token"].FirstOrDefault();
+        string? given = bearer ?? query ?? ctx.Request.Cookies[TokenCookie];
         if (given is null || !CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), Encoding.UTF8.GetBytes(token)))
         {
-            await StudioApi.Error(ctx, 401, "This studio needs its token: open it as /?token=… or send an Authorization: Bearer header.");
+            if (TokenPage.IsPageRequest(ctx.Request)) await TokenPage.Write(ctx, rejected: bearer is null && query is not null);
+            else await StudioApi.Error(ctx, 401, "This studio needs its token: open it as /?token=… or send an Authorization: Bearer header.");
             return;
         }
         if (ctx.Request.Query.ContainsKey("token"))

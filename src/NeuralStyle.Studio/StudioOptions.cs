@@ -35,16 +35,25 @@ public sealed record StudioOptions
     /// <summary>Most jobs waiting at once; more are refused (429) until some finish.</summary>
     public int MaxQueuedJobs { get; init; } = 10_000;
 
-    /// <summary>Checks the options; throws ArgumentException with one sentence.</summary>
+    /// <summary>
+    /// Checks the options; throws ArgumentException with one sentence that names the option at fault as
+    /// <c>{Property}</c> (the convention of <see cref="NeuralStyle.Core.OptionException"/>), which each front end
+    /// renders in its own words (the command line as its flag).
+    /// </summary>
     public void Validate()
     {
-        if (string.IsNullOrWhiteSpace(DataDirectory)) throw new ArgumentException("The studio needs a data folder.", nameof(DataDirectory));
-        if (Port is < 0 or > 65535) throw new ArgumentException($"The port must be between 0 and 65535, got {Port}.", nameof(Port));
-        if (ConcurrentJobs < 1) throw new ArgumentException($"At least one job must be able to run, got {ConcurrentJobs}.", nameof(ConcurrentJobs));
-        if (Token is { Length: 0 }) throw new ArgumentException("The token must not be empty.", nameof(Token));
+        if (string.IsNullOrWhiteSpace(DataDirectory)) throw Invalid($"{{{nameof(DataDirectory)}}} must name the studio's data folder.");
+        if (!Host.Equals("localhost", StringComparison.OrdinalIgnoreCase) && !IPAddress.TryParse(Host.Trim('[', ']'), out _))
+            throw Invalid($"{{{nameof(Host)}}} must be an IP address such as 127.0.0.1 or 0.0.0.0 (or localhost), got '{Host}'.");
+        if (Port is < 0 or > 65535) throw Invalid($"{{{nameof(Port)}}} must be between 0 and 65535, got {Port}.");
+        if (ConcurrentJobs is < 1 or > 64) throw Invalid($"{{{nameof(ConcurrentJobs)}}} must be between 1 and 64, got {ConcurrentJobs}.");
+        if (Token is { Length: 0 }) throw Invalid($"{{{nameof(Token)}}} must not be empty.");
         if (Token is null && !IsLoopback(Host))
-            throw new ArgumentException($"Binding to {Host} opens the studio to the network, so it needs a --token that every request must carry.", nameof(Token));
+            throw Invalid($"Binding to {Host} opens the studio to the network, so it needs a {{{nameof(Token)}}} that every request must carry.");
     }
+
+    // No parameter name: ArgumentException would append it to the sentence; the sentence names the option itself.
+    private static ArgumentException Invalid(string sentence) => new(sentence);
 
     /// <summary>True for 127.0.0.0/8, ::1 and localhost.</summary>
     public static bool IsLoopback(string host)

@@ -121,6 +121,28 @@ public sealed class BrowserTests
         await chromium.FinishWithScreenshot("studio.png");
     }
 
+    [ChromiumFact]
+    public async Task A_token_typed_into_the_prompt_opens_the_studio()
+    {
+        await using StudioHost s = await StudioHost.OnSocket(tweak: o => o with { Token = "s3cret" });
+        await using ChromiumPage chromium = await ChromiumPage.Open(s, 600);
+        IPage page = chromium.Page;
+
+        await page.TypeAsync("input[name=token]", "guess");
+        await Task.WhenAll(page.WaitForNavigationAsync(), page.ClickAsync("button[type=submit]"));
+        Assert.Contains("That token was not accepted", await page.EvaluateExpressionAsync<string>("document.body.textContent"));
+        // Its one inline style is allowed by the page's policy (by hash): the button is drawn in the accent colour.
+        Assert.Equal("rgb(181, 70, 42)", await page.EvaluateExpressionAsync<string>("getComputedStyle(document.querySelector('button')).backgroundColor"));
+
+        await page.TypeAsync("input[name=token]", "s3cret");
+        await Task.WhenAll(page.WaitForNavigationAsync(), page.ClickAsync("button[type=submit]"));
+        // The studio page, whose script's own requests the cookie now carries (StyleBank's model list arrives).
+        await page.ClickAsync(".method[data-method=bank]");
+        await page.WaitForFunctionAsync("() => document.querySelector('#bank-model').options.length > 0", new WaitForFunctionOptions { Timeout = 30_000 });
+        // The prompt's two 401 answers are the only errors the browser reports.
+        Assert.All(chromium.ConsoleErrors, e => Assert.Contains("401", e));
+    }
+
     private static Task SetValue(IPage page, string selector, string value)
         => page.EvaluateFunctionAsync("(s, v) => { document.querySelector(s).value = v; }", selector, value);
 }

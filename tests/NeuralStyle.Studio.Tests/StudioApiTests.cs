@@ -333,7 +333,90 @@ public sealed class StudioApiTests
         var err = new StringWriter();
         int code = CliApp.Run(["serve", "--host", "0.0.0.0", "--data", s.DataDirectory], new CliContext(new StringWriter(), err, false));
         Assert.Equal(CliApp.ExitUsage, code);
-        Assert.Equal("neuralstyle: Binding to 0.0.0.0 opens the studio to the network, so give --token T, which every request must then carry.", err.ToString().Trim());
+        Assert.Equal("neuralstyle: Binding to 0.0.0.0 opens the studio to the network, so it needs a --token that every request must carry.", err.ToString().Trim());
+    }
+
+    // The studio's own checks (StudioOptions.Validate), told on the command line with the flags' names.
+    [Theory]
+    [InlineData(new[] { "--host", "example.org" }, "--host must be an IP address such as 127.0.0.1 or 0.0.0.0 (or localhost), got 'example.org'.")]
+    [InlineData(new[] { "--token=" }, "--token must not be empty.")]
+    [InlineData(new[] { "--port", "70000" }, "--port must be between 0 and 65535, got 70000.")]
+    [InlineData(new[] { "--jobs", "0" }, "--jobs must be between 1 and 64, got 0.")]
+    [InlineData(new[] { "--data", " " }, "--data must name the studio's data folder.")]
+    public void The_cli_tells_the_studio_s_option_checks_with_the_flag_names(string[] flags, string sentence)
+    {
+        var err = new StringWriter();
+        int code = CliApp.Run(["serve", .. flags], new CliContext(new StringWriter(), err, false));
+        Assert.Equal(CliApp.ExitUsage, code);
+        Assert.Equal("neuralstyle: " + sentence, err.ToString().Trim());
+    }
+
+    private static HttpRequestMessage BrowserGet(string path)
+    {
+        var r = new HttpRequestMessage(HttpMethod.Get, path);
+        r.Headers.Accept.ParseAdd("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8");
+        return r;
+    }
+
+    [Fact]
+    public async Task A_browser_without_the_token_is_asked_for_it_and_the_api_answers_json()
+    {
+        await using StudioHost s = await StudioHost.InProcess(tweak: o => o with { Token = "s3cret" });
+        foreach (string path in new[] { "/", "/index.html" })
+        {
+            using HttpResponseMessage prompt = await s.Client.SendAsync(BrowserGet(path));
+            Assert.Equal(HttpStatusCode.Unauthorized, prompt.StatusCode);
+            Assert.Equal("text/html", prompt.Content.Headers.ContentType?.MediaType);
+            AssertPrompt(await prompt.Content.ReadAsStringAsync(), rejected: false);
+            Assert.False(prompt.Headers.Contains("Set-Cookie"));
+        }
+
+        // The form's answer: the right token gives the page and the cookie, which then carries later requests.
+        string cookie;
+        using (HttpResponseMessage page = await s.Client.SendAsync(BrowserGet("/?token=s3cret")))
+        {
+            Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+            Assert.Contains("app.js", await page.Content.ReadAsStringAsync());
+            cookie = page.Headers.GetValues("Set-Cookie").Single().Split(';')[0];
+            Assert.StartsWith("neuralstyle_token=", cookie);
+        }
+        using (HttpRequestMessage again = BrowserGet("/"))
+        {
+            again.Headers.Add("Cookie", cookie);
+            Assert.Equal(HttpStatusCode.OK, (await s.Client.SendAsync(again)).StatusCode);
+        }
+
+        // A wrong token: the prompt again, with one sentence saying so, and never the token it was given.
+        using (HttpResponseMessage wrong = await s.Client.SendAsync(BrowserGet("/?token=guess%3Cb%3E")))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+            string html = await wrong.Content.ReadAsStringAsync();
+            AssertPrompt(html, rejected: true);
+            Assert.DoesNotContain("guess", html);
+            Assert.False(wrong.Headers.Contains("Set-Cookie"));
+        }
+
+        // The API, asked by a browser or not, keeps its JSON 401; so does the page asked without text/html.
+        foreach (HttpRequestMessage request in new[] { BrowserGet("/api/jobs"), new HttpRequestMessage(HttpMethod.Get, "/api/jobs"), new HttpRequestMessage(HttpMethod.Get, "/") })
+        {
+            using (request)
+            using (HttpResponseMessage api = await s.Client.SendAsync(request))
+            {
+                Assert.Equal(HttpStatusCode.Unauthorized, api.StatusCode);
+                Assert.Equal("application/json", api.Content.Headers.ContentType?.MediaType);
+                Assert.Equal("This studio needs its token: open it as /?token=… or send an Authorization: Bearer header.",
+                    JsonDocument.Parse(await api.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString());
+            }
+        }
+    }
+
+    // The token page: its sentence, a password field and a button whose form loads /?token=…, no script.
+    private static void AssertPrompt(string html, bool rejected)
+    {
+        foreach (string part in new[] { "needs its token", "<form method=\"get\" action=\"/\">", "<input name=\"token\" type=\"password\"", "<button type=\"submit\">" })
+            Assert.Contains(part, html);
+        Assert.DoesNotContain("<script", html);
+        Assert.Equal(rejected, html.Contains("That token was not accepted; check it and try again.", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -42,10 +42,12 @@ public sealed class StudioHost : IAsyncDisposable
         return host;
     }
 
-    public static async Task<StudioHost> OnSocket(string? dataDirectory = null)
+    public static async Task<StudioHost> OnSocket(string? dataDirectory = null, Func<StudioOptions, StudioOptions>? tweak = null)
     {
         string dir = dataDirectory ?? NewDataDirectory();
-        WebApplication app = StudioApp.Build(new StudioOptions { DataDirectory = dir, Port = 0 }, Methods());
+        StudioOptions o = new StudioOptions { DataDirectory = dir, Port = 0 };
+        if (tweak is not null) o = tweak(o);
+        WebApplication app = StudioApp.Build(o, Methods());
         await app.StartAsync();
         string address = StudioApp.Addresses(app).Single();
         var client = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(60) };
