@@ -308,6 +308,21 @@ public sealed partial class Graph
         x.GradWritten = true;
     }
 
+    /// <summary>
+    /// x's gradient buffer for a kernel with a β, as a GEMM has (C = A·B + β·C): β = 0 when nothing was written yet (the
+    /// kernel overwrites the buffer, so no zeroing pass), 1 when it must add to what is there.
+    /// </summary>
+    internal static float[] GradWithBeta(Value x, out float beta)
+    {
+        beta = x.GradWritten ? 1f : 0f;
+        if (!x.GradWritten)
+        {
+            x.Grad ??= x.Graph._pool.Rent(x.Length);
+            x.GradWritten = true;
+        }
+        return x.Grad!;
+    }
+
     /// <summary>x's gradient buffer for a kernel that ADDS its contribution (zeroed first if nothing was written yet).</summary>
     internal static float[] AccumulateGrad(Value x)
     {

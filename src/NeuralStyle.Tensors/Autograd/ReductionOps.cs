@@ -37,8 +37,8 @@ internal sealed class GramOp : Op
     {
         if (!_f.RequiresGrad) return;
         int n = _f.Shape[0], m = _f.Shape[1] * _f.Shape[2], c = _f.Shape[3];
-        // dF = alpha · F (dG + dGᵀ), added straight into the gradient (beta = 1).
-        float[] df = Graph.AccumulateGrad(_f);
+        // dF = alpha · F (dG + dGᵀ), written (β = 0) or added (β = 1) straight into the gradient: no zeroing pass.
+        float[] df = Graph.GradWithBeta(_f, out float beta);
         float[] dg = y.Grad!;
         for (int s = 0; s < n; s++)
         {
@@ -46,7 +46,7 @@ internal sealed class GramOp : Op
             for (int i = 0; i < c; i++)
                 for (int j = 0; j < c; j++)
                     _sym[i * c + j] = dg[go + i * c + j] + dg[go + j * c + i];
-            Gemm.Sgemm(false, false, m, c, c, _alpha, _f.Data, s * m * c, c, _sym, 0, c, 1f, df, s * m * c, c);
+            Gemm.Sgemm(false, false, m, c, c, _alpha, _f.Data, s * m * c, c, _sym, 0, c, beta, df, s * m * c, c);
         }
     }
 }

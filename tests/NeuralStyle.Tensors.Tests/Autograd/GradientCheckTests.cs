@@ -27,6 +27,10 @@ public class GradientCheckTests
     [Fact] public void Relu_MatchesFiniteDifferences() => Check([1, 4, 4, 3], (g, x) => g.Relu(x), eps: 1e-3);
     [Fact] public void Mean_MatchesFiniteDifferences() => Check([1, 4, 4, 3], (g, x) => g.Scale(g.Mean(g.Square(x)), 3f));
     [Fact] public void Gram_MatchesFiniteDifferences() => Check([2, 5, 3, 7], (g, x) => g.Gram(x, 0.1f));
+    // The Gram's backward writes its input's gradient when it is the first to (β = 0) and adds to it otherwise (β = 1):
+    // a consumer built after it runs its backward first, one built before it runs after.
+    [Fact] public void Gram_AddsToAGradientWrittenBeforeIt() => Check([2, 5, 3, 7], (g, x) => g.Add(g.Sum(g.Gram(x, 0.1f)), g.Sum(g.Square(x))));
+    [Fact] public void Gram_WritesAGradientOthersAddToAfterIt() => Check([2, 5, 3, 7], (g, x) => g.Add(g.Sum(g.Square(x)), g.Sum(g.Gram(x, 0.1f))));
     [Fact] public void SliceSub_MatchesFiniteDifferences() => Check([1, 5, 6, 3], (g, x) => g.Sub(g.Slice(x, 1, 1, 4), g.Slice(x, 1, 0, 4)));
     [Fact] public void SumPerSample_MatchesFiniteDifferences() => Check([3, 2, 2, 2], (g, x) => g.SumPerSample(g.Square(x)));
     [Fact] public void RollBatch_MatchesFiniteDifferences() => Check([3, 2, 3, 2], (g, x) => g.Mul(g.RollBatch(x, 1), x));
