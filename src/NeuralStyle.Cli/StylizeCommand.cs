@@ -79,6 +79,7 @@ public static class StylizeCommand
         CommonOptions.CheckWritable(a, output);
 
         (StylizeOptions o, bool presetExplicit) = BindWithPreset(a);
+        o.CheckOptimisation(); // before a network is loaded or downloaded
         CommonOptions.ApplyThreads(a);
 
         // Images first (cheap), then the network (may download).

@@ -170,6 +170,22 @@ public sealed record StylizeOptions
     public int SaveEvery { get; init; }
     public int PrintEvery { get; init; } = 50;
 
+    /// <summary>
+    /// The checks that need no network: how the optimiser walks (TV rounding, preconditioner). Throws OptionException.
+    /// Front ends call it before loading a network; <see cref="Stylizer"/> calls it too.
+    /// </summary>
+    public void CheckOptimisation()
+    {
+        if (!(TvSmoothing >= 0) || !double.IsFinite(TvSmoothing))
+            throw new OptionException(nameof(TvSmoothing), "{TvSmoothing} must be zero or a positive number of pixel levels.");
+        if (TvSmoothing > 0 && TvScheme != TvScheme.L1 && TvWeight != 0)
+            throw new OptionException(nameof(TvSmoothing), "{TvSmoothing} rounds the L1 total variation only; this preset's TV term is another.");
+        if (PreconditionLevels is < 0 or > 12)
+            throw new OptionException(nameof(PreconditionLevels), "{PreconditionLevels} must be between 0 and 12.");
+        if (PreconditionLevels > 0 && Optimizer != OptimizerKind.Lbfgs)
+            throw new OptionException(nameof(PreconditionLevels), "{PreconditionLevels} preconditions L-BFGS only; set it to 0 with {Optimizer} adam.");
+    }
+
     /// <summary>The per-layer style weights in effect.</summary>
     public double[] EffectiveStyleLayerWeights()
     {

@@ -24,14 +24,7 @@ public sealed class Stylizer
         LayerRef[] content = Layers.Resolve(backbone.Net, options.ContentLayers, nameof(StylizeOptions.ContentLayers));
         LayerRef[] style = Layers.Resolve(backbone.Net, options.StyleLayers, nameof(StylizeOptions.StyleLayers));
         options.EffectiveStyleLayerWeights();
-        if (!(options.TvSmoothing >= 0) || !double.IsFinite(options.TvSmoothing))
-            throw new OptionException(nameof(StylizeOptions.TvSmoothing), "{TvSmoothing} must be zero or a positive number of pixel levels.");
-        if (options.TvSmoothing > 0 && options.TvScheme != TvScheme.L1 && options.TvWeight != 0)
-            throw new OptionException(nameof(StylizeOptions.TvSmoothing), "{TvSmoothing} rounds the L1 total variation only; this preset's TV term is another.");
-        if (options.PreconditionLevels is < 0 or > 12)
-            throw new OptionException(nameof(StylizeOptions.PreconditionLevels), "{PreconditionLevels} must be between 0 and 12.");
-        if (options.PreconditionLevels > 0 && options.Optimizer != OptimizerKind.Lbfgs)
-            throw new OptionException(nameof(StylizeOptions.PreconditionLevels), "{PreconditionLevels} preconditions L-BFGS only; set it to 0 with {Optimizer} adam.");
+        options.CheckOptimisation();
         _smoothing = ActivationSmoothing.Resolve(backbone.Net, options.ActivationSmoothing, options.SmoothingTemperature, options.SmoothedLayers,
             content.Concat(style), nameof(StylizeOptions.ActivationSmoothing), nameof(StylizeOptions.SmoothingTemperature), nameof(StylizeOptions.SmoothedLayers));
         _o = options;

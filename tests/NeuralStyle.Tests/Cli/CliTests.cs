@@ -85,6 +85,21 @@ public sealed class CliTests : IDisposable
         Assert.Contains("nope.png", r.Err);
     }
 
+    [Theory]
+    [InlineData("--preset", "keras", "--tv-smoothing", "1")]
+    [InlineData("--optimizer", "adam", "--precondition-levels", "2")]
+    public void Stylize_OptimiserSettingsThatCannotWork_AreRefusedBeforeAnyNetworkIsLoaded(params string[] extra)
+    {
+        // No --weights: were the network loaded first, the offline fallback would announce itself on stderr.
+        var r = Run(["stylize", "--content", Content, "--style", Style, "-o", Path.Combine(_dir, "o.png"), .. extra]);
+        Assert.Equal(1, r.Code);
+        AssertOneSentence(r.Err);
+        Assert.Contains(extra[2], r.Err);
+        Assert.DoesNotContain("pretrained", r.Err);
+        Assert.Single(r.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.False(File.Exists(Path.Combine(_dir, "o.png")));
+    }
+
     [Fact]
     public void Stylize_NotAnImage_OneSentenceExit1()
     {
