@@ -332,8 +332,9 @@ public sealed class Stylizer
         var surrogates = new List<(Value, Value)>();
         if (_o.TvWeight != 0)
         {
-            // The smoothing's ε is given in 0–255 pixel levels; the term is taken in the backbone's input space.
-            double epsilon = _o.TvSmoothing > 0 ? _o.TvSmoothing / 255 * (_o.PixelSpace ? 1 : tf.Scale.Average(v => Math.Abs(v))) : 0;
+            // The smoothing's ε is given in 0–255 pixel levels; the term is taken on the backbone's input (also when X is
+            // the pixel image), so ε is scaled as the input is.
+            double epsilon = _o.TvSmoothing > 0 ? _o.TvSmoothing / 255 * tf.Scale.Average(v => Math.Abs(v)) : 0;
             (Value tv, Value? exact) = new TvLoss(_o.TvWeight * tvFactor, _o.TvScheme, epsilon).BuildWithExact(g, input);
             terms.Add(tv);
             if (exact is not null) surrogates.Add((tv, exact));

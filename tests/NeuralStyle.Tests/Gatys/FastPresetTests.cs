@@ -45,6 +45,24 @@ public class FastPresetTests
     [Theory]
     [InlineData(InputFlavor.Caffe)]
     [InlineData(InputFlavor.Torchvision)]
+    public void TvRounding_MeansTheSamePixelLevels_WhetherThePixelsOrTheNetworksInputAreOptimised(InputFlavor flavor)
+    {
+        var rng = new Random(4);
+        Image content = ImageTensors.FromRgb(Enumerable.Range(0, 40 * 32 * 3).Select(_ => (float)rng.NextDouble()).ToArray(), 40, 32);
+        Backbone backbone = Backbone.Random() with { Flavor = flavor };
+        StylizeOptions o = Presets.Get("neural-style") with { Size = new SizeRule(SizeRuleKind.LongEdge, 40), Init = InitKind.Image, TvSmoothing = 1.5 };
+        double RoundedTv(bool pixelSpace)
+        {
+            LossRow row = new Stylizer(o with { PixelSpace = pixelSpace }, backbone).Prepare(content, [content]).Evaluate(withGradient: false);
+            return row.Optimised - row.Loss + row.Tv; // the total's exact TV swapped for the rounded one
+        }
+        double inInput = RoundedTv(false), inPixels = RoundedTv(true);
+        Assert.Equal(inInput, inPixels, 1e-4 * inInput);
+    }
+
+    [Theory]
+    [InlineData(InputFlavor.Caffe)]
+    [InlineData(InputFlavor.Torchvision)]
     public void RoundedTvRun_ReportsTheExactLoss_AndDescendsFurtherThanThePlainRun(InputFlavor flavor)
     {
         var rng = new Random(3);
