@@ -13,7 +13,11 @@ public class ScheduleCompareTests
     {
         StylizeOptions o = ScheduleCompare.Parse("f:preset=fast").Apply(Presets.Get("neural-style") with { StyleWeight = 7 });
         Assert.Equal(InitKind.Image, o.Init);
-        Assert.Equal(Presets.Get("fast").Iterations, o.Iterations);
+        StylizeOptions fast = Presets.Get("fast");
+        Assert.Equal(fast.Iterations, o.Iterations);
+        // how the preset's L-BFGS walks comes along too: the schedule comparison times the preset as users run it
+        Assert.Equal((fast.TvSmoothing, fast.PreconditionLevels, fast.LbfgsHistory), (o.TvSmoothing, o.PreconditionLevels, o.LbfgsHistory));
+        Assert.NotEqual(Presets.Get("neural-style").LbfgsHistory, o.LbfgsHistory);
         Assert.Equal(7, o.StyleWeight);
     }
 

@@ -207,7 +207,7 @@ public static class StylizeCommand
                 LbfgsRounds = opt == OptimizerKind.Lbfgs ? o.LbfgsRounds : 1,
                 PreconditionLevels = opt == OptimizerKind.Lbfgs ? o.PreconditionLevels : 0, // a preset's L-BFGS preconditioner
             };
-        if (a.Int(CommonOptions.PreconditionLevels.Name, 0, 12) is { } pl) o = o with { PreconditionLevels = pl };
+        if (a.Int(CommonOptions.PreconditionLevels.Name, 0, PyramidPreconditioner.MaxLevels) is { } pl) o = o with { PreconditionLevels = pl };
         int? iterations = a.Int("--iterations", 0, 10_000_000);
         if (iterations is { } it) o = o with { Iterations = it, LbfgsRounds = Math.Min(o.LbfgsRounds, Math.Max(1, it)) };
         if (a.Double("--learning-rate", 0) is { } lr)

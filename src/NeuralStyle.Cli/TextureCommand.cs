@@ -169,7 +169,7 @@ public static class TextureCommand
         if (pool is { } p) o = o with { Pooling = p };
         if (a.Int("--lbfgs-history", 1, 10_000) is { } hist) o = o with { LbfgsHistory = hist };
         if (a.Flag("--line-search")) o = o with { StrongWolfe = true };
-        if (a.Int(CommonOptions.PreconditionLevels.Name, 0, 12) is { } pl) o = o with { PreconditionLevels = pl };
+        if (a.Int(CommonOptions.PreconditionLevels.Name, 0, PyramidPreconditioner.MaxLevels) is { } pl) o = o with { PreconditionLevels = pl };
         return o;
     }
 

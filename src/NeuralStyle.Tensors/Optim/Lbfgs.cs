@@ -110,13 +110,8 @@ public sealed class Lbfgs
             _steps.Add((float[])history.Steps[i].Clone());
             _ro.Add(1.0 / ys);
         }
-        _hDiag = history.H0Scale;
         // The carried γ is sᵀy/yᵀy; with H₀ = γM it must be sᵀy/yᵀMy, taken from the newest pair as an iteration would.
-        if (_o.Preconditioner is { } m && _dirs.Count > 0)
-        {
-            m.Apply(_dirs[^1], _my);
-            _hDiag = 1.0 / _ro[^1] / Dot(_dirs[^1], _my!);
-        }
+        _hDiag = _o.Preconditioner is not null && _dirs.Count > 0 ? H0Scale(_dirs[^1], 1.0 / _ro[^1]) : history.H0Scale;
         _seeded = true;
     }
 
@@ -223,21 +218,13 @@ public sealed class Lbfgs
             Array.Copy(_y, yNew, _n);
             Array.Copy(_s, sNew, _n);
             _dirs.Add(yNew); _steps.Add(sNew); _ro.Add(1.0 / ys);
-            if (_o.Preconditioner is { } m)
-            {
-                m.Apply(_y, _my);
-                _hDiag = ys / Dot(_y, _my!);
-            }
-            else
-            {
-                _hDiag = ys / Dot(_y, _y);
-            }
+            _hDiag = H0Scale(_y, ys);
         }
         TwoLoop();
     }
 
     /// <summary>
-    /// d = −H·g by the two-loop recursion over the stored pairs, H₀ = γI. Each pair's update of q (or d) is fused with
+    /// d = −H·g by the two-loop recursion over the stored pairs, H₀ = γM (γI without a preconditioner). Each pair's update of q (or d) is fused with
     /// the next pair's dot product (<see cref="PreciseSums.AxpyThenDot"/>: one pass, long vectors shared over the kernel
     /// threads): the same arithmetic as <see cref="TwoLoopReference"/>, bit for bit.
     /// </summary>
@@ -260,6 +247,14 @@ public sealed class Lbfgs
                 be = PreciseSums.AxpyThenDot((float)(_al[i] - be), _steps[i], _d, _dirs[i + 1]) * _ro[i + 1];
             Axpy((float)(_al[m - 1] - be), _steps[m - 1], _d);
         }
+    }
+
+    /// <summary>γ of H₀ = γM from a pair (s, y) with sᵀy = <paramref name="ys"/>: sᵀy/yᵀMy (torch's sᵀy/yᵀy when M = I).</summary>
+    private double H0Scale(float[] y, double ys)
+    {
+        if (_o.Preconditioner is not { } m) return ys / Dot(y, y);
+        m.Apply(y, _my);
+        return ys / Dot(y, _my!);
     }
 
     /// <summary>d = H₀·q = γ·M·q (γ·q without a preconditioner).</summary>

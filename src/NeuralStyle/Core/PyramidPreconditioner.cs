@@ -18,9 +18,24 @@ public sealed class PyramidPreconditioner : ILinearOperator
     private readonly double[] _alpha;
     private readonly (int W, int H)[] _sizes;
     // Scratch, allocated once (large arrays would otherwise land on the large-object heap at every application):
-    // each channel's plane, each level's downsampled and upsampled image, the half-way buffers of D and U, a padded row.
-    private readonly float[][] _planes, _down, _up, _downMid, _upMid;
+    // each channel's plane, each coarser level's downsampled image, each finer level's upsampled image, the half-way
+    // image of D and U between two levels (the same size for both; never in use by both at once), a padded row.
+    private readonly float[][] _planes, _down, _up, _mid;
     private readonly float[] _pad;
+
+    /// <summary>The most levels an option may ask for (a 512 px image is down to its 16 px floor after 5).</summary>
+    public const int MaxLevels = 12;
+
+    /// <summary>Refuses a level count outside 0…<see cref="MaxLevels"/>, naming <paramref name="option"/>.</summary>
+    public static void CheckLevels(int levels, string option)
+    {
+        if (levels is < 0 or > MaxLevels)
+            throw new OptionException(option, $"{OptionException.Ref(option)} must be between 0 and {MaxLevels}.");
+    }
+
+    /// <summary>The preconditioner of a w×h RGB image over <paramref name="levels"/> equal-gain levels; null for 0 (plain L-BFGS).</summary>
+    public static PyramidPreconditioner? ForImage(int width, int height, int levels)
+        => levels > 0 ? new PyramidPreconditioner(width, height, 3, levels, levelWeight: 1) : null;
 
     /// <param name="levels">Coarser levels beyond the image itself (each halves the size; fewer once a side would drop
     /// below 8 pixels).</param>
@@ -38,13 +53,13 @@ public sealed class PyramidPreconditioner : ILinearOperator
             sizes.Add(((sizes[^1].Item1 + 1) / 2, (sizes[^1].Item2 + 1) / 2));
         _sizes = [.. sizes];
         _alpha = Enumerable.Range(0, _sizes.Length).Select(k => Math.Pow(levelWeight, k)).ToArray();
-        int count = _sizes.Length;
+        int last = _sizes.Length - 1;
         _planes = Enumerable.Range(0, channels).Select(_ => new float[width * height]).ToArray();
-        _down = _sizes.Select(z => new float[z.W * z.H]).ToArray();
-        _up = _sizes.Select(z => new float[z.W * z.H]).ToArray();
-        // Level k ← k−1: D's half-way image is (to.W × from.H), U's is (from.W × to.H).
-        _downMid = Enumerable.Range(0, count).Select(k => k == 0 ? [] : new float[_sizes[k].W * _sizes[k - 1].H]).ToArray();
-        _upMid = Enumerable.Range(0, count).Select(k => k == 0 ? [] : new float[_sizes[k].W * _sizes[k - 1].H]).ToArray();
+        // Level 0 is the plane itself (no _down[0]); the coarsest level is never upsampled into (no _up[last]).
+        _down = Enumerable.Range(0, last + 1).Select(k => k == 0 ? [] : new float[_sizes[k].W * _sizes[k].H]).ToArray();
+        _up = Enumerable.Range(0, last + 1).Select(k => k == last ? [] : new float[_sizes[k].W * _sizes[k].H]).ToArray();
+        // Between levels k−1 and k: D's half-way image is (k's width × k−1's height), and so is U's (from k back to k−1).
+        _mid = Enumerable.Range(0, last + 1).Select(k => k == 0 ? [] : new float[_sizes[k].W * _sizes[k - 1].H]).ToArray();
         _pad = new float[2 * width + 8];
     }
 
@@ -63,13 +78,13 @@ public sealed class PyramidPreconditioner : ILinearOperator
         {
             float[] level0 = _planes[ch];
             float[] Level(int k) => k == 0 ? level0 : _down[k];
-            for (int k = 1; k <= last; k++) Down(Level(k - 1), _sizes[k - 1], _sizes[k], _downMid[k], _down[k]);
+            for (int k = 1; k <= last; k++) Down(Level(k - 1), _sizes[k - 1], _sizes[k], _mid[k], _down[k]);
             // Horner from the coarsest: r = α_K v_K; r ← α_k v_k + U(r) going finer, U = 4·Dᵀ.
             float[] r = Level(last);
             TensorPrimitives.Multiply(r, (float)_alpha[last], r);
             for (int k = last - 1; k >= 0; k--)
             {
-                Up(r, _sizes[k + 1], _sizes[k], _upMid[k + 1], _up[k], _pad);
+                Up(r, _sizes[k + 1], _sizes[k], _mid[k + 1], _up[k], _pad);
                 TensorPrimitives.MultiplyAdd(Level(k), (float)_alpha[k], _up[k], _up[k]);
                 r = _up[k];
             }

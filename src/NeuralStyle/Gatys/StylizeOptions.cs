@@ -1,3 +1,4 @@
+using NeuralStyle.Core;
 using NeuralStyle.Losses;
 using NeuralStyle.Models;
 using NeuralStyle.Models.Vgg;
@@ -180,8 +181,7 @@ public sealed record StylizeOptions
             throw new OptionException(nameof(TvSmoothing), "{TvSmoothing} must be zero or a positive number of pixel levels.");
         if (TvSmoothing > 0 && TvScheme != TvScheme.L1 && TvWeight != 0)
             throw new OptionException(nameof(TvSmoothing), "{TvSmoothing} rounds the L1 total variation only; this preset's TV term is another.");
-        if (PreconditionLevels is < 0 or > 12)
-            throw new OptionException(nameof(PreconditionLevels), "{PreconditionLevels} must be between 0 and 12.");
+        PyramidPreconditioner.CheckLevels(PreconditionLevels, nameof(PreconditionLevels));
         if (PreconditionLevels > 0 && Optimizer != OptimizerKind.Lbfgs)
             throw new OptionException(nameof(PreconditionLevels), "{PreconditionLevels} preconditions L-BFGS only; set it to 0 with {Optimizer} adam.");
     }

@@ -111,7 +111,7 @@ public sealed class Stylizer
                 ReturnHistory = _o.CarryHistory && !last,
                 StopRelativeChange = last ? 0 : _o.ScaleStopChange,
                 StopWindow = StopWindow,
-                Preconditioner = _o.PreconditionLevels > 0 ? new PyramidPreconditioner(w, h, 3, _o.PreconditionLevels, levelWeight: 1) : null,
+                Preconditioner = PyramidPreconditioner.ForImage(w, h, _o.PreconditionLevels),
             };
             OptimizeOutcome r = ImageOptimizer.Run(p, settings, Progress,
                 (i, x) => Snapshot?.Invoke(i, Finish(p.ToImage(x), p)), cancel, stage, offset, totalRows, seconds);

@@ -24,6 +24,7 @@ public sealed class TextureSynthesizer
     {
         if (options.Octaves < 1) throw new OptionException(nameof(TextureOptions.Octaves), "{Octaves} must be at least 1.");
         if (options.Count < 1) throw new OptionException(nameof(TextureOptions.Count), "{Count} must be at least 1.");
+        PyramidPreconditioner.CheckLevels(options.PreconditionLevels, nameof(TextureOptions.PreconditionLevels));
         Layers.Resolve(backbone.Net, options.Layers, nameof(TextureOptions.Layers));
         _o = options;
         _backbone = backbone;
@@ -59,7 +60,7 @@ public sealed class TextureSynthesizer
             LbfgsHistory = _o.LbfgsHistory,
             StrongWolfe = _o.StrongWolfe,
             // The frames lie one below the other in X: one tall image to the pyramid (it blurs across their seams a little).
-            Preconditioner = _o.PreconditionLevels > 0 ? new PyramidPreconditioner(_o.Width, _o.OutputHeight * _o.Count, 3, _o.PreconditionLevels, levelWeight: 1) : null,
+            Preconditioner = PyramidPreconditioner.ForImage(_o.Width, _o.OutputHeight * _o.Count, _o.PreconditionLevels),
             ToleranceGrad = _o.Tol,
             ToleranceChange = _o.Tol,
             SaveEvery = _o.SaveEvery,

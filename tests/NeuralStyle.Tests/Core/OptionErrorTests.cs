@@ -50,6 +50,16 @@ public sealed class OptionErrorTests : IDisposable
         Assert.StartsWith("--precondition-levels must be between 0 and 12", levels.Render(CommandSupport.FlagFor));
     }
 
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(13)]
+    public void TextureSynthesizer_PreconditionLevelsOutOfRange_ThrowsOptionException(int levels)
+    {
+        var e = Assert.Throws<OptionException>(() => new TextureSynthesizer(new TextureOptions { PreconditionLevels = levels }, Narrow()));
+        Assert.Equal(nameof(TextureOptions.PreconditionLevels), e.Option);
+        Assert.Equal("--precondition-levels must be between 0 and 12.", e.Render(CommandSupport.FlagFor));
+    }
+
     [Fact]
     public void TextureSynthesizer_ZeroOctaves_ThrowsOptionException()
     {
